@@ -1,0 +1,56 @@
+//! The **rebalance** extension point: move work after placement.
+//!
+//! # When it runs
+//! At the end of every scheduling cycle, after the cycle's placements, each
+//! rebalance plugin in pipeline order sees the running jobs and proposes moves.
+//!
+//! # Outcomes
+//! A proposal is only a proposal. The host validates each [`Move`] against the
+//! state as it is when the move is applied — the job is still running, the target
+//! is up, the pipeline's filters accept the target and the job's request fits its
+//! free capacity — and applies it or records why not. A migrated job keeps its
+//! progress; an evicted job goes back to pending and restarts from scratch. Moves
+//! are counted in the report.
+
+use crate::context::Context;
+use crate::job::JobId;
+use crate::node::NodeId;
+use crate::time::Time;
+
+/// A job running now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Running {
+    /// The job.
+    pub job: JobId,
+    /// Where it runs.
+    pub node: NodeId,
+    /// When it started there.
+    pub started: Time,
+    /// When it is expected to end, by its estimate.
+    pub expected_end: Time,
+}
+
+/// A move proposed by a rebalance plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    /// Move a running job to another node, keeping its progress.
+    Migrate {
+        /// The job.
+        job: JobId,
+        /// Target node.
+        to: NodeId,
+    },
+    /// Stop a running job and put it back in the pending queue.
+    Evict {
+        /// The job.
+        job: JobId,
+        /// Short reason code, kept in the job's history.
+        reason: &'static str,
+    },
+}
+
+/// Proposes moves of running work.
+pub trait RebalancePlugin: Send + Sync {
+    /// Appends proposed moves to `moves`, given every running job.
+    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>);
+}
