@@ -1,1 +1,18 @@
-//! placeholder
+//! The kairos host: everything between the model and the command line.
+//!
+//! - [`registry`]: the plugins a pipeline may name;
+//! - [`pipeline`]: pipeline files, loaded and checked, built against a cluster;
+//! - [`cluster`], [`workload`], [`scenario`]: what to schedule, on what;
+//! - [`engine`]: the incremental scheduler (arrivals, completions, node changes
+//!   one at a time), shared by the simulator and a live host;
+//! - [`sim`]: the discrete-event simulator that drives the engine;
+//! - [`report`]: metrics and the run report.
+//!
+//! The engine reads neither the wall clock nor the filesystem; loaders do I/O.
+
+pub mod error;
+pub mod yaml;
+
+pub use error::{Error, InputError, Pos};
+pub mod cluster;
+pub mod workload;

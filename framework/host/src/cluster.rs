@@ -1,0 +1,1 @@
+//! Cluster descriptions (being written).

@@ -1,0 +1,1 @@
+//! Workload formats (being written).

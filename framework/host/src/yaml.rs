@@ -1,0 +1,89 @@
+//! Reading YAML with positions.
+//!
+//! kairos reads every YAML file through [`parse`], which uses serde-saphyr (a
+//! maintained serde YAML crate whose errors carry line and column) and turns its
+//! errors into [`InputError`]s naming the file. Structures that need positions for
+//! checks serde cannot express (a weight ≤ 0, an unknown plugin) wrap those fields
+//! in [`Spanned`].
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+pub use serde_saphyr::Spanned;
+
+use crate::error::{input_error, Error, Pos};
+
+/// Parses `text`, read from `path`, as `T`.
+pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Error> {
+    serde_saphyr::from_str::<T>(text).map_err(|e| {
+        let pos = e.location().map_or(Pos::default(), |l| Pos::new(l.line(), l.column()));
+        Error::Input(input_error(path, Some(text), pos, headline(&e.to_string())))
+    })
+}
+
+/// Reads and parses the YAML file at `path`; returns the value and the text (for
+/// later positioned errors).
+pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String), Error> {
+    let text = read(path)?;
+    let value = parse(path, &text)?;
+    Ok((value, text))
+}
+
+/// Reads a text file, with the path in the error.
+pub fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })
+}
+
+/// Resolves `relative` against the directory of the file that named it.
+pub fn resolve(base_file: &Path, relative: &str) -> PathBuf {
+    let p = Path::new(relative);
+    if p.is_absolute() {
+        return p.to_owned();
+    }
+    base_file.parent().map_or_else(|| p.to_owned(), |d| d.join(p))
+}
+
+/// serde-saphyr's message without its own "error: line L column C:" prefix and
+/// snippet (we render both ourselves, with the file name).
+fn headline(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    match first.find(": ") {
+        Some(i) if first.starts_with("line ") => first[i + 2..].to_owned(),
+        _ => first.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        name: String,
+        #[serde(default)]
+        weight: Option<Spanned<f64>>,
+    }
+
+    #[test]
+    fn yaml_errors_name_the_file_line_and_column() {
+        let cases = [
+            ("an unknown field", "name: x\nbogus: 1\n", "doc.yaml:2:1: unknown field `bogus`, expected one of name, weight"),
+            ("a missing field", "weight: 1\n", "doc.yaml:1:1: missing field `name`"),
+            ("a wrong type", "name: [x\n", "doc.yaml:1:7: expected string scalar"),
+        ];
+        for (case, text, want) in cases {
+            let err = parse::<Doc>(Path::new("doc.yaml"), text).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{case}: got {err}");
+            assert!(err.contains("--> doc.yaml:"), "{case}: snippet names the file: {err}");
+        }
+    }
+
+    #[test]
+    fn spanned_fields_keep_their_position() {
+        let d: Doc = parse(Path::new("d.yaml"), "name: x\nweight: 3\n").unwrap();
+        assert_eq!(Pos::of(d.weight.as_ref().unwrap()), Pos::new(2, 9));
+    }
+}
