@@ -1,1 +1,293 @@
-fn main() {}
+//! `kairos`: run scheduling pipelines against workloads, compare them, explain
+//! their decisions, check their files.
+
+mod explain;
+mod render;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kairos_host::pipeline::PipelineDef;
+use kairos_host::registry::Registry;
+use kairos_host::report::{schedule_rows, Report};
+use kairos_host::scenario::{Overrides, Scenario};
+use kairos_host::Error;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  a run failed: a plugin misbehaved (NaN key, score out of range) or output could not be written
+  2  bad input: a file is missing or malformed, a flag is wrong, a name is unknown";
+
+/// kairos — a scheduling framework: order, filter, score and rebalance plugins
+/// in YAML pipelines, simulated against real workloads.
+#[derive(Parser)]
+#[command(name = "kairos", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct ScenarioArgs {
+    /// The scenario file (pipeline + cluster + workload).
+    scenario: PathBuf,
+    /// Run this pipeline instead of the scenario's.
+    #[arg(long, value_name = "FILE")]
+    pipeline: Option<PathBuf>,
+    /// Read this workload file instead of the scenario's (same format and options).
+    #[arg(long, value_name = "FILE")]
+    workload: Option<PathBuf>,
+    /// Contacts booked per day, for pass-window scenarios (e.g. 800, 1400, 2800).
+    #[arg(long, value_name = "N")]
+    load: Option<u32>,
+}
+
+impl ScenarioArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides { pipeline: self.pipeline.clone(), workload: self.workload.clone(), load: self.load }
+    }
+}
+
+/// File formats with a schema.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaKind {
+    /// Pipeline files.
+    Pipeline,
+    /// Scenario files.
+    Scenario,
+    /// Cluster files.
+    Cluster,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a scenario and print its report.
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        #[command(flatten)]
+        args: ScenarioArgs,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Write one CSV row per job (job,node,start,end,status,reason) to FILE.
+        #[arg(long, value_name = "FILE")]
+        schedule: Option<PathBuf>,
+        /// Never show a progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate pipelines, scenarios or clusters and everything they reference.
+    #[command(after_help = EXIT_CODES)]
+    Check {
+        /// Files to check; the kind is told from their keys.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Explain one job: its place in the order, every node's filter verdict,
+    /// every score, the decision.
+    #[command(after_help = EXIT_CODES)]
+    Explain {
+        #[command(flatten)]
+        args: ScenarioArgs,
+        /// The job's id.
+        job: String,
+        /// Show every attempt, not only the first and the last.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Run several pipelines on one scenario and show them side by side.
+    #[command(after_help = EXIT_CODES)]
+    Compare {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Pipelines to compare (at least one).
+        #[arg(required = true)]
+        pipelines: Vec<PathBuf>,
+        /// Read this workload file instead of the scenario's.
+        #[arg(long, value_name = "FILE")]
+        workload: Option<PathBuf>,
+        /// Contacts booked per day, for pass-window scenarios.
+        #[arg(long, value_name = "N")]
+        load: Option<u32>,
+        /// Print a JSON array of reports.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a JSON Schema of a file format, for editors.
+    #[command(after_help = EXIT_CODES)]
+    Schema {
+        /// Which format.
+        #[arg(value_enum, default_value = "pipeline")]
+        kind: SchemaKind,
+    },
+    /// List the built-in plugins.
+    Plugins,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::from(if e.is_input() { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let registry = Registry::builtin();
+    match cli.command {
+        Command::Run { args, json, schedule, quiet } => {
+            let sc = Scenario::load(&args.scenario, &args.overrides(), &registry)?;
+            let bar = render::progress(sc.jobs.len(), quiet || json);
+            let sim = sc.simulate(&sc.pipeline, &registry, |done, _| bar.set_position(done as u64))?;
+            bar.finish_and_clear();
+            let report = Report::new(&sc.name, &sim, sc.skipped.len());
+            if let Some(path) = schedule {
+                write_schedule(&path, &sim, &sc)?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
+            } else {
+                print!("{}", report.render());
+            }
+            Ok(())
+        }
+        Command::Check { files } => check(&files, &registry),
+        Command::Explain { args, job, all } => {
+            let sc = Scenario::load(&args.scenario, &args.overrides(), &registry)?;
+            let idx = sc
+                .jobs
+                .iter()
+                .position(|j| j.job.id == job)
+                .ok_or_else(|| Error::Usage(format!("no job `{job}` in {}", sc.workload_path.display())))?;
+            let mut sim = sc.simulate_traced(&sc.pipeline, &registry, idx as u32)?;
+            print!("{}", explain::render(&sc, &mut sim, idx as u32, all));
+            Ok(())
+        }
+        Command::Compare { scenario, pipelines, workload, load, json } => {
+            let overrides = Overrides { pipeline: None, workload, load };
+            let sc = Scenario::load(&scenario, &overrides, &registry)?;
+            let mut reports = Vec::new();
+            for p in &pipelines {
+                let def = PipelineDef::load(p, &registry)?;
+                let bar = render::progress(sc.jobs.len(), json);
+                let sim = sc.simulate(&def, &registry, |done, _| bar.set_position(done as u64))?;
+                bar.finish_and_clear();
+                reports.push(Report::new(&sc.name, &sim, sc.skipped.len()));
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports).expect("reports serialize"));
+            } else {
+                print!("{}", render::compare(&sc.name, &reports));
+            }
+            Ok(())
+        }
+        Command::Schema { kind } => {
+            println!("{}", serde_json::to_string_pretty(&kairos_host::schema::schema(
+                    match kind {
+                        SchemaKind::Pipeline => kairos_host::schema::Kind::Pipeline,
+                        SchemaKind::Scenario => kairos_host::schema::Kind::Scenario,
+                        SchemaKind::Cluster => kairos_host::schema::Kind::Cluster,
+                    },
+                    &registry,
+                )).expect("schemas serialize"));
+            Ok(())
+        }
+        Command::Plugins => {
+            for spec in registry.specs() {
+                println!("{:<10} {:<14} {}", spec.point.as_str(), spec.name, spec.summary);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_schedule(path: &Path, sim: &kairos_host::sim::SimResult, _sc: &Scenario) -> Result<(), Error> {
+    let werr = |e: std::io::Error| Error::Write { path: path.to_owned(), source: e };
+    let mut out = String::from("job,node,start,end,status,reason\n");
+    for r in schedule_rows(&sim.engine) {
+        let field = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() };
+        let t = |t: Option<i64>| t.map_or(String::new(), |t| t.to_string());
+        out.push_str(&format!("{},{},{},{},{},{}\n", field(&r.job), field(&r.node), t(r.start), t(r.end), r.status, field(&r.reason)));
+    }
+    std::fs::write(path, out).map_err(werr)
+}
+
+/// What a YAML file is, told from its top-level keys.
+fn kind_of(text: &str) -> &'static str {
+    let keys: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with([' ', '\t', '#', '-']) && l.contains(':'))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    if keys.iter().any(|k| *k == "workload" || *k == "cluster") {
+        "scenario"
+    } else if keys.contains(&"nodes") || keys.contains(&"resources") {
+        "cluster"
+    } else {
+        "pipeline"
+    }
+}
+
+fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
+    let mut failed: Vec<Error> = Vec::new();
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(source) => {
+                failed.push(Error::Io { path: f.clone(), source });
+                continue;
+            }
+        };
+        let result = match kind_of(&text) {
+            "scenario" => Scenario::load(f, &Overrides::default(), registry).map(|sc| {
+                let skipped = if sc.skipped.is_empty() { String::new() } else { format!(", {} trace rows skipped", sc.skipped.len()) };
+                format!(
+                    "scenario `{}`: {} nodes, {} jobs{skipped}, pipeline `{}`, {} node events",
+                    sc.name,
+                    sc.cluster.nodes.len(),
+                    sc.jobs.len(),
+                    sc.pipeline.name,
+                    sc.events.len()
+                )
+            }),
+            "cluster" => kairos_host::cluster::Cluster::load(f).map(|c| {
+                format!("cluster: {} nodes, resources {}", c.nodes.len(), c.resources.names().join(", "))
+            }),
+            _ => PipelineDef::load(f, registry).map(|p| {
+                let count = |pt| p.entries(pt).count();
+                use kairos_model::ExtensionPoint as E;
+                format!(
+                    "pipeline `{}`: {} order, {} filter, {} score, {} rebalance plugins",
+                    p.name,
+                    count(E::Order),
+                    count(E::Filter),
+                    count(E::Score),
+                    count(E::Rebalance)
+                )
+            }),
+        };
+        match result {
+            Ok(summary) => println!("ok  {}: {summary}", f.display()),
+            Err(e) => failed.push(e),
+        }
+    }
+    match failed.len() {
+        0 => Ok(()),
+        1 => Err(failed.remove(0)),
+        _ => {
+            let input = failed.iter().all(|e| e.is_input());
+            let msg = failed.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n");
+            Err(if input { Error::Usage(msg) } else { Error::PluginFault { plugin: "-".into(), point: kairos_model::ExtensionPoint::Order, message: msg } })
+        }
+    }
+}

@@ -1,0 +1,936 @@
+//! The engine: an incremental scheduler shared by the simulator and a live host.
+//!
+//! The engine is told what happens, one thing at a time, each with the current
+//! time — it never reads a clock or a file:
+//!
+//! - [`Engine::submit`] a job (it becomes pending at its release time, or when
+//!   the job it runs `after` completes);
+//! - [`Engine::complete`] a running job;
+//! - [`Engine::fail_node`] / [`Engine::recover_node`];
+//! - [`Engine::advance`] to a time, firing timers (releases, deadline expiries);
+//! - [`Engine::schedule`] to run one scheduling cycle.
+//!
+//! # A scheduling cycle
+//! 1. Every pending job gets its order keys; the queue is sorted by them
+//!    (lexicographically, lower first, ties by submission order). With a
+//!    partition-scoped plugin (fair share), each group is sorted apart and the
+//!    next job is the best of the group heads, re-keyed after every placement.
+//! 2. For each job in that order: if some resource dimension has less free on
+//!    every node than the job asks, it is skipped cheaply. Otherwise every up node
+//!    is a candidate; the filters narrow the candidates, recording each rejection;
+//!    the scores rank the survivors (range-checked, weighted, summed); the best
+//!    node wins (ties: lowest index).
+//! 3. The host commits the placement only if the request fits the node's free
+//!    allocatable capacity — whatever the plugins said — so capacity (minus the
+//!    headroom reserve) is never over-committed.
+//! 4. A job no node takes stays pending with its reasons, or — when every node's
+//!    reason is unresolvable — is rejected.
+//! 5. Rebalance plugins propose moves; the host validates and applies them.
+//!
+//! Every job ends in exactly one [`Outcome`] or is still pending or running;
+//! nothing is dropped.
+
+mod record;
+mod trace;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use kairos_model::{
+    Candidates, Context, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty, Reason, RejectionCount,
+    Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
+};
+
+pub use record::{JobRecord, JobState, Miss, Outcome};
+pub use trace::{Attempt, Trace};
+
+use crate::error::Error;
+use crate::pipeline::Pipeline;
+
+/// Plugin position used for the host's own rejections (a node that is down).
+pub const HOST_PLUGIN: u16 = u16::MAX;
+
+/// Something the driver must act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineEvent {
+    /// A job started on a node: the driver arranges its completion.
+    Started {
+        /// The job.
+        job: JobId,
+        /// Where.
+        node: NodeId,
+        /// When.
+        at: Time,
+    },
+    /// A running job was stopped (evicted or its node failed) and is pending again;
+    /// any completion the driver planned for it is void.
+    Stopped {
+        /// The job.
+        job: JobId,
+        /// When.
+        at: Time,
+        /// Why (`node-failed`, or the evicting plugin's reason).
+        reason: &'static str,
+    },
+    /// A running job moved to another node, keeping its progress.
+    Migrated {
+        /// The job.
+        job: JobId,
+        /// From.
+        from: NodeId,
+        /// To.
+        to: NodeId,
+        /// When.
+        at: Time,
+    },
+}
+
+/// Counters of the engine's work.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Scheduling cycles run.
+    pub cycles: u64,
+    /// Decisions: jobs taken from the order and evaluated against the nodes.
+    pub decisions: u64,
+    /// Of those, decisions settled by the free-capacity bound without running filters.
+    pub quick_skips: u64,
+    /// Placements committed.
+    pub placements: u64,
+    /// Migrations applied.
+    pub migrations: u64,
+    /// Evictions applied (by rebalance plugins).
+    pub evictions: u64,
+    /// Runs stopped because their node failed.
+    pub node_failures_stopped: u64,
+    /// Proposed moves the host refused.
+    pub moves_refused: u64,
+}
+
+/// Resource-time integrals, for utilization.
+#[derive(Clone, Debug, Default)]
+pub struct Meter {
+    last: Option<Time>,
+    /// First time seen.
+    pub start: Option<Time>,
+    used_now: Vec<Qty>,
+    cap_now: Vec<Qty>,
+    /// ∫ used dt per dimension.
+    pub used_integral: Vec<f64>,
+    /// ∫ capacity of up nodes dt per dimension.
+    pub capacity_integral: Vec<f64>,
+}
+
+impl Meter {
+    fn tick(&mut self, now: Time) {
+        if let Some(last) = self.last {
+            let dt = (now - last).max(0) as f64;
+            for d in 0..self.used_now.len() {
+                self.used_integral[d] += self.used_now[d] as f64 * dt;
+                self.capacity_integral[d] += self.cap_now[d] as f64 * dt;
+            }
+        }
+        self.start.get_or_insert(now);
+        self.last = Some(now.max(self.last.unwrap_or(now)));
+    }
+
+    /// Used share of capacity per dimension over the metered span (0 when no
+    /// time has passed).
+    pub fn utilization(&self) -> Vec<f64> {
+        self.used_integral
+            .iter()
+            .zip(&self.capacity_integral)
+            .map(|(&u, &c)| if c > 0.0 { u / c } else { 0.0 })
+            .collect()
+    }
+}
+
+/// Timer kinds, in the order they fire at the same instant.
+const TIMER_RELEASE: u8 = 0;
+const TIMER_EXPIRE: u8 = 1;
+
+/// Reused buffers of the decision hot path: nothing is allocated per
+/// (job, node) pair.
+#[derive(Default)]
+struct Scratch {
+    cands: Vec<NodeId>,
+    scores: Vec<f64>,
+    totals: Vec<f64>,
+    rejections: Rejections,
+    per_plugin: Vec<f64>,
+}
+
+/// The incremental scheduler. See the module docs for the protocol.
+pub struct Engine {
+    pipeline: Arc<Pipeline>,
+    nodes: NodeTable,
+    resources: ResourceSpace,
+    symbols: Symbols,
+    jobs: Vec<Job>,
+    recs: Vec<JobRecord>,
+    pending: Vec<JobId>,
+    running: Vec<JobId>,
+    dependents: Vec<Vec<JobId>>,
+    timers: BTreeSet<(Time, u8, JobId)>,
+    usage: GroupUsage,
+    meter: Meter,
+    stats: Stats,
+    events: Vec<EngineEvent>,
+    up_nodes: Vec<NodeId>,
+    max_free: Vec<Qty>,
+    now: Time,
+    scratch: Scratch,
+    trace: Option<Trace>,
+}
+
+impl Engine {
+    /// An engine over `nodes` running `pipeline`.
+    pub fn new(pipeline: Arc<Pipeline>, nodes: NodeTable, resources: ResourceSpace, symbols: Symbols) -> Self {
+        let dims = resources.dims();
+        let key = pipeline.partition.map(|(_, k)| k);
+        let mut e = Engine {
+            pipeline,
+            up_nodes: Vec::new(),
+            max_free: vec![0; dims],
+            usage: GroupUsage::new(key, dims),
+            meter: Meter {
+                used_now: vec![0; dims],
+                cap_now: vec![0; dims],
+                used_integral: vec![0.0; dims],
+                capacity_integral: vec![0.0; dims],
+                ..Default::default()
+            },
+            nodes,
+            resources,
+            symbols,
+            jobs: Vec::new(),
+            recs: Vec::new(),
+            pending: Vec::new(),
+            running: Vec::new(),
+            dependents: Vec::new(),
+            timers: BTreeSet::new(),
+            stats: Stats::default(),
+            events: Vec::new(),
+            now: Time::MIN,
+            scratch: Scratch::default(),
+            trace: None,
+        };
+        e.refresh_capacity();
+        e
+    }
+
+    /// Records every attempt to place `job` (for `kairos explain`).
+    pub fn trace(&mut self, job: JobId) {
+        self.trace = Some(Trace { job, attempts: Vec::new() });
+    }
+
+    /// The recorded trace, if one was asked for.
+    pub fn take_trace(&mut self) -> Option<Trace> {
+        self.trace.take()
+    }
+
+    // ---- read access ---------------------------------------------------------
+
+    /// The pipeline being run.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+    /// The nodes and their allocation.
+    pub fn nodes(&self) -> &NodeTable {
+        &self.nodes
+    }
+    /// The cluster's resource dimensions.
+    pub fn resources(&self) -> &ResourceSpace {
+        &self.resources
+    }
+    /// Interned names.
+    pub fn symbols(&self) -> &Symbols {
+        &self.symbols
+    }
+    /// Every submitted job, by id.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+    /// The record of every submitted job, by id.
+    pub fn records(&self) -> &[JobRecord] {
+        &self.recs
+    }
+    /// Work counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+    /// Resource-time integrals.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
+    }
+    /// Jobs pending now.
+    pub fn pending(&self) -> &[JobId] {
+        &self.pending
+    }
+    /// Jobs running now.
+    pub fn running(&self) -> &[JobId] {
+        &self.running
+    }
+    /// The engine's current time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+    /// Takes the events the driver has not yet seen.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, EngineEvent> {
+        self.events.drain(..)
+    }
+    /// The next time a timer (release, deadline expiry) fires, if any.
+    pub fn next_timer(&self) -> Option<Time> {
+        self.timers.first().map(|&(t, _, _)| t)
+    }
+
+    // ---- inputs ----------------------------------------------------------------
+
+    fn set_now(&mut self, now: Time) {
+        debug_assert!(now >= self.now, "time went backwards: {now} < {}", self.now);
+        self.meter.tick(now);
+        self.now = self.now.max(now);
+    }
+
+    /// Submits a job; returns its id. The job's `idx` is overwritten with the id;
+    /// its `after`, if set, must name an already-submitted job.
+    pub fn submit(&mut self, mut job: Job, now: Time) -> Result<JobId, Error> {
+        self.set_now(now);
+        if job.request.len() != self.resources.dims() {
+            return Err(Error::Usage(format!(
+                "job `{}` requests {} resource dimensions; the cluster has {}",
+                job.id,
+                job.request.len(),
+                self.resources.dims()
+            )));
+        }
+        if let Some(a) = job.after {
+            if a as usize >= self.jobs.len() {
+                return Err(Error::Usage(format!("job `{}` runs after unknown job #{a}", job.id)));
+            }
+        }
+        let id = self.jobs.len() as JobId;
+        job.idx = id;
+        let release = job.release;
+        self.jobs.push(job);
+        self.recs.push(JobRecord::new());
+        self.dependents.push(Vec::new());
+        if release > self.now {
+            self.timers.insert((release, TIMER_RELEASE, id));
+        } else {
+            self.release(id);
+        }
+        Ok(id)
+    }
+
+    /// A released job: wait for its predecessor, or become pending.
+    fn release(&mut self, j: JobId) {
+        if let Some(a) = self.jobs[j as usize].after {
+            match &self.recs[a as usize].state {
+                JobState::Done(Outcome::Completed { .. }) | JobState::Done(Outcome::Missed { why: Miss::Late { .. }, .. }) => {}
+                JobState::Done(_) => {
+                    self.finish(j, Outcome::Missed { at: self.now, why: Miss::Upstream { job: a } });
+                    return;
+                }
+                _ => {
+                    self.recs[j as usize].state = JobState::Waiting { on: a };
+                    self.dependents[a as usize].push(j);
+                    return;
+                }
+            }
+        }
+        self.make_pending(j);
+    }
+
+    fn make_pending(&mut self, j: JobId) {
+        let job = &self.jobs[j as usize];
+        if job.hard_deadline {
+            if let Some(ls) = job.latest_start() {
+                if self.now > ls {
+                    self.finish(j, Outcome::Missed { at: self.now, why: Miss::Expired { latest_start: ls } });
+                    return;
+                }
+                self.timers.insert((ls + 1, TIMER_EXPIRE, j));
+            }
+        }
+        self.recs[j as usize].state = JobState::Pending { since: self.now };
+        self.pending.push(j);
+    }
+
+    /// Ends a job that is not running (pending, waiting or submitted) or whose run
+    /// has already been released, and settles the jobs waiting on it.
+    fn finish(&mut self, j: JobId, outcome: Outcome) {
+        let ok = matches!(outcome, Outcome::Completed { .. } | Outcome::Missed { why: Miss::Late { .. }, .. });
+        self.recs[j as usize].state = JobState::Done(outcome);
+        let waiting = std::mem::take(&mut self.dependents[j as usize]);
+        for d in waiting {
+            if ok {
+                if self.jobs[d as usize].release > self.now {
+                    self.recs[d as usize].state = JobState::Submitted;
+                    self.timers.insert((self.jobs[d as usize].release, TIMER_RELEASE, d));
+                } else {
+                    self.make_pending(d);
+                }
+            } else {
+                self.finish(d, Outcome::Missed { at: self.now, why: Miss::Upstream { job: j } });
+            }
+        }
+    }
+
+    /// Fires every timer due at or before `now`: releases, then deadline expiries.
+    pub fn advance(&mut self, now: Time) {
+        self.set_now(now);
+        while let Some(&(t, kind, j)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.pop_first();
+            match kind {
+                TIMER_RELEASE => {
+                    if self.recs[j as usize].state == JobState::Submitted {
+                        self.release(j);
+                    }
+                }
+                _ => {
+                    if matches!(self.recs[j as usize].state, JobState::Pending { .. }) {
+                        let ls = self.jobs[j as usize].latest_start().unwrap_or(t);
+                        self.remove_pending(j);
+                        self.finish(j, Outcome::Missed { at: ls + 1, why: Miss::Expired { latest_start: ls } });
+                    }
+                }
+            }
+        }
+    }
+
+    fn remove_pending(&mut self, j: JobId) {
+        if let Some(i) = self.pending.iter().position(|&p| p == j) {
+            self.pending.swap_remove(i);
+        }
+    }
+
+    /// A running job finished at `now`.
+    pub fn complete(&mut self, j: JobId, now: Time) -> Result<(), Error> {
+        self.set_now(now);
+        let JobState::Running { node, start, .. } = self.recs.get(j as usize).map(|r| r.state.clone()).ok_or_else(|| {
+            Error::Usage(format!("no job #{j}"))
+        })?
+        else {
+            return Err(Error::Usage(format!("job `{}` is not running", self.jobs[j as usize].id)));
+        };
+        self.stop_run(j, node);
+        let end = self.now;
+        let outcome = match self.jobs[j as usize].deadline {
+            Some(d) if end > d => Outcome::Missed { at: end, why: Miss::Late { node, start, end } },
+            _ => Outcome::Completed { node, start, end },
+        };
+        self.finish(j, outcome);
+        Ok(())
+    }
+
+    /// Node `n` failed at `now`: its running jobs are stopped and pending again
+    /// (they restart from scratch); the node takes nothing until it recovers.
+    pub fn fail_node(&mut self, n: NodeId, now: Time) {
+        self.set_now(now);
+        if !self.nodes.is_up(n) {
+            return;
+        }
+        let victims: Vec<JobId> = self
+            .running
+            .iter()
+            .copied()
+            .filter(|&j| matches!(self.recs[j as usize].state, JobState::Running { node, .. } if node == n))
+            .collect();
+        for j in victims {
+            self.stop_run(j, n);
+            self.stats.node_failures_stopped += 1;
+            self.requeue(j, "node-failed");
+        }
+        self.nodes.set_up(n, false);
+        self.refresh_capacity();
+    }
+
+    /// Node `n` is back at `now`.
+    pub fn recover_node(&mut self, n: NodeId, now: Time) {
+        self.set_now(now);
+        if self.nodes.is_up(n) {
+            return;
+        }
+        self.nodes.set_up(n, true);
+        self.refresh_capacity();
+    }
+
+    /// Looks a node up by name.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.nodes.names.iter().position(|n| n == name).map(|i| i as NodeId)
+    }
+
+    fn refresh_capacity(&mut self) {
+        self.up_nodes = (0..self.nodes.len() as NodeId).filter(|&n| self.nodes.is_up(n)).collect();
+        let dims = self.resources.dims();
+        let mut cap = vec![0; dims];
+        let mut alloc = vec![0; dims];
+        for &n in &self.up_nodes {
+            for d in 0..dims {
+                cap[d] += self.nodes.capacity(n)[d];
+                alloc[d] += self.nodes.allocatable(n)[d];
+            }
+        }
+        self.meter.cap_now = cap;
+        self.usage.total = alloc;
+        self.recompute_max_free();
+    }
+
+    fn recompute_max_free(&mut self) {
+        let dims = self.resources.dims();
+        self.max_free.iter_mut().for_each(|m| *m = 0);
+        for &n in &self.up_nodes {
+            for d in 0..dims {
+                self.max_free[d] = self.max_free[d].max(self.nodes.free(n, d));
+            }
+        }
+    }
+
+    /// Releases a run's resources (the job's state is set by the caller).
+    fn stop_run(&mut self, j: JobId, node: NodeId) {
+        let job = &self.jobs[j as usize];
+        self.nodes.release(node, &job.request);
+        for (d, &r) in job.request.iter().enumerate() {
+            self.meter.used_now[d] -= r;
+            self.max_free[d] = self.max_free[d].max(self.nodes.free(node, d));
+        }
+        self.usage.account(job, -1);
+        let slot = self.recs[j as usize].slot as usize;
+        self.running.swap_remove(slot);
+        if let Some(&moved) = self.running.get(slot) {
+            self.recs[moved as usize].slot = slot as u32;
+        }
+        self.recs[j as usize].slot = u32::MAX;
+    }
+
+    fn requeue(&mut self, j: JobId, reason: &'static str) {
+        let r = &mut self.recs[j as usize];
+        r.restarts += 1;
+        r.generation += 1;
+        self.events.push(EngineEvent::Stopped { job: j, at: self.now, reason });
+        self.make_pending(j);
+    }
+
+    fn start_run(&mut self, j: JobId, node: NodeId) -> bool {
+        let job = &self.jobs[j as usize];
+        if !self.nodes.allocate(node, &job.request) {
+            return false;
+        }
+        for (d, &r) in job.request.iter().enumerate() {
+            self.meter.used_now[d] += r;
+        }
+        self.usage.account(job, 1);
+        let now = self.now;
+        let r = &mut self.recs[j as usize];
+        r.state = JobState::Running { node, start: now, expected_end: now + job.estimate };
+        r.first_start.get_or_insert(now);
+        r.slot = self.running.len() as u32;
+        r.reasons.clear();
+        self.running.push(j);
+        self.stats.placements += 1;
+        self.events.push(EngineEvent::Started { job: j, node, at: now });
+        true
+    }
+
+    // ---- the scheduling cycle ---------------------------------------------------
+
+    /// Runs one scheduling cycle at `now` (see the module docs). Fails only when a
+    /// plugin misbehaves (NaN key, score out of range).
+    pub fn schedule(&mut self, now: Time) -> Result<(), Error> {
+        self.advance(now);
+        if !self.pending.is_empty() {
+            self.stats.cycles += 1;
+            self.recompute_max_free();
+            // A cycle in which no pending job fits the free-capacity bound places
+            // nothing: settle it without computing order keys.
+            let any_fits = self.pending.iter().any(|&j| self.fits_bound(j) || !self.recs[j as usize].resolvable);
+            if any_fits {
+                self.run_cycle()?;
+            } else {
+                self.stats.decisions += self.pending.len() as u64;
+                self.stats.quick_skips += self.pending.len() as u64;
+                if let Some(t) = &self.trace {
+                    if self.pending.contains(&t.job) {
+                        let at = self.now;
+                        let of = self.pending.len();
+                        self.trace.as_mut().unwrap().attempts.push(Attempt { at, of, quick_skip: true, ..Default::default() });
+                    }
+                }
+            }
+        }
+        if !self.pipeline.rebalance.is_empty() && !self.running.is_empty() {
+            self.rebalance()?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn fits_bound(&self, j: JobId) -> bool {
+        self.jobs[j as usize].request.iter().zip(&self.max_free).all(|(&r, &m)| r <= m)
+    }
+
+    fn context(&self) -> Context<'_> {
+        Context {
+            now: self.now,
+            nodes: &self.nodes,
+            resources: &self.resources,
+            symbols: &self.symbols,
+            usage: &self.usage,
+            jobs: &self.jobs,
+        }
+    }
+
+    /// Computes the static order keys of `queue` (partition column left 0) into
+    /// `keys` (`queue.len() * k`).
+    fn order_keys(&self, queue: &[JobId], keys: &mut Vec<OrderKey>) -> Result<(), Error> {
+        let k = self.pipeline.order.len();
+        keys.clear();
+        keys.resize(queue.len() * k, 0.0);
+        if k == 0 || queue.is_empty() {
+            return Ok(());
+        }
+        let cx = self.context();
+        let jobs: Vec<&Job> = queue.iter().map(|&j| &self.jobs[j as usize]).collect();
+        let mut col = vec![0.0; queue.len()];
+        for (p, stage) in self.pipeline.order.iter().enumerate() {
+            if self.pipeline.partition.is_some_and(|(i, _)| i == p) {
+                continue;
+            }
+            stage.plugin.keys(&jobs, &cx, &mut col);
+            for (i, &v) in col.iter().enumerate() {
+                if v.is_nan() {
+                    return Err(self.fault(kairos_model::ExtensionPoint::Order, &stage.name, format!("returned NaN as the order key of job `{}`", jobs[i].id)));
+                }
+                keys[i * k + p] = v;
+            }
+        }
+        Ok(())
+    }
+
+    fn fault(&self, point: kairos_model::ExtensionPoint, plugin: &str, message: String) -> Error {
+        Error::PluginFault { plugin: plugin.to_owned(), point, message }
+    }
+
+    fn run_cycle(&mut self) -> Result<(), Error> {
+        let queue = std::mem::take(&mut self.pending);
+        let k = self.pipeline.order.len();
+        let mut keys = Vec::new();
+        self.order_keys(&queue, &mut keys)?;
+        let cmp = |a: &[OrderKey], b: &[OrderKey]| {
+            a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+        };
+        // Indices into `queue`, grouped by partition (one group without one),
+        // each group sorted by its static keys, then submission order.
+        let partition = self.pipeline.partition;
+        let mut idx: Vec<usize> = (0..queue.len()).collect();
+        let group_of = |i: usize| partition.map_or(kairos_model::Sym(0), |(_, key)| key.of(&self.jobs[queue[i] as usize]));
+        idx.sort_by(|&a, &b| {
+            group_of(a)
+                .cmp(&group_of(b))
+                .then_with(|| cmp(&keys[a * k..(a + 1) * k], &keys[b * k..(b + 1) * k]))
+                .then(queue[a].cmp(&queue[b]))
+        });
+        let mut groups: Vec<(usize, usize)> = Vec::new(); // [start, end) in idx
+        for (pos, &i) in idx.iter().enumerate() {
+            match groups.last_mut() {
+                Some((s, e)) if group_of(idx[*s]) == group_of(i) => *e = pos + 1,
+                _ => groups.push((pos, pos + 1)),
+            }
+        }
+        let mut cursor: Vec<usize> = groups.iter().map(|g| g.0).collect();
+        let total = queue.len();
+        let mut still_pending = Vec::with_capacity(total);
+        let mut ahead: Option<usize> = None;
+        let mut head_keys = vec![0.0; k];
+        let mut best_keys = vec![0.0; k];
+        for rank in 1..=total {
+            // Pick the best group head.
+            let mut best: Option<(usize, usize)> = None; // (group, queue index)
+            for (g, &(_, end)) in groups.iter().enumerate() {
+                if cursor[g] >= end {
+                    continue;
+                }
+                let i = idx[cursor[g]];
+                head_keys.copy_from_slice(&keys[i * k..(i + 1) * k]);
+                if let Some((p, _)) = partition {
+                    let job = &self.jobs[queue[i] as usize];
+                    let mut v = [0.0];
+                    self.pipeline.order[p].plugin.keys(&[job], &self.context(), &mut v);
+                    if v[0].is_nan() {
+                        return Err(self.fault(kairos_model::ExtensionPoint::Order, &self.pipeline.order[p].name, format!("returned NaN as the order key of job `{}`", job.id)));
+                    }
+                    head_keys[p] = v[0];
+                    keys[i * k + p] = v[0];
+                }
+                let better = match best {
+                    None => true,
+                    Some((_, bi)) => cmp(&head_keys, &best_keys).then(queue[i].cmp(&queue[bi])).is_lt(),
+                };
+                if better {
+                    best = Some((g, i));
+                    best_keys.copy_from_slice(&head_keys);
+                }
+            }
+            let Some((g, i)) = best else { break };
+            cursor[g] += 1;
+            let j = queue[i];
+            let tracing = self.trace.as_ref().is_some_and(|t| t.job == j);
+            if tracing {
+                let a = Attempt {
+                    at: self.now,
+                    rank,
+                    of: total,
+                    keys: keys[i * k..(i + 1) * k].to_vec(),
+                    ahead: ahead.map(|a| (queue[a], keys[a * k..(a + 1) * k].to_vec())),
+                    ..Default::default()
+                };
+                self.trace.as_mut().unwrap().attempts.push(a);
+            }
+            ahead = Some(i);
+            if !self.decide(j, tracing)? {
+                if matches!(self.recs[j as usize].state, JobState::Pending { .. }) {
+                    still_pending.push(j);
+                }
+            }
+        }
+        // Jobs that became pending during the cycle (none today) are kept too.
+        still_pending.append(&mut self.pending);
+        self.pending = still_pending;
+        Ok(())
+    }
+
+    /// Tries to place job `j` now. Returns whether it was placed; a job that can
+    /// never be placed is rejected here.
+    fn decide(&mut self, j: JobId, tracing: bool) -> Result<bool, Error> {
+        self.stats.decisions += 1;
+        if self.recs[j as usize].resolvable && !self.fits_bound(j) {
+            self.stats.quick_skips += 1;
+            if tracing {
+                self.trace.as_mut().unwrap().attempts.last_mut().unwrap().quick_skip = true;
+            }
+            return Ok(false);
+        }
+        self.recs[j as usize].attempts += 1;
+        let mut s = std::mem::take(&mut self.scratch);
+        let result = self.evaluate(j, tracing, &mut s);
+        let placed = match result {
+            Ok(p) => p,
+            Err(e) => {
+                self.scratch = s;
+                return Err(e);
+            }
+        };
+        if placed.is_none() {
+            let rec = &mut self.recs[j as usize];
+            rec.reasons.clear();
+            rec.reasons.extend_from_slice(&s.rejections.counts);
+            rec.reasons_of = self.nodes.len() as u32;
+            if s.rejections.unresolvable_nodes as usize == self.nodes.len() && !self.nodes.is_empty() {
+                self.scratch = s;
+                self.finish(j, Outcome::Rejected { at: self.now });
+                return Ok(false);
+            }
+            rec.resolvable = true;
+        }
+        self.scratch = s;
+        Ok(placed.is_some())
+    }
+
+    /// Filters, scores and commits; returns the node placed on.
+    fn evaluate(&mut self, j: JobId, tracing: bool, s: &mut Scratch) -> Result<Option<NodeId>, Error> {
+        s.rejections.clear();
+        s.rejections.detail = tracing;
+        s.cands.clear();
+        s.cands.extend_from_slice(&self.up_nodes);
+        if self.up_nodes.len() < self.nodes.len() {
+            for n in 0..self.nodes.len() as NodeId {
+                if !self.nodes.is_up(n) {
+                    s.rejections.record(HOST_PLUGIN, n, Reason::transient("node-down"));
+                }
+            }
+        }
+        let job = &self.jobs[j as usize];
+        let cx = self.context();
+        for (p, stage) in self.pipeline.filter.iter().enumerate() {
+            if s.cands.is_empty() {
+                break;
+            }
+            let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
+            stage.plugin.filter(job, &cx, &mut c);
+        }
+        let n = s.cands.len();
+        let mut chosen = None;
+        let mut over = Vec::new();
+        if n > 0 {
+            s.totals.clear();
+            s.totals.resize(n, 0.0);
+            let nscore = self.pipeline.score.len();
+            if tracing {
+                s.per_plugin.clear();
+                s.per_plugin.resize(n * nscore, 0.0);
+            }
+            for (p, stage) in self.pipeline.score.iter().enumerate() {
+                s.scores.clear();
+                s.scores.resize(n, 0.0);
+                stage.plugin.score(job, &cx, &s.cands, &mut s.scores);
+                for (i, &v) in s.scores.iter().enumerate() {
+                    if !(0.0..=MAX_SCORE).contains(&v) {
+                        return Err(self.fault(
+                            kairos_model::ExtensionPoint::Score,
+                            &stage.name,
+                            format!("scored node `{}` {v} for job `{}`; scores must be within 0..=100", self.nodes.names[s.cands[i] as usize], job.id),
+                        ));
+                    }
+                    s.totals[i] += stage.weight * v;
+                }
+                if tracing {
+                    for i in 0..n {
+                        s.per_plugin[i * nscore + p] = s.scores[i];
+                    }
+                }
+            }
+            if tracing {
+                let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
+                a.scores = (0..n).map(|i| (s.cands[i], s.per_plugin[i * nscore..(i + 1) * nscore].to_vec(), s.totals[i])).collect();
+            }
+            // The best node wins, ties to the lowest index (candidates are in node
+            // order). The host commits only if the request fits.
+            loop {
+                let mut best: Option<usize> = None;
+                for i in 0..n {
+                    if s.totals[i].is_finite() && best.is_none_or(|b| s.totals[i] > s.totals[b]) {
+                        best = Some(i);
+                    }
+                }
+                let Some(b) = best else { break };
+                let node = s.cands[b];
+                if self.start_run(j, node) {
+                    chosen = Some(node);
+                    break;
+                }
+                s.totals[b] = f64::NEG_INFINITY;
+                over.push(node);
+                let job = &self.jobs[j as usize];
+                let (d, r, f) = self.nodes.first_shortfall(node, &job.request).unwrap_or((0, 0, 0));
+                s.rejections.record(HOST_PLUGIN, node, Reason::resource("over-capacity", d, r, f, false));
+            }
+        }
+        if tracing {
+            let down: Vec<NodeId> = (0..self.nodes.len() as NodeId).filter(|&n| !self.nodes.is_up(n)).collect();
+            let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
+            a.rejected = s.rejections.per_node.clone();
+            a.chosen = chosen;
+            a.over_capacity = over;
+            a.down = down;
+        }
+        Ok(chosen)
+    }
+
+    // ---- rebalance ----------------------------------------------------------------
+
+    fn rebalance(&mut self) -> Result<(), Error> {
+        let running: Vec<Running> = self
+            .running
+            .iter()
+            .filter_map(|&j| match self.recs[j as usize].state {
+                JobState::Running { node, start, expected_end } => Some(Running { job: j, node, started: start, expected_end }),
+                _ => None,
+            })
+            .collect();
+        let pipeline = Arc::clone(&self.pipeline);
+        for stage in &pipeline.rebalance {
+            let mut moves = Vec::new();
+            stage.plugin.rebalance(&self.context(), &running, &mut moves);
+            for m in moves {
+                if !self.apply(m) {
+                    self.stats.moves_refused += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates a move against the current state and applies it.
+    fn apply(&mut self, m: Move) -> bool {
+        match m {
+            Move::Migrate { job: j, to } => {
+                let JobState::Running { node: from, start, expected_end } = self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone()) else {
+                    return false;
+                };
+                if to == from || to as usize >= self.nodes.len() || !self.nodes.is_up(to) || !self.filters_accept(j, to) {
+                    return false;
+                }
+                if !self.nodes.fits(to, &self.jobs[j as usize].request) {
+                    return false;
+                }
+                self.stop_run(j, from);
+                let ok = self.start_run(j, to);
+                debug_assert!(ok, "checked above");
+                self.stats.placements -= 1;
+                self.events.pop(); // start_run's Started: this is a migration, not a start
+                let r = &mut self.recs[j as usize];
+                r.state = JobState::Running { node: to, start, expected_end };
+                r.migrations += 1;
+                self.stats.migrations += 1;
+                self.events.push(EngineEvent::Migrated { job: j, from, to, at: self.now });
+                true
+            }
+            Move::Evict { job: j, reason } => {
+                let JobState::Running { node, .. } = self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone()) else {
+                    return false;
+                };
+                self.stop_run(j, node);
+                self.stats.evictions += 1;
+                self.requeue(j, reason);
+                true
+            }
+        }
+    }
+
+    fn filters_accept(&mut self, j: JobId, node: NodeId) -> bool {
+        let mut s = std::mem::take(&mut self.scratch);
+        s.rejections.clear();
+        s.rejections.detail = false;
+        s.cands.clear();
+        s.cands.push(node);
+        let cx = self.context();
+        let job = &self.jobs[j as usize];
+        for (p, stage) in self.pipeline.filter.iter().enumerate() {
+            let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
+            stage.plugin.filter(job, &cx, &mut c);
+        }
+        let ok = !s.cands.is_empty();
+        self.scratch = s;
+        ok
+    }
+
+    /// The reasons of a job's last failed attempt as "0/12 nodes: 9 selector-mismatch
+    /// (node-selector), 3 insufficient antenna (fit)".
+    pub fn describe_reasons(&self, j: JobId) -> String {
+        let r = &self.recs[j as usize];
+        describe(&r.reasons, r.reasons_of, &self.pipeline, &self.resources)
+    }
+}
+
+/// Renders aggregated rejection counts for people.
+pub fn describe(reasons: &[RejectionCount], of: u32, pipeline: &Pipeline, resources: &ResourceSpace) -> String {
+    if reasons.is_empty() {
+        return String::new();
+    }
+    let mut parts: Vec<(u32, String)> = reasons
+        .iter()
+        .map(|c| {
+            let plugin = if c.plugin == HOST_PLUGIN { "host" } else { pipeline.filter.get(c.plugin as usize).map_or("?", |s| s.name.as_str()) };
+            let what = match c.resource {
+                Some(d) => format!("{} {}", c.code, resources.name(d as usize)),
+                None => c.code.to_owned(),
+            };
+            (c.nodes, format!("{} {what} ({plugin})", c.nodes))
+        })
+        .collect();
+    parts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    format!("0/{of} nodes: {}", parts.into_iter().map(|p| p.1).collect::<Vec<_>>().join(", "))
+}

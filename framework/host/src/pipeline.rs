@@ -1,0 +1,347 @@
+//! Pipelines: which plugins run at each extension point, with weights and args.
+//!
+//! A pipeline file names, per extension point, the plugins in the order they run:
+//!
+//! ```yaml
+//! name: pass-window
+//! order:                       # lexicographic: priority, then fair share, then EDF
+//!   - plugin: priority
+//!     args: { aging_interval_s: 600 }
+//!   - plugin: fair-share
+//!     args: { key: region }
+//!   - plugin: edf
+//! filter:                      # cheap filters first
+//!   - plugin: node-selector
+//!   - plugin: fit
+//! score:
+//!   - plugin: best-fit
+//!     weight: 2                # > 0; a node's total is the weighted sum
+//! rebalance: []
+//! ```
+//!
+//! Loading happens in two steps:
+//! 1. [`PipelineDef::load`] parses the file and checks everything that needs no
+//!    cluster: plugin names exist at their extension point, weights are positive
+//!    and only on scores, args have the right fields and types. Every problem is
+//!    reported, each with file:line:column.
+//! 2. [`PipelineDef::build`] instantiates the plugins against a cluster (resource
+//!    names in args resolve to dimensions) into a [`Pipeline`] the engine runs.
+
+use std::path::{Path, PathBuf};
+
+use kairos_model::plugin::BuildContext;
+use kairos_model::{
+    Built, ExtensionPoint, FilterPlugin, OrderPlugin, OrderScope, PartitionKey, RebalancePlugin, ResourceSpace,
+    ScorePlugin, Symbols,
+};
+use serde::Deserialize;
+
+use crate::error::{input_error, Error, InputError, Pos};
+use crate::registry::Registry;
+use crate::yaml::{self, Spanned};
+
+/// A pipeline file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineFile {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    order: Vec<EntryFile>,
+    #[serde(default)]
+    filter: Vec<EntryFile>,
+    #[serde(default)]
+    score: Vec<EntryFile>,
+    #[serde(default)]
+    rebalance: Vec<EntryFile>,
+}
+
+/// One entry of an extension point's list, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryFile {
+    plugin: Spanned<String>,
+    #[serde(default)]
+    weight: Option<Spanned<f64>>,
+    #[serde(default)]
+    args: Option<Spanned<serde_json::Value>>,
+}
+
+/// One checked entry of a pipeline.
+#[derive(Debug, Clone)]
+pub struct EntryDef {
+    /// Extension point.
+    pub point: ExtensionPoint,
+    /// Plugin name.
+    pub plugin: String,
+    /// Where the plugin is named.
+    pub pos: Pos,
+    /// Score weight (1 when not given; only score entries may set it).
+    pub weight: f64,
+    /// The plugin's args (`null` when absent).
+    pub args: serde_json::Value,
+    /// Where the args start (the plugin's position when absent).
+    pub args_pos: Pos,
+}
+
+/// A parsed and checked pipeline file, not yet bound to a cluster.
+#[derive(Debug, Clone)]
+pub struct PipelineDef {
+    /// The file.
+    pub path: PathBuf,
+    /// Its text, for positioned errors.
+    pub source: String,
+    /// Its name (the file stem when the file has no `name:`).
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Every entry, in extension-point order then file order.
+    pub entries: Vec<EntryDef>,
+}
+
+/// A stage of a built pipeline: a plugin and the name it was given.
+pub struct Stage<P: ?Sized> {
+    /// Plugin name as written in the pipeline.
+    pub name: String,
+    /// Score weight (1 for other points).
+    pub weight: f64,
+    /// The plugin.
+    pub plugin: Box<P>,
+}
+
+/// A pipeline bound to a cluster, ready for the engine.
+pub struct Pipeline {
+    /// Pipeline name.
+    pub name: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Order plugins, in key order.
+    pub order: Vec<Stage<dyn OrderPlugin>>,
+    /// Filter plugins, in run order.
+    pub filter: Vec<Stage<dyn FilterPlugin>>,
+    /// Score plugins.
+    pub score: Vec<Stage<dyn ScorePlugin>>,
+    /// Rebalance plugins.
+    pub rebalance: Vec<Stage<dyn RebalancePlugin>>,
+    /// The partition-scoped order plugin, if any: its position and key.
+    pub partition: Option<(usize, PartitionKey)>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |v: Vec<&str>| v.join(", ");
+        f.debug_struct("Pipeline")
+            .field("name", &self.name)
+            .field("order", &names(self.order.iter().map(|s| s.name.as_str()).collect()))
+            .field("filter", &names(self.filter.iter().map(|s| s.name.as_str()).collect()))
+            .field("score", &names(self.score.iter().map(|s| s.name.as_str()).collect()))
+            .field("rebalance", &names(self.rebalance.iter().map(|s| s.name.as_str()).collect()))
+            .finish()
+    }
+}
+
+impl PipelineDef {
+    /// Reads, parses and checks the pipeline at `path`.
+    pub fn load(path: &Path, registry: &Registry) -> Result<PipelineDef, Error> {
+        let text = yaml::read(path)?;
+        Self::parse(path, text, registry)
+    }
+
+    /// Parses and checks pipeline `text` read from `path`.
+    pub fn parse(path: &Path, text: String, registry: &Registry) -> Result<PipelineDef, Error> {
+        let file: PipelineFile = yaml::parse(path, &text)?;
+        let mut errors = Vec::new();
+        let mut entries = Vec::new();
+        let lists = [
+            (ExtensionPoint::Order, file.order),
+            (ExtensionPoint::Filter, file.filter),
+            (ExtensionPoint::Score, file.score),
+            (ExtensionPoint::Rebalance, file.rebalance),
+        ];
+        for (point, list) in lists {
+            for e in list {
+                let pos = Pos::of(&e.plugin);
+                let name = e.plugin.value;
+                let err = |p: Pos, m: String| input_error(path, Some(&text), p, m);
+                if registry.get(point, &name).is_none() {
+                    errors.push(err(pos, unknown_plugin(registry, point, &name)));
+                }
+                let mut weight = 1.0;
+                if let Some(w) = e.weight {
+                    let wpos = Pos::of(&w);
+                    if point != ExtensionPoint::Score {
+                        errors.push(err(wpos, format!("`weight` applies only to score plugins, not to {point} plugin `{name}`")));
+                    } else if !(w.value.is_finite() && w.value > 0.0) {
+                        errors.push(err(wpos, format!("a score weight must be a finite number > 0, got {}", w.value)));
+                    }
+                    weight = w.value;
+                }
+                let (args, args_pos) = match e.args {
+                    Some(a) => (a.value.clone(), Pos::of(&a)),
+                    None => (serde_json::Value::Null, pos),
+                };
+                entries.push(EntryDef { point, plugin: name, pos, weight, args, args_pos });
+            }
+        }
+        let def = PipelineDef {
+            path: path.to_owned(),
+            name: file.name.unwrap_or_else(|| {
+                path.file_stem().map_or_else(|| "pipeline".into(), |s| s.to_string_lossy().into_owned())
+            }),
+            description: file.description,
+            source: text,
+            entries,
+        };
+        // Check args without a cluster: types and fields, not resource names.
+        if errors.is_empty() {
+            let mut symbols = Symbols::default();
+            let space = ResourceSpace::default();
+            let mut cx = BuildContext::open(&space, &mut symbols);
+            if let Err(e) = def.instantiate(registry, &mut cx) {
+                errors.extend(e.input_errors());
+            }
+        }
+        Error::collect(errors)?;
+        Ok(def)
+    }
+
+    /// Entries of one extension point, in order.
+    pub fn entries(&self, point: ExtensionPoint) -> impl Iterator<Item = &EntryDef> {
+        self.entries.iter().filter(move |e| e.point == point)
+    }
+
+    /// Builds the plugins against a cluster's resources and symbols.
+    pub fn build(&self, registry: &Registry, resources: &ResourceSpace, symbols: &mut Symbols) -> Result<Pipeline, Error> {
+        let mut cx = BuildContext::new(resources, symbols);
+        self.instantiate(registry, &mut cx)
+    }
+
+    fn instantiate(&self, registry: &Registry, cx: &mut BuildContext<'_>) -> Result<Pipeline, Error> {
+        let mut errors: Vec<InputError> = Vec::new();
+        let mut p = Pipeline {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            order: Vec::new(),
+            filter: Vec::new(),
+            score: Vec::new(),
+            rebalance: Vec::new(),
+            partition: None,
+        };
+        for e in &self.entries {
+            let Some(spec) = registry.get(e.point, &e.plugin) else {
+                errors.push(input_error(&self.path, Some(&self.source), e.pos, unknown_plugin(registry, e.point, &e.plugin)));
+                continue;
+            };
+            let built = match (spec.build)(&e.args, cx) {
+                Ok(b) => b,
+                Err(err) => {
+                    let msg = format!("invalid args for {} plugin `{}`: {}", e.point, e.plugin, err.0);
+                    errors.push(input_error(&self.path, Some(&self.source), e.args_pos, msg));
+                    continue;
+                }
+            };
+            let stage = |plugin| Stage { name: e.plugin.clone(), weight: e.weight, plugin };
+            match built {
+                Built::Order(o) => {
+                    if let OrderScope::Partition(key) = o.scope() {
+                        if let Some((i, _)) = p.partition {
+                            let msg = format!(
+                                "only one partition-scoped order plugin may run per pipeline; `{}` already is one",
+                                p.order[i].name
+                            );
+                            errors.push(input_error(&self.path, Some(&self.source), e.pos, msg));
+                        }
+                        p.partition = Some((p.order.len(), key));
+                    }
+                    p.order.push(stage(o));
+                }
+                Built::Filter(f) => p.filter.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: f }),
+                Built::Score(s) => p.score.push(Stage { name: e.plugin.clone(), weight: e.weight, plugin: s }),
+                Built::Rebalance(r) => p.rebalance.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: r }),
+            }
+        }
+        Error::collect(errors)?;
+        Ok(p)
+    }
+}
+
+/// "unknown order plugin `fifoo`; did you mean `fifo`? known: edf, fair-share, fifo, priority".
+fn unknown_plugin(registry: &Registry, point: ExtensionPoint, name: &str) -> String {
+    let known = registry.names(point);
+    let elsewhere = registry.points_of(name);
+    let mut msg = format!("unknown {point} plugin `{name}`");
+    if let Some(p) = elsewhere.first() {
+        msg.push_str(&format!(" (`{name}` is a {p} plugin)"));
+    } else if let Some(best) = known.iter().min_by_key(|k| edit_distance(k, name)).filter(|k| edit_distance(k, name) <= 3) {
+        msg.push_str(&format!("; did you mean `{best}`?"));
+    }
+    msg.push_str(&format!("; known {point} plugins: {}", known.join(", ")));
+    msg
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            cur.push((prev[j] + (ca != cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<PipelineDef, Error> {
+        PipelineDef::parse(Path::new("p.yaml"), text.to_owned(), &Registry::builtin())
+    }
+
+    #[test]
+    fn a_valid_pipeline_keeps_every_entry_in_order() {
+        let def = check(
+            "name: t\norder:\n  - plugin: priority\n  - plugin: edf\nfilter:\n  - plugin: fit\nscore:\n  - plugin: best-fit\n    weight: 2\n",
+        )
+        .unwrap();
+        let names: Vec<_> = def.entries.iter().map(|e| (e.point.as_str(), e.plugin.as_str(), e.weight)).collect();
+        assert_eq!(names, [("order", "priority", 1.0), ("order", "edf", 1.0), ("filter", "fit", 1.0), ("score", "best-fit", 2.0)]);
+    }
+
+    #[test]
+    fn pipeline_errors_name_the_position_and_what_was_expected() {
+        let cases = [
+            ("an unknown plugin gets a suggestion", "order:\n  - plugin: fifoo\n", "p.yaml:2:13: unknown order plugin `fifoo`; did you mean `fifo`?"),
+            ("a plugin at the wrong point says where it belongs", "score:\n  - plugin: fifo\n", "p.yaml:2:13: unknown score plugin `fifo` (`fifo` is a order plugin)"),
+            ("a zero weight is refused", "score:\n  - plugin: best-fit\n    weight: 0\n", "p.yaml:3:13: a score weight must be a finite number > 0, got 0"),
+            ("a negative weight is refused", "score:\n  - plugin: best-fit\n    weight: -1.5\n", "p.yaml:3:13: a score weight must be a finite number > 0, got -1.5"),
+            ("a weight on a filter is refused", "filter:\n  - plugin: fit\n    weight: 2\n", "p.yaml:3:13: `weight` applies only to score plugins"),
+            ("an unknown entry field is refused", "filter:\n  - plugin: fit\n    wieght: 2\n", "p.yaml:3:5: unknown field `wieght`"),
+            ("an unknown top-level key is refused", "orders: []\n", "p.yaml:1:1: unknown field `orders`"),
+            ("unknown args are refused", "order:\n  - plugin: fifo\n    args: { speed: 3 }\n", "p.yaml:3:11: invalid args for order plugin `fifo`: unknown field `speed`"),
+            ("ill-typed args are refused", "order:\n  - plugin: priority\n    args: { aging_interval_s: soon }\n", "p.yaml:3:11: invalid args for order plugin `priority`: invalid type"),
+        ];
+        for (case, text, want) in cases {
+            let err = check(text).expect_err(case).to_string();
+            assert!(err.starts_with(want), "{case}:\n got: {err}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn every_bad_entry_is_reported_not_only_the_first() {
+        let err = check("order:\n  - plugin: nope\nscore:\n  - plugin: best-fit\n    weight: 0\n").unwrap_err();
+        assert_eq!(err.input_errors().len(), 2, "{err}");
+    }
+
+    #[test]
+    fn a_missing_pipeline_file_names_the_path() {
+        let err = PipelineDef::load(Path::new("/nonexistent/p.yaml"), &Registry::builtin()).unwrap_err();
+        assert!(err.to_string().starts_with("cannot read /nonexistent/p.yaml:"), "{err}");
+        assert!(err.is_input());
+    }
+}

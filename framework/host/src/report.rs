@@ -1,0 +1,510 @@
+//! Metrics and the run report.
+//!
+//! Every job of a run lands in exactly one bucket of [`JobCounts`]: completed,
+//! missed (a hard deadline that could not be met, a soft one finished late, or the
+//! job it ran after failed), rejected (no node can ever take it) or pending/running
+//! (still waiting or working when the run ended). The report says which, per job
+//! in `--schedule` output and in aggregate here.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use kairos_model::{fmt_duration, Job, Time};
+use serde::Serialize;
+
+use crate::engine::{Engine, JobRecord, JobState, Miss, Outcome};
+use crate::sim::SimResult;
+
+/// Bounded-slowdown threshold τ, seconds: runs shorter than this count as this
+/// long, so that tiny jobs do not dominate the mean (Feitelson's convention).
+pub const SLOWDOWN_TAU_S: f64 = 10.0;
+
+/// Share of the busiest hours counted as "peak": the top quarter by number of
+/// deadline jobs released in the hour.
+pub const PEAK_SHARE: f64 = 0.25;
+
+/// The report of one run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Where every job ended.
+    pub jobs: JobCounts,
+    /// Share of jobs with a deadline that completed by it (null when none has one).
+    pub deadline_compliance: Option<f64>,
+    /// Per job group (for the pass-window showcase: per region).
+    pub groups: BTreeMap<String, GroupReport>,
+    /// Jain's fairness index over the groups' deadline compliance (1 = equal).
+    pub jain_fairness: Option<f64>,
+    /// Per resource: time-averaged share of the up nodes' capacity in use.
+    pub utilization: BTreeMap<String, f64>,
+    /// Wait from release to first start, over jobs that started.
+    pub wait_s: Percentiles,
+    /// Bounded slowdown over jobs that ran to the end.
+    pub bounded_slowdown: Mean,
+    /// The busiest hours.
+    pub peak: Peak,
+    /// The scheduler's own work.
+    pub scheduler: SchedulerStats,
+    /// Moves of running work.
+    pub moves: Moves,
+    /// Simulated span, seconds.
+    pub span_s: Span,
+    /// The most common reasons jobs were rejected or left pending.
+    pub reasons: Vec<ReasonLine>,
+    /// Trace rows that could not become jobs (never silently dropped).
+    pub skipped_rows: usize,
+}
+
+/// Where every job ended.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct JobCounts {
+    /// All jobs.
+    pub total: usize,
+    /// Finished, by their deadline if they had one.
+    pub completed: usize,
+    /// Missed their deadline.
+    pub missed: usize,
+    /// No node can ever take them.
+    pub rejected: usize,
+    /// Still waiting when the run ended.
+    pub pending: usize,
+    /// Still running when the run ended (0 after a full simulation).
+    pub running: usize,
+}
+
+/// One group's results.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct GroupReport {
+    /// Jobs of the group.
+    pub total: usize,
+    /// Completed.
+    pub completed: usize,
+    /// Missed.
+    pub missed: usize,
+    /// Rejected.
+    pub rejected: usize,
+    /// Pending or running at the end.
+    pub pending: usize,
+    /// Deadline compliance within the group (null when no job has a deadline).
+    pub compliance: Option<f64>,
+}
+
+/// Mean and percentiles.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct Percentiles {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// A mean.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct Mean {
+    /// Mean.
+    pub mean: f64,
+}
+
+/// Compliance in the busiest hours.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Peak {
+    /// The hours (since time 0 of the workload) counted as peak.
+    pub hours: Vec<i64>,
+    /// Deadline jobs released in them.
+    pub jobs: usize,
+    /// Of those, missed (not completed by the deadline).
+    pub missed: usize,
+    /// Their deadline compliance.
+    pub compliance: Option<f64>,
+}
+
+/// The scheduler's own work.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct SchedulerStats {
+    /// Jobs taken from the order and evaluated.
+    pub decisions: u64,
+    /// Of those, settled by the free-capacity bound without running filters.
+    pub quick_skips: u64,
+    /// Placements committed.
+    pub placements: u64,
+    /// Scheduling cycles.
+    pub cycles: u64,
+    /// Wall-clock seconds of the whole simulation.
+    pub wall_s: f64,
+    /// `decisions / wall_s`.
+    pub decisions_per_s: f64,
+}
+
+/// Moves of running work.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Moves {
+    /// Migrations applied.
+    pub migrations: u64,
+    /// Evictions applied.
+    pub evictions: u64,
+    /// Runs stopped by node failures (the jobs were re-queued).
+    pub node_failures: u64,
+    /// Proposed moves the host refused.
+    pub refused: u64,
+}
+
+/// The simulated span.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Span {
+    /// First event.
+    pub start: Time,
+    /// Last event.
+    pub end: Time,
+}
+
+/// A reason and how many unfinished jobs it explains.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ReasonLine {
+    /// `rejected` or `pending`.
+    pub status: String,
+    /// The aggregated reasons of one job, e.g. "0/12 nodes: 9 selector-mismatch (node-selector), …".
+    pub reason: String,
+    /// Jobs with exactly this line.
+    pub jobs: usize,
+}
+
+/// The status of one job at the end of a run, for reports and `--schedule`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Completed on time.
+    Completed,
+    /// Missed its deadline.
+    Missed,
+    /// Rejected.
+    Rejected,
+    /// Still pending (or waiting on another job).
+    Pending,
+    /// Still running.
+    Running,
+}
+
+impl Status {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Completed => "completed",
+            Status::Missed => "missed",
+            Status::Rejected => "rejected",
+            Status::Pending => "pending",
+            Status::Running => "running",
+        }
+    }
+
+    /// The status of a record.
+    pub fn of(rec: &JobRecord) -> Status {
+        match &rec.state {
+            JobState::Done(Outcome::Completed { .. }) => Status::Completed,
+            JobState::Done(Outcome::Missed { .. }) => Status::Missed,
+            JobState::Done(Outcome::Rejected { .. }) => Status::Rejected,
+            JobState::Running { .. } => Status::Running,
+            _ => Status::Pending,
+        }
+    }
+}
+
+/// One row of the `--schedule` output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScheduleRow {
+    /// Job id.
+    pub job: String,
+    /// Node it ran on last (empty if it never ran).
+    pub node: String,
+    /// Start of its last run.
+    pub start: Option<Time>,
+    /// End of its last run.
+    pub end: Option<Time>,
+    /// Status.
+    pub status: &'static str,
+    /// Why, for anything but an on-time completion.
+    pub reason: String,
+}
+
+/// Why a job ended as it did, in words.
+pub fn explain_outcome(engine: &Engine, j: kairos_model::JobId) -> String {
+    let rec = &engine.records()[j as usize];
+    let job = &engine.jobs()[j as usize];
+    match &rec.state {
+        JobState::Done(Outcome::Completed { .. }) => String::new(),
+        JobState::Done(Outcome::Missed { why, .. }) => match why {
+            Miss::Expired { latest_start } => {
+                let r = engine.describe_reasons(j);
+                let why = if r.is_empty() { "no node was free".to_owned() } else { format!("last attempt: {r}") };
+                format!("could not start by its latest start t={latest_start} (deadline t={}); {why}", job.deadline.unwrap_or_default())
+            }
+            Miss::Late { end, .. } => format!(
+                "finished {} after its deadline t={}",
+                fmt_duration(end - job.deadline.unwrap_or(*end)),
+                job.deadline.unwrap_or_default()
+            ),
+            Miss::Upstream { job: up } => format!("the job it runs after, `{}`, did not complete", engine.jobs()[*up as usize].id),
+        },
+        JobState::Done(Outcome::Rejected { .. }) => engine.describe_reasons(j),
+        JobState::Waiting { on } => format!("waiting for `{}`", engine.jobs()[*on as usize].id),
+        JobState::Submitted => format!("not released before the run ended (release t={})", job.release),
+        JobState::Pending { .. } => {
+            let r = engine.describe_reasons(j);
+            if r.is_empty() { "never evaluated: no capacity freed up".to_owned() } else { r }
+        }
+        JobState::Running { .. } => String::new(),
+    }
+}
+
+/// One row per job, in workload order.
+pub fn schedule_rows(engine: &Engine) -> Vec<ScheduleRow> {
+    let names = &engine.nodes().names;
+    (0..engine.jobs().len())
+        .map(|i| {
+            let j = i as kairos_model::JobId;
+            let rec = &engine.records()[i];
+            let (node, start, end) = match &rec.state {
+                JobState::Done(Outcome::Completed { node, start, end })
+                | JobState::Done(Outcome::Missed { why: Miss::Late { node, start, end }, .. }) => {
+                    (names[*node as usize].clone(), Some(*start), Some(*end))
+                }
+                JobState::Running { node, start, .. } => (names[*node as usize].clone(), Some(*start), None),
+                _ => (String::new(), None, None),
+            };
+            ScheduleRow {
+                job: engine.jobs()[i].id.clone(),
+                node,
+                start,
+                end,
+                status: Status::of(rec).as_str(),
+                reason: explain_outcome(engine, j),
+            }
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    // Nearest-rank percentile.
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// Jain's fairness index of `xs`: (Σx)² / (n·Σx²); 1 when all are equal
+/// (including all zero), 1/n when one gets everything.
+pub fn jain(xs: &[f64]) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let sum: f64 = xs.iter().sum();
+    let sq: f64 = xs.iter().map(|x| x * x).sum();
+    Some(if sq == 0.0 { 1.0 } else { sum * sum / (xs.len() as f64 * sq) })
+}
+
+fn met(job: &Job, rec: &JobRecord) -> bool {
+    job.deadline.is_some() && matches!(rec.state, JobState::Done(Outcome::Completed { .. }))
+}
+
+impl Report {
+    /// Builds the report of a finished simulation.
+    pub fn new(scenario: &str, sim: &SimResult, skipped_rows: usize) -> Report {
+        let e = &sim.engine;
+        let mut counts = JobCounts { total: e.jobs().len(), ..Default::default() };
+        let mut groups: BTreeMap<String, (GroupReport, usize, usize)> = BTreeMap::new();
+        let mut waits = Vec::new();
+        let mut bsld = Vec::new();
+        let mut by_hour: BTreeMap<i64, (usize, usize)> = BTreeMap::new();
+        let mut reasons: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let (mut with_deadline, mut on_time) = (0usize, 0usize);
+        for (i, (job, rec)) in e.jobs().iter().zip(e.records()).enumerate() {
+            let status = Status::of(rec);
+            let g = &mut groups.entry(e.symbols().name(job.group).to_owned()).or_default();
+            g.0.total += 1;
+            match status {
+                Status::Completed => {
+                    counts.completed += 1;
+                    g.0.completed += 1
+                }
+                Status::Missed => {
+                    counts.missed += 1;
+                    g.0.missed += 1
+                }
+                Status::Rejected => {
+                    counts.rejected += 1;
+                    g.0.rejected += 1
+                }
+                Status::Pending => {
+                    counts.pending += 1;
+                    g.0.pending += 1
+                }
+                Status::Running => {
+                    counts.running += 1;
+                    g.0.pending += 1
+                }
+            }
+            if matches!(status, Status::Rejected | Status::Pending) {
+                let line = explain_outcome(e, i as kairos_model::JobId);
+                *reasons.entry((status.as_str().to_owned(), line)).or_default() += 1;
+            }
+            if job.deadline.is_some() {
+                let ok = met(job, rec);
+                with_deadline += 1;
+                on_time += ok as usize;
+                g.1 += 1;
+                g.2 += ok as usize;
+                let h = by_hour.entry(job.release.div_euclid(3600)).or_default();
+                h.0 += 1;
+                h.1 += ok as usize;
+            }
+            if let Some(s) = rec.first_start {
+                waits.push((s - job.release) as f64);
+            }
+            if let JobState::Done(Outcome::Completed { end, .. } | Outcome::Missed { why: Miss::Late { end, .. }, .. }) = rec.state {
+                let run = sim.durations[i] as f64;
+                bsld.push((((end - job.release) as f64) / run.max(SLOWDOWN_TAU_S)).max(1.0));
+            }
+        }
+        let share = |n: usize, d: usize| if d > 0 { Some(n as f64 / d as f64) } else { None };
+        let groups: BTreeMap<String, GroupReport> = groups
+            .into_iter()
+            .map(|(k, (mut g, d, ok))| {
+                g.compliance = share(ok, d);
+                (k, g)
+            })
+            .collect();
+        let compliances: Vec<f64> = groups.values().filter_map(|g| g.compliance).collect();
+        waits.sort_by(f64::total_cmp);
+        let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        // Peak: the top quarter of hours by deadline jobs released.
+        let mut hours: Vec<(i64, (usize, usize))> = by_hour.into_iter().collect();
+        hours.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        let take = ((hours.len() as f64 * PEAK_SHARE).ceil() as usize).min(hours.len());
+        let mut peak_hours: Vec<(i64, (usize, usize))> = hours.into_iter().take(take).collect();
+        peak_hours.sort_by_key(|h| h.0);
+        let (pj, pok) = peak_hours.iter().fold((0, 0), |a, h| (a.0 + h.1 .0, a.1 + h.1 .1));
+        let stats = e.stats();
+        let util = e.meter().utilization();
+        let mut reasons: Vec<ReasonLine> =
+            reasons.into_iter().map(|((status, reason), jobs)| ReasonLine { status, reason, jobs }).collect();
+        reasons.sort_by(|a, b| b.jobs.cmp(&a.jobs).then_with(|| a.reason.cmp(&b.reason)));
+        reasons.truncate(10);
+        Report {
+            scenario: scenario.to_owned(),
+            pipeline: e.pipeline().name.clone(),
+            jobs: counts,
+            deadline_compliance: share(on_time, with_deadline),
+            jain_fairness: jain(&compliances),
+            groups,
+            utilization: e.resources().names().iter().cloned().zip(util).collect(),
+            wait_s: Percentiles {
+                mean: mean(&waits),
+                p50: percentile(&waits, 50.0),
+                p95: percentile(&waits, 95.0),
+                p99: percentile(&waits, 99.0),
+            },
+            bounded_slowdown: Mean { mean: mean(&bsld) },
+            peak: Peak {
+                hours: peak_hours.iter().map(|h| h.0).collect(),
+                jobs: pj,
+                missed: pj - pok,
+                compliance: share(pok, pj),
+            },
+            scheduler: SchedulerStats {
+                decisions: stats.decisions,
+                quick_skips: stats.quick_skips,
+                placements: stats.placements,
+                cycles: stats.cycles,
+                wall_s: sim.wall_s,
+                decisions_per_s: if sim.wall_s > 0.0 { stats.decisions as f64 / sim.wall_s } else { 0.0 },
+            },
+            moves: Moves {
+                migrations: stats.migrations,
+                evictions: stats.evictions,
+                node_failures: stats.node_failures_stopped,
+                refused: stats.moves_refused,
+            },
+            span_s: Span { start: sim.span.0, end: sim.span.1 },
+            reasons,
+            skipped_rows,
+        }
+    }
+
+    /// The report for people.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let pct = |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{:.2}%", v * 100.0));
+        let _ = writeln!(s, "scenario  {}", self.scenario);
+        let _ = writeln!(s, "pipeline  {}", self.pipeline);
+        let _ = writeln!(s, "span      {} (t={}..{})", fmt_duration(self.span_s.end - self.span_s.start), self.span_s.start, self.span_s.end);
+        let j = &self.jobs;
+        let _ = writeln!(s, "\njobs      {} total: {} completed, {} missed, {} rejected, {} pending, {} running", j.total, j.completed, j.missed, j.rejected, j.pending, j.running);
+        if self.skipped_rows > 0 {
+            let _ = writeln!(s, "          {} trace rows skipped (see `kairos check`)", self.skipped_rows);
+        }
+        let _ = writeln!(s, "deadlines {} met", pct(self.deadline_compliance));
+        let _ = writeln!(
+            s,
+            "peak      {} met in the {} busiest hours ({} of {} missed)",
+            pct(self.peak.compliance),
+            self.peak.hours.len(),
+            self.peak.missed,
+            self.peak.jobs
+        );
+        let _ = writeln!(s, "fairness  Jain {} over {} groups", self.jain_fairness.map_or("—".into(), |x| format!("{x:.4}")), self.groups.len());
+        let _ = writeln!(s, "\n{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}", "group", "jobs", "completed", "missed", "rejected", "pending", "compliance");
+        for (name, g) in &self.groups {
+            let _ = writeln!(s, "{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}", name, g.total, g.completed, g.missed, g.rejected, g.pending, pct(g.compliance));
+        }
+        let _ = writeln!(s, "\nwait      mean {:.1}s  p50 {:.0}s  p95 {:.0}s  p99 {:.0}s", self.wait_s.mean, self.wait_s.p50, self.wait_s.p95, self.wait_s.p99);
+        let _ = writeln!(s, "slowdown  bounded (τ=10s) mean {:.2}", self.bounded_slowdown.mean);
+        let util: Vec<String> = self.utilization.iter().map(|(k, v)| format!("{k} {:.1}%", v * 100.0)).collect();
+        let _ = writeln!(s, "use       {}", util.join("  "));
+        let m = &self.moves;
+        if m.migrations + m.evictions + m.node_failures + m.refused > 0 {
+            let _ = writeln!(s, "moves     {} migrations, {} evictions, {} runs stopped by node failures, {} refused", m.migrations, m.evictions, m.node_failures, m.refused);
+        }
+        let c = &self.scheduler;
+        let _ = writeln!(s, "scheduler {} decisions ({} settled by the capacity bound), {} placements, {} cycles", c.decisions, c.quick_skips, c.placements, c.cycles);
+        if !self.reasons.is_empty() {
+            let _ = writeln!(s, "\nwhy jobs did not run:");
+            for r in &self.reasons {
+                let _ = writeln!(s, "  {:>5} {:<8} {}", r.jobs, r.status, r.reason);
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain_is_one_when_equal_and_one_over_n_when_one_takes_all() {
+        let cases: [(&str, &[f64], Option<f64>); 4] = [
+            ("equal shares are perfectly fair", &[0.9, 0.9, 0.9], Some(1.0)),
+            ("one group with everything scores 1/n", &[1.0, 0.0, 0.0, 0.0], Some(0.25)),
+            ("all zero counts as equal", &[0.0, 0.0], Some(1.0)),
+            ("no groups, no index", &[], None),
+        ];
+        for (name, xs, want) in cases {
+            assert_eq!(jain(xs), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&[7.0], 95.0), 7.0);
+        assert_eq!(percentile(&[], 95.0), 0.0);
+    }
+}

@@ -1,0 +1,186 @@
+//! JSON Schemas of kairos's file formats, for editors (`kairos schema`).
+//!
+//! The pipeline schema is generated from the registry, so it lists exactly the
+//! plugins this build knows at each extension point, each with the schema of its
+//! `args`.
+
+use kairos_model::ExtensionPoint;
+use serde_json::{json, Map, Value};
+
+use crate::registry::Registry;
+
+/// Which file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Pipeline files.
+    Pipeline,
+    /// Scenario files.
+    Scenario,
+    /// Cluster files.
+    Cluster,
+}
+
+/// The JSON Schema of `kind`.
+pub fn schema(kind: Kind, registry: &Registry) -> Value {
+    match kind {
+        Kind::Pipeline => pipeline(registry),
+        Kind::Scenario => scenario(),
+        Kind::Cluster => cluster(),
+    }
+}
+
+/// Moves a plugin schema's `$defs` into `defs` under `prefix.`, rewriting refs.
+fn hoist(mut schema: Value, prefix: &str, defs: &mut Map<String, Value>) -> Value {
+    fn rewrite(v: &mut Value, prefix: &str) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get_mut("$ref") {
+                    if let Some(name) = r.strip_prefix("#/$defs/") {
+                        *r = format!("#/$defs/{prefix}.{name}");
+                    }
+                }
+                m.values_mut().for_each(|x| rewrite(x, prefix));
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| rewrite(x, prefix)),
+            _ => {}
+        }
+    }
+    rewrite(&mut schema, prefix);
+    if let Value::Object(m) = &mut schema {
+        m.remove("$schema");
+        if let Some(Value::Object(d)) = m.remove("$defs") {
+            for (k, v) in d {
+                defs.insert(format!("{prefix}.{k}"), v);
+            }
+        }
+    }
+    schema
+}
+
+fn pipeline(registry: &Registry) -> Value {
+    let mut defs = Map::new();
+    let mut props = Map::new();
+    props.insert("name".into(), json!({"type": "string", "description": "Pipeline name shown in reports."}));
+    props.insert("description".into(), json!({"type": "string"}));
+    for point in [ExtensionPoint::Order, ExtensionPoint::Filter, ExtensionPoint::Score, ExtensionPoint::Rebalance] {
+        let mut variants = Vec::new();
+        for spec in registry.specs().filter(|s| s.point == point) {
+            let args = hoist((spec.args_schema)(), spec.name, &mut defs);
+            let mut p = Map::new();
+            p.insert("plugin".into(), json!({"const": spec.name, "description": spec.summary}));
+            p.insert("args".into(), args);
+            if point == ExtensionPoint::Score {
+                p.insert("weight".into(), json!({"type": "number", "exclusiveMinimum": 0, "default": 1}));
+            }
+            variants.push(json!({"type": "object", "additionalProperties": false, "required": ["plugin"], "properties": p}));
+        }
+        let def = format!("{point}_entry");
+        defs.insert(def.clone(), json!({ "oneOf": variants }));
+        props.insert(point.as_str().into(), json!({"type": "array", "items": {"$ref": format!("#/$defs/{def}")}}));
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "kairos pipeline",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": props,
+        "$defs": defs,
+    })
+}
+
+fn scenario() -> Value {
+    let passes = serde_json::to_value(schemars::schema_for!(crate::workload::passes::PassOptions)).unwrap_or_default();
+    let mut defs = Map::new();
+    let passes = hoist(passes, "passes", &mut defs);
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "kairos scenario",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["pipeline", "cluster", "workload"],
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "pipeline": {"type": "string", "description": "Pipeline file, relative to the scenario."},
+            "cluster": {"type": "string", "description": "Cluster file, relative to the scenario."},
+            "workload": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["path"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "format": {"enum": ["csv", "yaml", "swf", "passes"]},
+                    "passes": passes,
+                    "swf": {"type": "object"}
+                }
+            },
+            "events": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["at", "node", "action"],
+                    "properties": {
+                        "at": {"type": "integer", "description": "Seconds since time 0 of the workload."},
+                        "node": {"type": "string"},
+                        "action": {"enum": ["fail", "recover"]}
+                    }
+                }
+            }
+        },
+        "$defs": defs,
+    })
+}
+
+fn cluster() -> Value {
+    let quantities = json!({"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}});
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "kairos cluster",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["resources", "nodes"],
+        "properties": {
+            "resources": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "priority_classes": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "nodes": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "region", "capacity"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "count": {"type": "integer", "minimum": 1},
+                        "region": {"type": "string"},
+                        "zone": {"type": "string"},
+                        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "taints": {"type": "array", "items": {
+                            "type": "object", "additionalProperties": false, "required": ["key"],
+                            "properties": {"key": {"type": "string"}, "value": {"type": "string"}, "effect": {"enum": ["NoSchedule", "NoExecute"]}}
+                        }},
+                        "capacity": quantities,
+                        "reserve": quantities
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pipeline_schema_lists_every_registered_plugin_at_its_point() {
+        let r = Registry::builtin();
+        let s = schema(Kind::Pipeline, &r);
+        let order = s["$defs"]["order_entry"]["oneOf"].as_array().unwrap();
+        let names: Vec<&str> = order.iter().map(|v| v["properties"]["plugin"]["const"].as_str().unwrap()).collect();
+        assert_eq!(names, r.names(ExtensionPoint::Order));
+        let text = s.to_string();
+        assert!(!text.contains("\"#/$defs/") || text.contains("#/$defs/order_entry"), "refs point into the hoisted defs");
+    }
+}

@@ -1,0 +1,381 @@
+//! Satellite pass windows as jobs (the pass-window showcase).
+//!
+//! Reads a pass CSV with exactly the columns of `gen_passes.py`'s output —
+//! `pass_id,satellite,norad_id,station,region,aos_utc,los_utc,max_elevation_deg,duration_s`
+//! — so another day's passes (or another station set's) can be swapped in.
+//!
+//! # From a pass to jobs
+//! A pass is a window `[AOS, LOS]` in which a satellite is ≥ 10° above a
+//! station's horizon. Each booked contact on it becomes two jobs:
+//!
+//! 1. **contact** `p<pass_id>-c<k>` — holds one `antenna` of that station
+//!    (selector `station=<station>`) for `max(min_s, fraction × window)` seconds
+//!    (capped at the window), starting no earlier than AOS and finishing by LOS:
+//!    a **hard** deadline, since the satellite is gone after LOS.
+//! 2. **processing** `p<pass_id>-proc<k>` — runs `after` the contact, on a
+//!    processing node of the same region (selector `region=<region>`,
+//!    `role=processing`), needs `processing.request` for
+//!    `processing.seconds_per_contact_second × contact` seconds, and must finish
+//!    within the satellite class's latency after LOS (a soft deadline: late data
+//!    is still processed, and counted missed).
+//!
+//! Both jobs carry group = region, tenant = satellite, and the priority class of
+//! the satellite (by name prefix, `classes`).
+//!
+//! # The load knob
+//! `load_per_day` sets how many contacts a day are booked. Below the number of
+//! passes in the file, passes are thinned evenly in AOS order (pass k is kept when
+//! ⌊(k+1)·L/N⌋ > ⌊k·L/N⌋), which keeps the day's shape. Above it, that same
+//! formula gives some passes a second contact — a second downlink on another
+//! antenna of the same station (e.g. X-band payload data and S-band telemetry at
+//! once). Time 0 is 00:00 UTC of the day of the first AOS.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kairos_model::{Job, Qty, Symbols, Time};
+use serde::Deserialize;
+
+use crate::cluster::Cluster;
+use crate::error::{input_error, Error, InputError, Pos};
+use crate::workload::JobSpec;
+
+/// The columns a pass CSV must have, in order.
+pub const COLUMNS: [&str; 9] =
+    ["pass_id", "satellite", "norad_id", "station", "region", "aos_utc", "los_utc", "max_elevation_deg", "duration_s"];
+
+/// How passes become jobs (the `passes:` section of a scenario's workload).
+#[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PassOptions {
+    /// Contacts booked per day; default: every pass in the file once.
+    pub load_per_day: Option<u32>,
+    /// The antenna contact.
+    pub contact: ContactOptions,
+    /// Processing of the downlink.
+    pub processing: ProcessingOptions,
+    /// Priority class → satellite name prefixes (first match wins, in class
+    /// priority order); other satellites get `default_class`.
+    pub classes: BTreeMap<String, Vec<String>>,
+    /// Class of satellites no prefix matches.
+    pub default_class: String,
+}
+
+/// The antenna contact of a pass.
+#[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactOptions {
+    /// Share of the window the contact needs, in (0, 1].
+    pub fraction: f64,
+    /// Minimum contact length, seconds (capped at the window).
+    pub min_s: Time,
+    /// Resource the contact holds one unit of.
+    pub resource: String,
+}
+
+/// Processing of a contact's downlink.
+#[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProcessingOptions {
+    /// Processing seconds per contact second.
+    pub seconds_per_contact_second: f64,
+    /// Resources each processing job requests.
+    pub request: BTreeMap<String, Qty>,
+    /// Deadline after LOS, seconds, per priority class; classes not listed get
+    /// `default_latency_s`.
+    pub latency_s: BTreeMap<String, Time>,
+    /// Deadline after LOS for classes not in `latency_s`.
+    pub default_latency_s: Time,
+}
+
+impl Default for PassOptions {
+    fn default() -> Self {
+        PassOptions {
+            load_per_day: None,
+            contact: ContactOptions::default(),
+            processing: ProcessingOptions::default(),
+            classes: BTreeMap::new(),
+            default_class: "normal".into(),
+        }
+    }
+}
+
+impl Default for ContactOptions {
+    fn default() -> Self {
+        ContactOptions { fraction: 1.0, min_s: 0, resource: "antenna".into() }
+    }
+}
+
+impl Default for ProcessingOptions {
+    fn default() -> Self {
+        ProcessingOptions {
+            seconds_per_contact_second: 1.0,
+            request: BTreeMap::new(),
+            latency_s: BTreeMap::new(),
+            default_latency_s: 3600,
+        }
+    }
+}
+
+/// One pass, as read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pass {
+    /// `pass_id`.
+    pub id: String,
+    /// Satellite name.
+    pub satellite: String,
+    /// Station name.
+    pub station: String,
+    /// Region.
+    pub region: String,
+    /// AOS, seconds since time 0.
+    pub aos: Time,
+    /// LOS, seconds since time 0.
+    pub los: Time,
+    /// Line in the file.
+    pub line: u64,
+}
+
+/// Reads the passes of `path`; returns them and time 0 (midnight UTC of the
+/// first AOS's day).
+pub fn read_passes(path: &Path) -> Result<(Vec<Pass>, jiff::Timestamp), Error> {
+    let text = crate::yaml::read(path)?;
+    parse_passes(path, &text)
+}
+
+/// Parses pass CSV `text` read from `path`.
+pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timestamp), Error> {
+    let err = |line: u64, col: u64, m: String| Error::Input(input_error(path, Some(text), Pos::new(line, col), m));
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let header = rdr.headers().map_err(|e| err(1, 1, format!("not a CSV file: {e}")))?.clone();
+    let got: Vec<&str> = header.iter().collect();
+    if got != COLUMNS {
+        return Err(err(1, 1, format!("expected the pass CSV columns `{}`, got `{}`", COLUMNS.join(","), got.join(","))));
+    }
+    let mut raw = Vec::new();
+    let mut errors: Vec<InputError> = Vec::new();
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(err(line, 1, format!("malformed CSV row: {e}")));
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let col_of = |i: usize| -> u64 {
+            // 1-based column of field i: sum of earlier field lengths + commas.
+            (0..i).map(|k| rec.get(k).map_or(0, |f| f.chars().count() as u64 + 1)).sum::<u64>() + 1
+        };
+        let ts = |i: usize| -> Result<jiff::Timestamp, InputError> {
+            rec[i].parse::<jiff::Timestamp>().map_err(|e| {
+                input_error(path, Some(text), Pos::new(line, col_of(i)), format!("`{}` must be an ISO 8601 UTC time such as 2023-07-05T00:00:36Z: {e}", COLUMNS[i]))
+            })
+        };
+        match (ts(5), ts(6)) {
+            (Ok(aos), Ok(los)) => {
+                if los <= aos {
+                    errors.push(input_error(path, Some(text), Pos::new(line, col_of(6)), format!("los_utc {los} is not after aos_utc {aos}")));
+                    continue;
+                }
+                raw.push((rec[0].to_owned(), rec[1].to_owned(), rec[3].to_owned(), rec[4].to_owned(), aos, los, line));
+            }
+            (a, b) => errors.extend(a.err().into_iter().chain(b.err())),
+        }
+    }
+    Error::collect(errors)?;
+    let Some(first) = raw.iter().map(|r| r.4).min() else {
+        return Err(err(0, 0, "the pass file has no passes".into()));
+    };
+    // Midnight UTC of the first AOS's day: UTC days are exactly 86,400 s.
+    let origin = jiff::Timestamp::from_second(first.as_second().div_euclid(86_400) * 86_400)
+        .map_err(|e| err(0, 0, format!("cannot find the start of the day of {first}: {e}")))?;
+    let passes = raw
+        .into_iter()
+        .map(|(id, satellite, station, region, aos, los, line)| Pass {
+            id,
+            satellite,
+            station,
+            region,
+            aos: aos.as_second() - origin.as_second(),
+            los: los.as_second() - origin.as_second(),
+            line,
+        })
+        .collect();
+    Ok((passes, origin))
+}
+
+/// How many contacts pass `k` of `n` gets at `load` contacts a day.
+pub fn contacts_of(k: usize, n: usize, load: usize) -> usize {
+    ((k + 1) * load / n) - (k * load / n)
+}
+
+/// Turns passes into contact and processing jobs (see the module docs).
+pub fn to_jobs(
+    path: &Path,
+    passes: &[Pass],
+    opts: &PassOptions,
+    cluster: &mut Cluster,
+    options_pos: Pos,
+    scenario: &Path,
+    scenario_text: Option<&str>,
+) -> Result<Vec<JobSpec>, Error> {
+    let bad = |m: String| Error::Input(input_error(scenario, scenario_text, options_pos, m));
+    if !(opts.contact.fraction > 0.0 && opts.contact.fraction <= 1.0) {
+        return Err(bad(format!("passes.contact.fraction must be in (0, 1], got {}", opts.contact.fraction)));
+    }
+    if !(opts.processing.seconds_per_contact_second > 0.0) {
+        return Err(bad("passes.processing.seconds_per_contact_second must be > 0".into()));
+    }
+    let dims = cluster.resources.dims();
+    let antenna = cluster.resources.index(&opts.contact.resource).ok_or_else(|| {
+        bad(format!("the cluster declares no resource `{}` for contacts; it declares: {}", opts.contact.resource, cluster.resources.names().join(", ")))
+    })?;
+    let mut proc_request = vec![0; dims];
+    for (name, &q) in &opts.processing.request {
+        let d = cluster.resources.index(name).ok_or_else(|| {
+            bad(format!("passes.processing.request names resource `{name}`, which the cluster does not declare; it declares: {}", cluster.resources.names().join(", ")))
+        })?;
+        proc_request[d] = q;
+    }
+    let mut ranked: Vec<(String, Vec<String>)> = opts.classes.clone().into_iter().collect();
+    ranked.sort_by_key(|(c, _)| std::cmp::Reverse(cluster.priority(c).unwrap_or(0)));
+    let class_of = |sat: &str| -> String {
+        ranked
+            .iter()
+            .find(|(_, prefixes)| prefixes.iter().any(|p| sat.starts_with(p.as_str())))
+            .map_or_else(|| opts.default_class.clone(), |(c, _)| c.clone())
+    };
+    for class in opts.classes.keys().chain([&opts.default_class]) {
+        if cluster.priority(class).is_none() {
+            return Err(bad(format!("priority class `{class}` is not declared by the cluster's priority_classes")));
+        }
+    }
+    let load = opts.load_per_day.map_or(passes.len(), |l| l as usize);
+    let classes = cluster.priority_classes.clone();
+    let s = &mut cluster.symbols;
+    let keys = Keys::new(s);
+    let mut jobs = Vec::new();
+    for (k, p) in passes.iter().enumerate() {
+        let class = class_of(&p.satellite);
+        let priority = classes.get(&class).copied().unwrap_or(0);
+        let window = p.los - p.aos;
+        let contact = ((opts.contact.fraction * window as f64).round() as Time).max(opts.contact.min_s).min(window).max(1);
+        let processing = ((opts.processing.seconds_per_contact_second * contact as f64).ceil() as Time).max(1);
+        let latency = opts.processing.latency_s.get(&class).copied().unwrap_or(opts.processing.default_latency_s);
+        for c in 1..=contacts_of(k, passes.len(), load) {
+            let (region, station, sat, cls) = (s.intern(&p.region), s.intern(&p.station), s.intern(&p.satellite), s.intern(&class));
+            let mut labels = vec![(keys.satellite, sat), (keys.station, station), (keys.pass, s.intern(&p.id))];
+            labels.sort();
+            let mut request = vec![0; dims];
+            request[antenna] = 1;
+            let base = Job {
+                idx: 0,
+                id: String::new(),
+                tenant: sat,
+                group: region,
+                priority_class: cls,
+                priority,
+                release: p.aos,
+                deadline: Some(p.los),
+                hard_deadline: true,
+                estimate: contact,
+                request,
+                selector: vec![(keys.station, station)],
+                tolerations: Vec::new(),
+                labels,
+                after: None,
+            };
+            let contact_idx = jobs.len() as u32;
+            jobs.push(JobSpec { job: Job { id: format!("p{}-c{c}", p.id), ..base.clone() }, duration: contact });
+            let mut selector = vec![(keys.region, region), (keys.role, keys.processing)];
+            selector.sort();
+            jobs.push(JobSpec {
+                job: Job {
+                    id: format!("p{}-proc{c}", p.id),
+                    deadline: Some(p.los + latency),
+                    hard_deadline: false,
+                    estimate: processing,
+                    request: proc_request.clone(),
+                    selector,
+                    after: Some(contact_idx),
+                    ..base
+                },
+                duration: processing,
+            });
+        }
+    }
+    for (i, j) in jobs.iter_mut().enumerate() {
+        j.job.idx = i as u32;
+    }
+    let _ = path;
+    Ok(jobs)
+}
+
+struct Keys {
+    satellite: kairos_model::Sym,
+    station: kairos_model::Sym,
+    pass: kairos_model::Sym,
+    region: kairos_model::Sym,
+    role: kairos_model::Sym,
+    processing: kairos_model::Sym,
+}
+
+impl Keys {
+    fn new(s: &mut Symbols) -> Self {
+        Keys {
+            satellite: s.intern("satellite"),
+            station: s.intern("station"),
+            pass: s.intern("pass"),
+            region: s.intern("region"),
+            role: s.intern("role"),
+            processing: s.intern("processing"),
+        }
+    }
+}
+
+/// Where the pass file of a scenario lives, for error messages.
+pub fn describe(path: &PathBuf) -> String {
+    format!("pass windows from {}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_load_knob_thins_or_doubles_passes_evenly() {
+        let total = |n: usize, l: usize| (0..n).map(|k| contacts_of(k, n, l)).sum::<usize>();
+        let cases = [
+            ("every pass once at the file's own count", 2012, 2012),
+            ("thinned to 800", 2012, 800),
+            ("thinned to 1,400", 2012, 1400),
+            ("doubled in part to 2,800", 2012, 2800),
+        ];
+        for (name, n, l) in cases {
+            assert_eq!(total(n, l), l, "{name}");
+            assert!((0..n).all(|k| contacts_of(k, n, l) <= l.div_ceil(n)), "{name}: no pass gets more than its share");
+        }
+    }
+
+    #[test]
+    fn a_pass_file_with_other_columns_is_refused_with_the_expected_ones() {
+        let err = parse_passes(Path::new("p.csv"), "id,aos\n1,2\n").unwrap_err().to_string();
+        assert!(err.starts_with("p.csv:1:1: expected the pass CSV columns `pass_id,satellite,"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_time_names_its_line_and_column() {
+        let text = format!("{}\n1,SAT,1,St,r,2023-07-05T00:00:36Z,soon,20,10\n", COLUMNS.join(","));
+        let err = parse_passes(Path::new("p.csv"), &text).unwrap_err().to_string();
+        assert!(err.starts_with("p.csv:2:37: `los_utc` must be an ISO 8601 UTC time"), "{err}");
+    }
+
+    #[test]
+    fn times_count_from_midnight_of_the_first_pass() {
+        let text = format!("{}\n1,SAT,1,St,r,2023-07-05T00:00:36Z,2023-07-05T00:08:55Z,22.03,499\n", COLUMNS.join(","));
+        let (p, origin) = parse_passes(Path::new("p.csv"), &text).unwrap();
+        assert_eq!(origin.to_string(), "2023-07-05T00:00:00Z");
+        assert_eq!((p[0].aos, p[0].los), (36, 535));
+    }
+}
