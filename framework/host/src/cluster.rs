@@ -209,7 +209,9 @@ impl Check<'_> {
             } else if n.contains(RESERVED_IN_NAMES) || n.contains(char::is_whitespace) {
                 self.error(
                     pos,
-                    format!("resource name `{n}` must not contain `=`, `;`, `,` or spaces (workloads could not name it)"),
+                    format!(
+                        "resource name `{n}` must not contain `=`, `;`, `,` or spaces (workloads could not name it)"
+                    ),
                 );
             } else if let Some(at) = first.get(n) {
                 self.error(pos, format!("resource `{n}` is declared twice (first at {}:{})", at.line, at.col));
@@ -294,7 +296,10 @@ impl Check<'_> {
                 if reserve[d] > capacity[d] {
                     self.error(
                         Pos::of(value),
-                        format!("node `{base}` reserves {} {} but its capacity is only {}", reserve[d], key.value, capacity[d]),
+                        format!(
+                            "node `{base}` reserves {} {} but its capacity is only {}",
+                            reserve[d], key.value, capacity[d]
+                        ),
                     );
                 }
             }

@@ -105,7 +105,7 @@ impl Col {
 /// Reads the CSV workload `text` of file `path` against `cluster`.
 pub fn parse(path: &Path, text: &str, cluster: &mut Cluster) -> Result<Workload, Error> {
     let mut errors = Errors::new(path, text);
-    let mut lines = Lines::new(text);
+    let mut locate = Locator::new(text);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(::csv::Trim::All)
@@ -115,11 +115,14 @@ pub fn parse(path: &Path, text: &str, cluster: &mut Cluster) -> Result<Workload,
 
     // Step 1: the header.
     let header = match records.next() {
-        None => return Err(Error::at(path, None, Pos::default(), empty_file_message())),
-        Some(Err(e)) => return Err(csv_error(path, text, &mut lines, e)),
+        None => {
+            let message = "empty file: expected a header row such as `id,release,duration`";
+            return Err(Error::at(path, None, Pos::default(), message));
+        }
+        Some(Err(e)) => return Err(csv_error(path, text, &mut locate, e)),
         Some(Ok(h)) => h,
     };
-    let header_cells = lines.cells(&header);
+    let header_cells = locate.cells(&header);
     let mut columns: Vec<Col> = Vec::with_capacity(header.len());
     for (name, cell) in header.iter().zip(&header_cells) {
         match Col::named(name) {
@@ -145,11 +148,11 @@ pub fn parse(path: &Path, text: &str, cluster: &mut Cluster) -> Result<Workload,
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.list.extend(csv_error(path, text, &mut lines, e).input_errors());
+                errors.list.extend(csv_error(path, text, &mut locate, e).input_errors());
                 continue;
             }
         };
-        let cells = lines.cells(&record);
+        let cells = locate.cells(&record);
         if let Some(open) = cells.iter().find(|c| c.unterminated) {
             errors.at(open.pos, "this quote is never closed: the cell runs to the end of the file");
             rows.push(Row::Broken(None));
@@ -158,7 +161,8 @@ pub fn parse(path: &Path, text: &str, cluster: &mut Cluster) -> Result<Workload,
         if record.len() != columns.len() {
             let at = cells.get(columns.len()).or(cells.last()).map_or(Pos::new(1, 1), |c| c.pos);
             let cells = if record.len() == 1 { "cell" } else { "cells" };
-            errors.at(at, format!("this row has {} {cells} but the header has {} columns", record.len(), columns.len()));
+            errors
+                .at(at, format!("this row has {} {cells} but the header has {} columns", record.len(), columns.len()));
             rows.push(Row::Broken(None));
             continue;
         }
@@ -168,22 +172,14 @@ pub fn parse(path: &Path, text: &str, cluster: &mut Cluster) -> Result<Workload,
     finish(path, jobs, Vec::new(), Vec::new(), errors)
 }
 
-fn empty_file_message() -> String {
-    "empty file: expected a header row such as `id,release,duration`".to_owned()
-}
-
 /// One record into a row, reporting malformed cells.
 fn row(columns: &[Col], record: &::csv::StringRecord, cells: &[Cell], errors: &mut Errors<'_>) -> Row {
     let before = errors.len();
     let mut raw = RawJob::default();
-    let mut have_id = false;
     for ((&col, value), cell) in columns.iter().zip(record.iter()).zip(cells) {
         let text = || Some(Field::new(value.to_owned(), cell.pos)).filter(|_| !value.is_empty());
         match col {
-            Col::Id => {
-                raw.id = Field::new(value.to_owned(), cell.pos);
-                have_id = true;
-            }
+            Col::Id => raw.id = Field::new(value.to_owned(), cell.pos),
             Col::Tenant => raw.tenant = text(),
             Col::Group => raw.group = text(),
             Col::Priority => raw.priority = text(),
@@ -206,7 +202,10 @@ fn row(columns: &[Col], record: &::csv::StringRecord, cells: &[Cell], errors: &m
             Col::Request => {
                 for (key, qty) in items(value, cell) {
                     let Some(qty) = qty else {
-                        errors.at(key.pos, format!("`request` item `{}` needs a quantity, as in `{}=4`", key.value, key.value));
+                        errors.at(
+                            key.pos,
+                            format!("`request` item `{}` needs a quantity, as in `{}=4`", key.value, key.value),
+                        );
                         continue;
                     };
                     match qty.value.parse::<Qty>() {
@@ -221,7 +220,10 @@ fn row(columns: &[Col], record: &::csv::StringRecord, cells: &[Cell], errors: &m
             Col::Selector | Col::Labels => {
                 for (key, v) in items(value, cell) {
                     let Some(v) = v else {
-                        errors.at(key.pos, format!("`{}` item `{}` needs a value, as in `key=value`", col.name(), key.value));
+                        errors.at(
+                            key.pos,
+                            format!("`{}` item `{}` needs a value, as in `key=value`", col.name(), key.value),
+                        );
                         continue;
                     };
                     let list = if col == Col::Selector { &mut raw.selector } else { &mut raw.labels };
@@ -232,8 +234,9 @@ fn row(columns: &[Col], record: &::csv::StringRecord, cells: &[Cell], errors: &m
         }
     }
     match errors.len() == before {
-        true => Row::Job(raw),
-        false => Row::Broken(have_id.then_some(raw.id)),
+        true => Row::Job(Box::new(raw)),
+        // The header has an `id` column (it is required), so the id is known.
+        false => Row::Broken(Some(raw.id)),
     }
 }
 
@@ -315,7 +318,7 @@ impl Cell {
 /// trimmed blanks are gone from the values. This walks the raw text of each
 /// record once, with a small quote-aware scanner. Records come in file order,
 /// so line numbers are counted incrementally: linear in the file size.
-struct Lines<'a> {
+struct Locator<'a> {
     text: &'a str,
     /// A byte offset whose line is known…
     offset: usize,
@@ -323,9 +326,9 @@ struct Lines<'a> {
     line: u64,
 }
 
-impl<'a> Lines<'a> {
+impl<'a> Locator<'a> {
     fn new(text: &'a str) -> Self {
-        Lines { text, offset: 0, line: 1 }
+        Locator { text, offset: 0, line: 1 }
     }
 
     /// The line of byte `offset`; linear in the distance from the last one asked.
@@ -345,7 +348,7 @@ impl<'a> Lines<'a> {
         Pos::new(line, self.text[line_start..offset].chars().count() as u64 + 1)
     }
 
-    /// Where each field of the record starting at byte `start` begins.
+    /// Where each field of `record` begins in the raw text.
     fn cells(&mut self, record: &::csv::StringRecord) -> Vec<Cell> {
         let bytes = self.text.as_bytes();
         let mut i = record.position().map_or(0, |p| p.byte() as usize);
@@ -393,14 +396,15 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// A CSV syntax error (bad UTF-8, an unterminated quote…) as an input error.
-fn csv_error(path: &Path, text: &str, lines: &mut Lines<'_>, e: ::csv::Error) -> Error {
+/// An error of the csv reader (I/O, invalid UTF-8) as an input error. The
+/// reader is flexible and the scanner finds unclosed quotes, so few reach here.
+fn csv_error(path: &Path, text: &str, locate: &mut Locator<'_>, e: ::csv::Error) -> Error {
     let pos = e.position().map_or(Pos::default(), |p| {
         let mut i = p.byte() as usize;
         while i < text.len() && matches!(text.as_bytes()[i], b'\n' | b'\r') {
             i += 1;
         }
-        lines.pos(i)
+        locate.pos(i)
     });
     let message = match e.kind() {
         ::csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
@@ -567,7 +571,7 @@ mod tests {
             (
                 "a label key given twice",
                 "id,release,duration,labels\na,0,5,k=1; k=2\n",
-                vec!["jobs.csv:2:12: labels key `k` is given twice"],
+                vec!["jobs.csv:2:12: label key `k` is given twice"],
             ),
         ];
         let failures: Vec<String> = cases
@@ -578,6 +582,20 @@ mod tests {
             })
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_ignored() {
+        let w = parse_csv("\u{feff}id,release,duration\na,0,5\n").unwrap();
+        assert_eq!(w.jobs[0].job.id, "a");
+    }
+
+    #[test]
+    fn crlf_line_ends_are_read_like_lf() {
+        assert_eq!(
+            errors_of("id,release,duration\r\na,0,5\r\nb,0,-1\r\n"),
+            ["jobs.csv:3:5: duration must be > 0 s, got -1"]
+        );
     }
 
     #[test]
@@ -618,7 +636,8 @@ pass-2,noaa,critical,60,700,true,-5
 
     #[test]
     fn every_cell_kind_reaches_the_job() {
-        let text = "id,tenant,group,priority,release,deadline,hard,duration,estimate,request,selector,tolerations,labels,after
+        let text =
+            "id,tenant,group,priority,release,deadline,hard,duration,estimate,request,selector,tolerations,labels,after
 a,t1,g1,high,10,100,true,50,60,antenna=1,band=X;station=Kiruna,role=antenna;maintenance,kind=pass,
 b,,,-3,20,,false,5,,,,,,a
 ";
@@ -626,8 +645,14 @@ b,,,-3,20,,false,5,,,,,,a
         let w = parse(Path::new("jobs.csv"), text, &mut c).unwrap();
         let s = &c.symbols;
         let (a, b) = (&w.jobs[0].job, &w.jobs[1].job);
-        assert_eq!((s.name(a.tenant), s.name(a.group), s.name(a.priority_class), a.priority), ("t1", "g1", "high", 100));
-        assert_eq!((a.release, a.deadline, a.hard_deadline, a.estimate, w.jobs[0].duration), (10, Some(100), true, 60, 50));
+        assert_eq!(
+            (s.name(a.tenant), s.name(a.group), s.name(a.priority_class), a.priority),
+            ("t1", "g1", "high", 100)
+        );
+        assert_eq!(
+            (a.release, a.deadline, a.hard_deadline, a.estimate, w.jobs[0].duration),
+            (10, Some(100), true, 60, 50)
+        );
         assert_eq!(a.request, [1, 0, 0]);
         let names = |v: &[(kairos_model::Sym, kairos_model::Sym)]| -> Vec<String> {
             v.iter().map(|&(k, x)| format!("{}={}", s.name(k), s.name(x))).collect()
@@ -668,16 +693,8 @@ b,,,-3,20,,false,5,,,,,,a
             proptest::option::of(prop_oneof!["critical", "high", "normal", "-?[0-9]{1,4}"]),
             any::<bool>(),
         )
-            .prop_map(|(suffix, tenant, release, duration, estimate, slack, request, priority, after)| GenRow {
-                suffix,
-                tenant,
-                release,
-                duration,
-                estimate,
-                slack,
-                request,
-                priority,
-                after,
+            .prop_map(|(suffix, tenant, release, duration, estimate, slack, request, priority, after)| {
+                GenRow { suffix, tenant, release, duration, estimate, slack, request, priority, after }
             })
     }
 

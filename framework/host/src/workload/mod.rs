@@ -9,14 +9,14 @@
 //!
 //! Loading runs in three steps:
 //!
-//! 1. the format module reads its file into rows ([`Row`]), reporting what is
+//! 1. the format module reads its file into rows, reporting what is
 //!    malformed in that format (a non-number, an unknown column) with its
 //!    position; a *trace* row that is well formed but cannot be a job (an
 //!    unknown run time) goes to [`Workload::skipped`], never silently away;
-//! 2. [`build`] checks the rows the same way for every format — unique ids,
-//!    positive durations, resources, priority classes and `after` references the
-//!    cluster and workload know — and turns them into [`JobSpec`]s, interning
-//!    names into the cluster's symbols;
+//! 2. the same checks for every format — unique ids, positive durations, and
+//!    resources, priority classes and `after` references that the cluster and
+//!    the workload know — turn the rows into [`JobSpec`]s, interning names into
+//!    the cluster's symbols;
 //! 3. all problems of steps 1 and 2 are returned together (up to
 //!    [`MAX_ERRORS`]), each with file:line:column and a snippet.
 
@@ -217,7 +217,7 @@ impl<T: Default> Default for Field<T> {
 #[derive(Clone, Debug)]
 pub(crate) enum Row {
     /// A well-formed row, to check and build.
-    Job(RawJob),
+    Job(Box<RawJob>),
     /// A row whose format errors were already reported. Its id, when readable,
     /// still counts as taken, so that `after` references to it and duplicates of
     /// it are not reported a second time.
@@ -337,15 +337,13 @@ fn check(
 
     let resources = &cluster.resources;
     let mut request = vec![0; resources.dims()];
-    let mut requested_at: Vec<Option<Pos>> = vec![None; resources.dims()];
+    let mut named = vec![false; resources.dims()];
     for (name, qty) in &raw.request {
         match resources.index(&name.value) {
-            Some(d) if requested_at[d].is_some() => {
-                errors.at(name.pos, format!("resource `{}` is requested twice", name.value));
-            }
+            Some(d) if named[d] => errors.at(name.pos, format!("resource `{}` is requested twice", name.value)),
             Some(d) => {
                 request[d] = *qty;
-                requested_at[d] = Some(name.pos);
+                named[d] = true;
             }
             None => errors.at(
                 name.pos,
@@ -381,7 +379,7 @@ fn check(
     };
 
     let after = raw.after.as_ref().filter(|a| !a.value.trim().is_empty()).and_then(|a| {
-        let name = a.value.trim();
+        let name = a.value.as_str();
         match (seen.get(name), anywhere.get(name)) {
             (Some((_, Some(j))), _) => Some(*j),
             // The row it names had errors of its own, already reported.
@@ -409,13 +407,14 @@ fn check(
 
     let symbols = &mut cluster.symbols;
     let selector = pairs(&raw.selector, "selector", symbols, errors);
-    let labels = pairs(&raw.labels, "labels", symbols, errors);
+    let labels = pairs(&raw.labels, "label", symbols, errors);
     let mut tolerations = Vec::with_capacity(raw.tolerations.len());
     for (key, value) in &raw.tolerations {
         if key.value.trim().is_empty() {
             errors.at(key.pos, "a toleration needs a key");
         }
-        tolerations.push(Toleration { key: symbols.intern(&key.value), value: value.as_deref().map(|v| symbols.intern(v)) });
+        tolerations
+            .push(Toleration { key: symbols.intern(&key.value), value: value.as_deref().map(|v| symbols.intern(v)) });
     }
     let name_or_default = |f: &Option<Field<String>>, symbols: &mut Symbols| {
         let name = f.as_ref().map(|f| f.value.trim()).filter(|n| !n.is_empty()).unwrap_or("default");
@@ -444,7 +443,12 @@ fn check(
 }
 
 /// Interned `key=value` pairs sorted by key; a key given twice is an error.
-fn pairs(items: &[(Field<String>, String)], what: &str, symbols: &mut Symbols, errors: &mut Errors<'_>) -> Vec<(kairos_model::Sym, kairos_model::Sym)> {
+fn pairs(
+    items: &[(Field<String>, String)],
+    what: &str,
+    symbols: &mut Symbols,
+    errors: &mut Errors<'_>,
+) -> Vec<(kairos_model::Sym, kairos_model::Sym)> {
     let mut out: Vec<_> = Vec::with_capacity(items.len());
     for (key, value) in items {
         let k = symbols.intern(&key.value);
@@ -469,14 +473,12 @@ pub(crate) fn finish(
 ) -> Result<Workload, Error> {
     errors.finish()?;
     if jobs.is_empty() {
-        let message = match skipped.first() {
-            None => "no jobs".to_owned(),
-            Some(s) => format!(
-                "no jobs: all {} rows were skipped (the first, at line {}: {})",
-                skipped.len(),
-                s.pos.line,
-                s.reason
-            ),
+        let message = match (skipped.first(), skipped.len()) {
+            (None, _) => "no jobs".to_owned(),
+            (Some(s), 1) => format!("no jobs: the only row was skipped (line {}: {})", s.pos.line, s.reason),
+            (Some(s), n) => {
+                format!("no jobs: all {n} rows were skipped (the first, line {}: {})", s.pos.line, s.reason)
+            }
         };
         return Err(Error::at(path, None, Pos::default(), message));
     }

@@ -12,10 +12,11 @@
 //!    (selector `station=<station>`) for `max(min_s, fraction × window)` seconds
 //!    (capped at the window), starting no earlier than AOS and finishing by LOS:
 //!    a **hard** deadline, since the satellite is gone after LOS.
-//! 2. **processing** `p<pass_id>-proc<k>` — runs `after` the contact, on a
+//! 2. **processing** `p<pass_id>-proc<k>` (or `…-proc<k>-g<n>` for each of
+//!    `processing.granules` granules) — runs `after` the contact, on a
 //!    processing node of the same region (selector `region=<region>`,
 //!    `role=processing`), needs `processing.request` for
-//!    `processing.seconds_per_contact_second × contact` seconds, and must finish
+//!    `processing.seconds_per_contact_second × contact / granules` seconds, and must finish
 //!    within the satellite class's latency after LOS (a soft deadline: late data
 //!    is still processed, and counted missed).
 //!
@@ -77,8 +78,11 @@ pub struct ContactOptions {
 #[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProcessingOptions {
-    /// Processing seconds per contact second.
+    /// Processing seconds per contact second (for the whole downlink).
     pub seconds_per_contact_second: f64,
+    /// Granules a downlink is split into, each processed as its own job (in
+    /// parallel, each taking its share of the processing time).
+    pub granules: u32,
     /// Resources each processing job requests.
     pub request: BTreeMap<String, Qty>,
     /// Deadline after LOS, seconds, per priority class; classes not listed get
@@ -110,6 +114,7 @@ impl Default for ProcessingOptions {
     fn default() -> Self {
         ProcessingOptions {
             seconds_per_contact_second: 1.0,
+            granules: 1,
             request: BTreeMap::new(),
             latency_s: BTreeMap::new(),
             default_latency_s: 3600,
@@ -261,7 +266,9 @@ pub fn to_jobs(
         let priority = classes.get(&class).copied().unwrap_or(0);
         let window = p.los - p.aos;
         let contact = ((opts.contact.fraction * window as f64).round() as Time).max(opts.contact.min_s).min(window).max(1);
-        let processing = ((opts.processing.seconds_per_contact_second * contact as f64).ceil() as Time).max(1);
+        let granules = opts.processing.granules.max(1);
+        let processing =
+            ((opts.processing.seconds_per_contact_second * contact as f64 / granules as f64).ceil() as Time).max(1);
         let latency = opts.processing.latency_s.get(&class).copied().unwrap_or(opts.processing.default_latency_s);
         for c in 1..=contacts_of(k, passes.len(), load) {
             let (region, station, sat, cls) = (s.intern(&p.region), s.intern(&p.station), s.intern(&p.satellite), s.intern(&class));
@@ -290,19 +297,22 @@ pub fn to_jobs(
             jobs.push(JobSpec { job: Job { id: format!("p{}-c{c}", p.id), ..base.clone() }, duration: contact });
             let mut selector = vec![(keys.region, region), (keys.role, keys.processing)];
             selector.sort();
-            jobs.push(JobSpec {
-                job: Job {
-                    id: format!("p{}-proc{c}", p.id),
-                    deadline: Some(p.los + latency),
-                    hard_deadline: false,
-                    estimate: processing,
-                    request: proc_request.clone(),
-                    selector,
-                    after: Some(contact_idx),
-                    ..base
-                },
-                duration: processing,
-            });
+            for g in 1..=granules {
+                let id = if granules == 1 { format!("p{}-proc{c}", p.id) } else { format!("p{}-proc{c}-g{g}", p.id) };
+                jobs.push(JobSpec {
+                    job: Job {
+                        id,
+                        deadline: Some(p.los + latency),
+                        hard_deadline: false,
+                        estimate: processing,
+                        request: proc_request.clone(),
+                        selector: selector.clone(),
+                        after: Some(contact_idx),
+                        ..base.clone()
+                    },
+                    duration: processing,
+                });
+            }
         }
     }
     for (i, j) in jobs.iter_mut().enumerate() {

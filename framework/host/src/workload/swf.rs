@@ -50,7 +50,12 @@ pub struct SwfOptions {
 
 impl Default for SwfOptions {
     fn default() -> Self {
-        SwfOptions { cpu_resource: "cpu".to_owned(), estimate: SwfEstimate::Requested, deadline_factor: None, limit: None }
+        SwfOptions {
+            cpu_resource: "cpu".to_owned(),
+            estimate: SwfEstimate::Requested,
+            deadline_factor: None,
+            limit: None,
+        }
     }
 }
 
@@ -149,7 +154,7 @@ pub fn parse(path: &Path, text: &str, options: &SwfOptions, cluster: &mut Cluste
         }
         read += 1;
         match row(line_no, line, options, &mut errors) {
-            Some(Ok(raw)) => rows.push(Row::Job(raw)),
+            Some(Ok(raw)) => rows.push(Row::Job(Box::new(raw))),
             Some(Err(skip)) => skipped.push(skip),
             None => rows.push(Row::Broken(None)),
         }
@@ -173,11 +178,16 @@ fn row(line_no: u64, line: &str, options: &SwfOptions, errors: &mut Errors<'_>) 
     let mut value = [0i64; FIELD_COUNT];
     for (i, &(col, text)) in tokens.iter().enumerate() {
         let at = Pos::new(line_no, col);
+        if let Ok(v) = text.parse::<i64>() {
+            value[i] = v;
+            continue;
+        }
         match text.parse::<f64>() {
-            Ok(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 2f64.powi(53) => value[i] = x as i64,
-            // Fields kairos does not use may be fractional (average CPU time).
+            // Fields kairos does not read may be fractional (average CPU time).
             Ok(x) if x.is_finite() && !USED.contains(&i) => {}
-            Ok(_) => errors.at(at, format!("field {} ({}) must be a whole number, got `{text}`", i + 1, FIELD_NAMES[i])),
+            Ok(_) => {
+                errors.at(at, format!("field {} ({}) must be a whole number, got `{text}`", i + 1, FIELD_NAMES[i]))
+            }
             Err(_) => errors.at(at, format!("field {} ({}) is not a number: `{text}`", i + 1, FIELD_NAMES[i])),
         }
     }
@@ -189,19 +199,19 @@ fn row(line_no: u64, line: &str, options: &SwfOptions, errors: &mut Errors<'_>) 
     let (submit, run) = (value[1], value[3]);
     let procs_field = if value[7] == -1 { 4 } else { 7 };
     let procs = value[procs_field];
-    let reason = if submit < 0 {
-        Some(unknown_or("submit time", submit, "s"))
+    let skip = if submit < 0 {
+        Some((1, unknown_or("submit time", submit)))
     } else if run <= 0 {
-        Some(unknown_or("run time", run, "s"))
+        Some((3, unknown_or("run time", run)))
     } else if value[7] == -1 && value[4] == -1 {
-        Some("processor count is unknown (fields 8 and 5 are -1)".to_owned())
+        Some((7, "processor count is unknown (fields 8 and 5 are -1)".to_owned()))
     } else if procs <= 0 {
-        Some(format!("requests {procs} processors (field {})", procs_field + 1))
+        Some((procs_field, format!("requests {procs} processors (field {})", procs_field + 1)))
     } else {
         None
     };
-    if let Some(reason) = reason {
-        return Some(Err(Skipped { pos: Pos::new(line_no, 1), id, reason }));
+    if let Some((i, reason)) = skip {
+        return Some(Err(Skipped { pos: field(i).pos, id, reason }));
     }
     let requested = value[8];
     let estimate = match options.estimate {
@@ -232,10 +242,10 @@ fn row(line_no: u64, line: &str, options: &SwfOptions, errors: &mut Errors<'_>) 
 const USED: [usize; 8] = [0, 1, 3, 4, 7, 8, 11, 12];
 
 /// "run time is unknown (-1)" or "run time is 0 s".
-fn unknown_or(what: &str, value: i64, unit: &str) -> String {
-    match value {
+fn unknown_or(what: &str, seconds: i64) -> String {
+    match seconds {
         -1 => format!("{what} is unknown (-1)"),
-        v => format!("{what} is {v} {unit}"),
+        v => format!("{what} is {v} s"),
     }
 }
 
@@ -318,15 +328,16 @@ mod tests {
         .concat();
         let w = parse_swf(&text, &SwfOptions::default()).unwrap();
         assert_eq!(w.jobs.len(), 1);
-        let skipped: Vec<String> = w.skipped.iter().map(|s| format!("{}:{} {}: {}", s.pos.line, s.pos.col, s.id, s.reason)).collect();
+        let skipped: Vec<String> =
+            w.skipped.iter().map(|s| format!("{}:{} {}: {}", s.pos.line, s.pos.col, s.id, s.reason)).collect();
         assert_eq!(
             skipped,
             [
-                "2:1 2: run time is unknown (-1)",
-                "3:1 3: run time is 0 s",
-                "4:1 4: processor count is unknown (fields 8 and 5 are -1)",
-                "5:1 5: requests 0 processors (field 8)",
-                "6:1 6: submit time is unknown (-1)",
+                "2:7 2: run time is unknown (-1)",
+                "3:7 3: run time is 0 s",
+                "4:20 4: processor count is unknown (fields 8 and 5 are -1)",
+                "5:19 5: requests 0 processors (field 8)",
+                "6:3 6: submit time is unknown (-1)",
             ]
         );
     }
@@ -335,7 +346,12 @@ mod tests {
     fn every_malformed_trace_is_refused_with_line_and_column() {
         let opts = SwfOptions::default();
         let cases = [
-            ("a line with too few fields", "; h\n1 0 0 5 1\n".to_owned(), &opts, vec!["t.swf:2:10: expected 18 fields, found 5"]),
+            (
+                "a line with too few fields",
+                "; h\n1 0 0 5 1\n".to_owned(),
+                &opts,
+                vec!["t.swf:2:10: expected 18 fields, found 5"],
+            ),
             (
                 "a line with too many fields",
                 "1 0 0 5 1 -1 -1 1 5 -1 1 1 1 -1 -1 -1 -1 -1 7\n".to_owned(),
@@ -365,7 +381,7 @@ mod tests {
                 "only skipped rows",
                 line(9, 0, -1, 1, 1, 5),
                 &opts,
-                vec!["t.swf: no jobs: all 1 rows were skipped (the first, at line 1: run time is unknown (-1))"],
+                vec!["t.swf: no jobs: the only row was skipped (line 1: run time is unknown (-1))"],
             ),
         ];
         let failures: Vec<String> = cases
@@ -461,7 +477,10 @@ mod tests {
         assert_eq!(w.header[0], "; Version: 2.2");
         assert!(w.header.iter().any(|l| l.contains("Acknowledge: Lars Malinowsky")));
         let first = &w.jobs[0];
-        assert_eq!((first.job.id.as_str(), first.job.release, first.duration, first.job.estimate), ("15", 599_850, 3477, 53_940));
+        assert_eq!(
+            (first.job.id.as_str(), first.job.release, first.duration, first.job.estimate),
+            ("15", 599_850, 3477, 53_940)
+        );
         assert!(w.jobs.iter().all(|j| j.job.request[0] >= 1 && j.job.request[0] <= 100));
     }
 }

@@ -81,7 +81,7 @@ struct TolerationEntry {
 pub fn parse(path: &Path, text: &str, cluster: &mut Cluster) -> Result<Workload, Error> {
     let file: File = crate::yaml::parse(path, text)?;
     let mut errors = Errors::new(path, text);
-    let rows = file.jobs.into_iter().map(|j| Row::Job(raw(j))).collect();
+    let rows = file.jobs.into_iter().map(|j| Row::Job(Box::new(raw(j)))).collect();
     let jobs = build(rows, cluster, &mut errors);
     finish(path, jobs, Vec::new(), Vec::new(), errors)
 }
