@@ -23,6 +23,9 @@ pub fn progress(total: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// Groups beyond which per-group rows are left to `--json`.
+const MAX_GROUP_ROWS: usize = 12;
+
 fn pct(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{:.2}%", v * 100.0))
 }
@@ -41,8 +44,12 @@ pub fn compare(scenario: &str, reports: &[Report]) -> String {
     row("peak-hour missed", &|r| format!("{} of {}", r.peak.missed, r.peak.jobs));
     row("Jain fairness (groups)", &|r| r.jain_fairness.map_or("—".into(), |x| format!("{x:.4}")));
     let groups: std::collections::BTreeSet<&String> = reports.iter().flat_map(|r| r.groups.keys()).collect();
-    for g in groups {
-        row(&format!("  {g}"), &|r| r.groups.get(g).map_or("—".into(), |x| pct(x.compliance)));
+    if groups.len() <= MAX_GROUP_ROWS {
+        for g in groups {
+            row(&format!("  {g}"), &|r| r.groups.get(g).map_or("—".into(), |x| pct(x.compliance)));
+        }
+    } else {
+        row(&format!("  ({} groups: see --json)", groups.len()), &|_| String::new());
     }
     row("wait mean", &|r| format!("{:.1}s", r.wait_s.mean));
     row("wait p95", &|r| format!("{:.0}s", r.wait_s.p95));

@@ -19,6 +19,9 @@ use crate::sim::SimResult;
 /// long, so that tiny jobs do not dominate the mean (Feitelson's convention).
 pub const SLOWDOWN_TAU_S: f64 = 10.0;
 
+/// Groups shown in the text report; the JSON report has them all.
+pub const MAX_GROUP_ROWS: usize = 12;
+
 /// Share of the busiest hours counted as "peak": the top quarter by number of
 /// deadline jobs released in the hour.
 pub const PEAK_SHARE: f64 = 0.25;
@@ -459,8 +462,11 @@ impl Report {
         );
         let _ = writeln!(s, "fairness  Jain {} over {} groups", self.jain_fairness.map_or("—".into(), |x| format!("{x:.4}")), self.groups.len());
         let _ = writeln!(s, "\n{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}", "group", "jobs", "completed", "missed", "rejected", "pending", "compliance");
-        for (name, g) in &self.groups {
+        for (name, g) in self.groups.iter().take(MAX_GROUP_ROWS) {
             let _ = writeln!(s, "{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}", name, g.total, g.completed, g.missed, g.rejected, g.pending, pct(g.compliance));
+        }
+        if self.groups.len() > MAX_GROUP_ROWS {
+            let _ = writeln!(s, "… {} more groups (see --json)", self.groups.len() - MAX_GROUP_ROWS);
         }
         let _ = writeln!(s, "\nwait      mean {:.1}s  p50 {:.0}s  p95 {:.0}s  p99 {:.0}s", self.wait_s.mean, self.wait_s.p50, self.wait_s.p95, self.wait_s.p99);
         let _ = writeln!(s, "slowdown  bounded (τ=10s) mean {:.2}", self.bounded_slowdown.mean);

@@ -690,10 +690,8 @@ impl Engine {
                 self.trace.as_mut().unwrap().attempts.push(a);
             }
             ahead = Some(i);
-            if !self.decide(j, tracing)? {
-                if matches!(self.recs[j as usize].state, JobState::Pending { .. }) {
-                    still_pending.push(j);
-                }
+            if !self.decide(j, tracing)? && matches!(self.recs[j as usize].state, JobState::Pending { .. }) {
+                still_pending.push(j);
             }
         }
         // Jobs that became pending during the cycle (none today) are kept too.

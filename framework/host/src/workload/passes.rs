@@ -32,7 +32,7 @@
 //! once). Time 0 is 00:00 UTC of the day of the first AOS.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kairos_model::{Job, Qty, Symbols, Time};
 use serde::Deserialize;
@@ -229,7 +229,7 @@ pub fn to_jobs(
     if !(opts.contact.fraction > 0.0 && opts.contact.fraction <= 1.0) {
         return Err(bad(format!("passes.contact.fraction must be in (0, 1], got {}", opts.contact.fraction)));
     }
-    if !(opts.processing.seconds_per_contact_second > 0.0) {
+    if opts.processing.seconds_per_contact_second.is_nan() || opts.processing.seconds_per_contact_second <= 0.0 {
         return Err(bad("passes.processing.seconds_per_contact_second must be > 0".into()));
     }
     let dims = cluster.resources.dims();
@@ -344,11 +344,6 @@ impl Keys {
     }
 }
 
-/// Where the pass file of a scenario lives, for error messages.
-pub fn describe(path: &PathBuf) -> String {
-    format!("pass windows from {}", path.display())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,7 +373,7 @@ mod tests {
     fn a_bad_time_names_its_line_and_column() {
         let text = format!("{}\n1,SAT,1,St,r,2023-07-05T00:00:36Z,soon,20,10\n", COLUMNS.join(","));
         let err = parse_passes(Path::new("p.csv"), &text).unwrap_err().to_string();
-        assert!(err.starts_with("p.csv:2:37: `los_utc` must be an ISO 8601 UTC time"), "{err}");
+        assert!(err.starts_with("p.csv:2:35: `los_utc` must be an ISO 8601 UTC time"), "{err}");
     }
 
     #[test]
