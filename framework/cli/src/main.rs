@@ -252,16 +252,16 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
             "scenario" => Scenario::load(f, &Overrides::default(), registry).map(|sc| {
                 let skipped = if sc.skipped.is_empty() { String::new() } else { format!(", {} trace rows skipped", sc.skipped.len()) };
                 format!(
-                    "scenario `{}`: {} nodes, {} jobs{skipped}, pipeline `{}`, {} node events",
+                    "scenario `{}`: {}, {}{skipped}, pipeline `{}`, {}",
                     sc.name,
-                    sc.cluster.nodes.len(),
-                    sc.jobs.len(),
+                    plural(sc.cluster.nodes.len(), "node"),
+                    plural(sc.jobs.len(), "job"),
                     sc.pipeline.name,
-                    sc.events.len()
+                    plural(sc.events.len(), "node event")
                 )
             }),
             "cluster" => kairos_host::cluster::Cluster::load(f).map(|c| {
-                format!("cluster: {} nodes, resources {}", c.nodes.len(), c.resources.names().join(", "))
+                format!("cluster: {}, resources {}", plural(c.nodes.len(), "node"), c.resources.names().join(", "))
             }),
             _ => PipelineDef::load(f, registry).map(|p| {
                 let count = |pt| p.entries(pt).count();
@@ -281,13 +281,17 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
             Err(e) => failed.push(e),
         }
     }
-    match failed.len() {
-        0 => Ok(()),
-        1 => Err(failed.remove(0)),
-        _ => {
-            let input = failed.iter().all(|e| e.is_input());
-            let msg = failed.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n");
-            Err(if input { Error::Usage(msg) } else { Error::PluginFault { plugin: "-".into(), point: kairos_model::ExtensionPoint::Order, message: msg } })
-        }
+    if failed.iter().any(|e| !e.is_input()) {
+        return Err(failed.remove(0));
     }
+    let errors: Vec<_> = failed.iter().flat_map(|e| {
+        let v = e.input_errors();
+        if v.is_empty() { vec![kairos_host::error::input_error(Path::new("-"), None, Default::default(), e.to_string())] } else { v }
+    }).collect();
+    Error::collect(errors)
+}
+
+/// "1 node", "3 nodes".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }

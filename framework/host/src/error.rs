@@ -110,11 +110,18 @@ impl Error {
         Error::Input(input_error(path, source, pos, message))
     }
 
-    /// The input errors inside, flattened (empty for other kinds).
+    /// The input errors inside, flattened (empty for other kinds). A file that
+    /// could not be read becomes an error about that file without a position.
     pub fn input_errors(&self) -> Vec<InputError> {
         match self {
             Error::Input(e) => vec![e.clone()],
             Error::Many(v) => v.clone(),
+            Error::Io { path, source } => vec![InputError {
+                path: path.clone(),
+                pos: Pos::default(),
+                message: format!("cannot read: {source}"),
+                snippet: None,
+            }],
             _ => Vec::new(),
         }
     }

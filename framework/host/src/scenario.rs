@@ -201,7 +201,13 @@ impl Scenario {
                         WorkloadSource::Swf { path: workload_path.clone(), options }
                     }
                 };
-                let w = workload::load(&source, &mut cluster)?;
+                // Option errors (not tied to a line of the trace) point at the
+                // scenario's `swf:` options.
+                let swf_pos = file.workload.swf.as_ref().map_or(Pos::of(&file.workload.path), Pos::of);
+                let w = workload::load(&source, &mut cluster).map_err(|e| match e {
+                    Error::Usage(m) => Error::Input(at(swf_pos, m)),
+                    other => other,
+                })?;
                 (w.jobs, w.skipped)
             }
         };

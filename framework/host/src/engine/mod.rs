@@ -641,6 +641,7 @@ impl Engine {
             }
         }
         let mut cursor: Vec<usize> = groups.iter().map(|g| g.0).collect();
+        let mut group_key: Vec<Option<OrderKey>> = vec![None; groups.len()];
         let total = queue.len();
         let mut still_pending = Vec::with_capacity(total);
         let mut ahead: Option<usize> = None;
@@ -656,14 +657,23 @@ impl Engine {
                 let i = idx[cursor[g]];
                 head_keys.copy_from_slice(&keys[i * k..(i + 1) * k]);
                 if let Some((p, _)) = partition {
-                    let job = &self.jobs[queue[i] as usize];
-                    let mut v = [0.0];
-                    self.pipeline.order[p].plugin.keys(&[job], &self.context(), &mut v);
-                    if v[0].is_nan() {
-                        return Err(self.fault(kairos_model::ExtensionPoint::Order, &self.pipeline.order[p].name, format!("returned NaN as the order key of job `{}`", job.id)));
-                    }
-                    head_keys[p] = v[0];
-                    keys[i * k + p] = v[0];
+                    // A partition key depends only on the group and its usage,
+                    // which changes only when the group places a job.
+                    let v = match group_key[g] {
+                        Some(v) => v,
+                        None => {
+                            let job = &self.jobs[queue[i] as usize];
+                            let mut v = [0.0];
+                            self.pipeline.order[p].plugin.keys(&[job], &self.context(), &mut v);
+                            if v[0].is_nan() {
+                                return Err(self.fault(kairos_model::ExtensionPoint::Order, &self.pipeline.order[p].name, format!("returned NaN as the order key of job `{}`", job.id)));
+                            }
+                            group_key[g] = Some(v[0]);
+                            v[0]
+                        }
+                    };
+                    head_keys[p] = v;
+                    keys[i * k + p] = v;
                 }
                 let better = match best {
                     None => true,
@@ -690,7 +700,9 @@ impl Engine {
                 self.trace.as_mut().unwrap().attempts.push(a);
             }
             ahead = Some(i);
-            if !self.decide(j, tracing)? && matches!(self.recs[j as usize].state, JobState::Pending { .. }) {
+            if self.decide(j, tracing)? {
+                group_key[g] = None;
+            } else if matches!(self.recs[j as usize].state, JobState::Pending { .. }) {
                 still_pending.push(j);
             }
         }
@@ -932,3 +944,6 @@ pub fn describe(reasons: &[RejectionCount], of: u32, pipeline: &Pipeline, resour
     parts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     format!("0/{of} nodes: {}", parts.into_iter().map(|p| p.1).collect::<Vec<_>>().join(", "))
 }
+
+#[cfg(test)]
+mod tests;

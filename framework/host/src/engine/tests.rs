@@ -1,0 +1,241 @@
+//! Engine behaviour, one scenario per case: built from YAML and CSV text the way
+//! a user writes them, simulated, and checked job by job.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::*;
+use crate::cluster::Cluster;
+use crate::pipeline::PipelineDef;
+use crate::registry::Registry;
+use crate::report::Status;
+use crate::sim::{simulate, NodeEvent, SimResult};
+use crate::workload;
+
+const CLUSTER: &str = "\
+resources: [cpu, mem]
+priority_classes: { high: 100, low: 0 }
+nodes:
+  - { name: a, region: east, capacity: { cpu: 4, mem: 8 } }
+  - { name: b, region: west, capacity: { cpu: 2, mem: 8 }, reserve: { cpu: 1 } }
+";
+
+const FIFO: &str = "order: [{ plugin: fifo }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\n";
+const EDF: &str = "order: [{ plugin: edf }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\n";
+
+fn run_with(cluster: &str, pipeline: &str, jobs_csv: &str, events: &[NodeEvent]) -> SimResult {
+    let mut c = Cluster::parse(Path::new("c.yaml"), cluster).expect("cluster parses");
+    let w = workload::csv::parse(Path::new("w.csv"), jobs_csv, &mut c).expect("workload parses");
+    let r = Registry::builtin();
+    let def = PipelineDef::parse(Path::new("p.yaml"), pipeline.to_owned(), &r).expect("pipeline parses");
+    let mut symbols = c.symbols.clone();
+    let p = def.build(&r, &c.resources, &mut symbols).expect("pipeline builds");
+    let engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    simulate(engine, w.jobs, events, |_, _| {}).expect("simulation runs")
+}
+
+fn run(pipeline: &str, jobs_csv: &str) -> SimResult {
+    run_with(CLUSTER, pipeline, jobs_csv, &[])
+}
+
+/// `(id, status, node, start)` of every job.
+fn outcomes(sim: &SimResult) -> Vec<(String, &'static str, String, Option<Time>)> {
+    let e = &sim.engine;
+    e.jobs()
+        .iter()
+        .zip(e.records())
+        .map(|(j, r)| {
+            let (node, start) = match &r.state {
+                JobState::Done(Outcome::Completed { node, start, .. })
+                | JobState::Done(Outcome::Missed { why: Miss::Late { node, start, .. }, .. }) => {
+                    (e.nodes().names[*node as usize].clone(), Some(*start))
+                }
+                _ => (String::new(), None),
+            };
+            (j.id.clone(), Status::of(r).as_str(), node, start)
+        })
+        .collect()
+}
+
+fn get<'a>(o: &'a [(String, &'static str, String, Option<Time>)], id: &str) -> &'a (String, &'static str, String, Option<Time>) {
+    o.iter().find(|x| x.0 == id).unwrap_or_else(|| panic!("no job {id}"))
+}
+
+#[test]
+fn jobs_wait_for_capacity_instead_of_over_committing() {
+    // Node a has 4 cpu: two 3-cpu jobs cannot share it; b has 2 - 1 reserved.
+    let sim = run(FIFO, "id,release,duration,request\nx,0,10,cpu=3\ny,0,10,cpu=3\n");
+    let o = outcomes(&sim);
+    assert_eq!(get(&o, "x").2, "a");
+    assert_eq!((get(&o, "y").2.as_str(), get(&o, "y").3), ("a", Some(10)), "y waits for x, never squeezes in");
+}
+
+#[test]
+fn the_headroom_reserve_is_never_allocated() {
+    // b has cpu 2 with 1 reserved: a 2-cpu job can only ever run on a.
+    let sim = run(FIFO, "id,release,duration,request,selector\nx,0,10,cpu=2,region=west\n");
+    let o = outcomes(&sim);
+    assert_eq!(get(&o, "x").1, "rejected");
+    let why = sim.engine.describe_reasons(0);
+    assert_eq!(why, "0/2 nodes: 1 insufficient cpu (fit), 1 selector-mismatch (node-selector)");
+}
+
+#[test]
+fn a_hard_deadline_that_cannot_be_met_is_missed_at_its_latest_start() {
+    let sim = run(FIFO, "id,release,duration,request,deadline,hard\nlong,0,100,cpu=4,,\nurgent,0,10,cpu=4,30,true\n");
+    let rec = &sim.engine.records()[1];
+    assert_eq!(rec.state, JobState::Done(Outcome::Missed { at: 21, why: Miss::Expired { latest_start: 20 } }));
+}
+
+#[test]
+fn edf_meets_the_deadline_fifo_misses() {
+    let jobs = "id,release,duration,request,deadline\nlong,0,100,cpu=4,1000\nurgent,0,10,cpu=4,30\n";
+    let fifo = outcomes(&run(FIFO, jobs));
+    let edf = outcomes(&run(EDF, jobs));
+    assert_eq!(get(&fifo, "urgent").1, "missed", "FIFO runs the long job first");
+    assert_eq!(get(&edf, "urgent").1, "completed", "EDF runs the urgent job first");
+    assert_eq!(get(&edf, "long").1, "completed");
+}
+
+#[test]
+fn a_soft_deadline_runs_late_and_is_reported_missed_with_its_finish() {
+    let sim = run(FIFO, "id,release,duration,request,deadline\nfirst,0,50,cpu=4,\nlate,0,10,cpu=4,30\n");
+    let rec = &sim.engine.records()[1];
+    let a = sim.engine.node_id("a").unwrap();
+    assert_eq!(rec.state, JobState::Done(Outcome::Missed { at: 60, why: Miss::Late { node: a, start: 50, end: 60 } }));
+}
+
+#[test]
+fn a_job_after_a_missed_job_is_missed_too_and_says_why() {
+    let sim = run(FIFO, "id,release,duration,request,deadline,hard,after\nblock,0,100,cpu=4,,,\nfirst,0,10,cpu=4,20,true,\nthen,0,10,cpu=1,,,first\n");
+    let o = outcomes(&sim);
+    assert_eq!(get(&o, "first").1, "missed");
+    assert_eq!(get(&o, "then").1, "missed");
+    assert_eq!(crate::report::explain_outcome(&sim.engine, 2), "the job it runs after, `first`, did not complete");
+}
+
+#[test]
+fn a_job_after_another_starts_only_when_it_completes() {
+    let sim = run(FIFO, "id,release,duration,request,after\nfirst,0,10,cpu=1,\nthen,0,10,cpu=1,first\n");
+    assert_eq!(get(&outcomes(&sim), "then").3, Some(10));
+}
+
+#[test]
+fn a_failed_node_requeues_its_jobs_and_they_finish_elsewhere() {
+    let a = 0;
+    let events = [NodeEvent { at: 5, node: a, up: false }, NodeEvent { at: 50, node: a, up: true }];
+    let sim = run_with(CLUSTER, FIFO, "id,release,duration,request\nx,0,20,cpu=1\n", &events);
+    let o = outcomes(&sim);
+    assert_eq!((o[0].1, o[0].2.as_str(), o[0].3), ("completed", "b", Some(5)), "restarted on b at the failure");
+    assert_eq!(sim.engine.records()[0].restarts, 1);
+    assert_eq!(sim.engine.stats().node_failures_stopped, 1);
+}
+
+#[test]
+fn without_a_fit_filter_the_host_still_refuses_to_over_commit() {
+    let no_fit = "order: [{ plugin: fifo }]\nscore: [{ plugin: first-fit }]\n";
+    let sim = run(no_fit, "id,release,duration,request\nx,0,10,cpu=4\ny,0,10,cpu=4\n");
+    let o = outcomes(&sim);
+    assert_eq!((get(&o, "y").2.as_str(), get(&o, "y").3), ("a", Some(10)));
+}
+
+#[test]
+fn fair_share_serves_the_group_with_the_smaller_dominant_share_first() {
+    // Node a runs two 2-cpu jobs at once; b (1 cpu allocatable) runs none.
+    // Tenant t1 submitted three jobs before t2's one.
+    let jobs = "id,tenant,release,duration,request\n\
+                a1,t1,0,10,cpu=2\na2,t1,0,10,cpu=2\na3,t1,0,10,cpu=2\nb1,t2,0,10,cpu=2\n";
+    let starts = |pipeline: &str| {
+        let o = outcomes(&run(pipeline, jobs));
+        ["a1", "a2", "a3", "b1"].map(|id| get(&o, id).3.unwrap())
+    };
+    let fair = "order: [{ plugin: fair-share, args: { key: tenant } }, { plugin: fifo }]\nfilter: [{ plugin: fit }]\n";
+    let fifo = "order: [{ plugin: fifo }]\nfilter: [{ plugin: fit }]\n";
+    assert_eq!(starts(fifo), [0, 0, 10, 10], "FIFO lets t1 take both slots");
+    assert_eq!(starts(fair), [0, 10, 10, 0], "t2's share is 0 after a1 starts, so b1 gets the second slot");
+}
+
+#[test]
+fn priority_with_aging_lets_an_old_low_priority_job_overtake() {
+    let prio = "order: [{ plugin: priority, args: { aging_interval_s: 10, aging_step: 50 } }, { plugin: fifo }]\nfilter: [{ plugin: fit }]\n";
+    // `old` (low, released at 0) waits behind `blocker`; by t=30 it has aged
+    // +150 and beats `new` (high = 100, released at 25).
+    let jobs = "id,priority,release,duration,request\nblocker,high,0,30,cpu=4\nold,low,0,10,cpu=4\nnew,high,25,10,cpu=4\n";
+    let o = outcomes(&run(prio, jobs));
+    assert_eq!(get(&o, "old").3, Some(30));
+    assert_eq!(get(&o, "new").3, Some(40));
+}
+
+#[test]
+fn drain_migrates_running_work_off_a_drained_node_keeping_its_progress() {
+    let cluster = "resources: [cpu]\nnodes:\n  - { name: old, region: r, labels: { drain: \"true\" }, capacity: { cpu: 4 } }\n  - { name: new, region: r, capacity: { cpu: 4 } }\n";
+    // first-fit puts the job on `old`; drain moves it to `new` in the same cycle.
+    let p = "order: [{ plugin: fifo }]\nfilter: [{ plugin: fit }]\nscore: [{ plugin: first-fit }]\nrebalance: [{ plugin: drain }]\n";
+    let sim = run_with(cluster, p, "id,release,duration,request\nx,0,20,cpu=2\n", &[]);
+    let rec = &sim.engine.records()[0];
+    let new = sim.engine.node_id("new").unwrap();
+    assert_eq!(rec.state, JobState::Done(Outcome::Completed { node: new, start: 0, end: 20 }));
+    assert_eq!((rec.migrations, sim.engine.stats().migrations), (1, 1));
+}
+
+#[test]
+fn explaining_a_job_records_every_nodes_verdict_and_score() {
+    let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
+    let w = workload::csv::parse(Path::new("w.csv"), "id,release,duration,request\nx,0,10,cpu=2\n", &mut c).unwrap();
+    let r = Registry::builtin();
+    let def = PipelineDef::parse(Path::new("p.yaml"), FIFO.to_owned(), &r).unwrap();
+    let mut symbols = c.symbols.clone();
+    let p = def.build(&r, &c.resources, &mut symbols).unwrap();
+    let mut engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    engine.trace(0);
+    let mut sim = simulate(engine, w.jobs, &[], |_, _| {}).unwrap();
+    let t = sim.engine.take_trace().unwrap();
+    assert_eq!(t.attempts.len(), 1);
+    let a = &t.attempts[0];
+    assert_eq!((a.rank, a.of, a.chosen), (1, 1, Some(0)));
+    assert_eq!(a.rejected.len(), 1, "b cannot fit 2 cpu with 1 reserved");
+    assert_eq!(a.rejected[0].2.code, "insufficient");
+    assert_eq!(a.scores.len(), 1);
+}
+
+#[test]
+fn a_nan_order_key_stops_the_run_naming_the_plugin() {
+    struct Nan;
+    impl kairos_model::OrderPlugin for Nan {
+        fn keys(&self, _: &[&Job], _: &Context<'_>, keys: &mut [OrderKey]) {
+            keys.fill(f64::NAN);
+        }
+    }
+    let c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
+    let p = Pipeline {
+        name: "nan".into(),
+        path: "p.yaml".into(),
+        order: vec![crate::pipeline::Stage { name: "nan".into(), weight: 1.0, plugin: Box::new(Nan) }],
+        filter: vec![],
+        score: vec![],
+        rebalance: vec![],
+        partition: None,
+    };
+    let mut e = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), c.symbols.clone());
+    let job = Job {
+        idx: 0,
+        id: "x".into(),
+        tenant: Default::default(),
+        group: Default::default(),
+        priority_class: Default::default(),
+        priority: 0,
+        release: 0,
+        deadline: None,
+        hard_deadline: false,
+        estimate: 1,
+        request: vec![1, 1],
+        selector: vec![],
+        tolerations: vec![],
+        labels: vec![],
+        after: None,
+    };
+    e.submit(job, 0).unwrap();
+    let err = e.schedule(0).unwrap_err();
+    assert_eq!(err.to_string(), "plugin `nan` (order): returned NaN as the order key of job `x`");
+    assert!(!err.is_input());
+}
