@@ -5,6 +5,12 @@
 //! slack goes first, in the spirit of least-laxity scheduling, so a long job due
 //! at noon goes before a short one due at noon.
 //!
+//! Under overload plain EDF is known to fail badly: every job runs a little late
+//! (the "domino effect"). With `late: last`, a job that can no longer meet its
+//! deadline (`now + estimate > deadline`) goes after every job that still can,
+//! so the work that can still be saved is served first; late jobs keep EDF
+//! order among themselves. The default, `late: keep`, is classic EDF.
+//!
 //! Jobs without a deadline go after every job with one (`no_deadline: last`, the
 //! default) or before (`first`). Their key is then `f64::MAX` (or `f64::MIN`)
 //! rather than an infinity: the order contract asks for finite keys, and no
@@ -40,6 +46,22 @@ pub enum NoDeadline {
     First,
 }
 
+/// What happens to a job that can no longer meet its deadline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Late {
+    /// Classic EDF: it keeps its place.
+    #[default]
+    Keep,
+    /// It goes after every job that can still meet its deadline.
+    Last,
+}
+
+/// Offset added to the key of a job that can no longer meet its deadline under
+/// `late: last`: larger than any time on the axis (about 31 million years in
+/// seconds), and small enough that `offset + time` stays an exact `f64`.
+const LATE_OFFSET: f64 = 1e15;
+
 /// Arguments of `edf`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", default)]
@@ -48,6 +70,9 @@ pub struct EdfConfig {
     pub by: By,
     /// `last` (default) or `first`: where jobs without a deadline go.
     pub no_deadline: NoDeadline,
+    /// `keep` (default, classic EDF) or `last`: where jobs that can no longer
+    /// meet their deadline go.
+    pub late: Late,
 }
 
 /// The registry entry.
@@ -67,7 +92,7 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
         NoDeadline::Last => f64::MAX,
         NoDeadline::First => f64::MIN,
     };
-    Ok(Built::Order(Box::new(Edf { by: c.by, none })))
+    Ok(Built::Order(Box::new(Edf { by: c.by, none, late: c.late })))
 }
 
 /// Orders jobs by deadline or latest start.
@@ -76,16 +101,19 @@ pub struct Edf {
     by: By,
     /// Key of a job without a deadline.
     none: OrderKey,
+    /// Where hopeless jobs go.
+    late: Late,
 }
 
 impl OrderPlugin for Edf {
-    fn keys(&self, jobs: &[&Job], _cx: &Context<'_>, keys: &mut [OrderKey]) {
+    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) {
         for (key, job) in keys.iter_mut().zip(jobs) {
             let t = match self.by {
                 By::Deadline => job.deadline,
                 By::LatestStart => job.latest_start(),
             };
-            *key = t.map_or(self.none, |t| t as f64);
+            let hopeless = self.late == Late::Last && job.deadline.is_some_and(|d| cx.now + job.estimate > d);
+            *key = t.map_or(self.none, |t| if hopeless { LATE_OFFSET + t as f64 } else { t as f64 });
         }
     }
 }
@@ -106,6 +134,24 @@ mod tests {
             job(&[1, 1]).estimate(10),
             job(&[1, 1]).deadline(1050).estimate(500),
         ]
+    }
+
+    #[test]
+    fn with_late_last_jobs_that_can_no_longer_make_it_go_after_those_that_can() {
+        // At t=950: job 1 (due 900) is already late; job 0 (due 1000, 100 s
+        // long) cannot finish in time either; job 3 (due 1050, 500 s) neither.
+        let cases = [
+            ("classic EDF keeps the late jobs first", json!(null), [1, 0, 3, 2]),
+            ("late: last serves hopeless jobs after the rest, in EDF order", json!({"late": "last"}), [2, 1, 0, 3]),
+        ];
+        for (name, args, want) in cases {
+            let mut fx = Fixture::cpu_mem().at(950);
+            let mut defs = jobs();
+            defs[2] = job(&[1, 1]).deadline(2000).estimate(10);
+            let jobs = defs.map(|j| fx.job(j));
+            let keys = fx.order(spec(), args, &jobs);
+            assert_eq!(ranked(&keys), want, "{name}");
+        }
     }
 
     #[test]
