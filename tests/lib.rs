@@ -65,27 +65,21 @@ impl Output {
     }
 }
 
-/// The repository root (the workspace directory).
+/// The repository root (the workspace directory), canonical.
 pub fn repo_root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        manifest.parent().expect("the tests crate sits in the repository").to_owned()
+        let root = manifest
+            .parent()
+            .expect("the tests crate sits in the repository");
+        root.canonicalize().unwrap_or_else(|_| root.to_owned())
     })
 }
 
-/// Replaces the repository's absolute path (as given and canonical) by [`REPO`].
+/// Replaces the repository's absolute path by [`REPO`].
 pub fn redact(text: &str) -> String {
-    let mut out = text.to_owned();
-    let root = repo_root();
-    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_owned());
-    for r in [canonical.as_path(), root] {
-        let r = r.display().to_string();
-        if !r.is_empty() {
-            out = out.replace(&r, REPO);
-        }
-    }
-    out
+    text.replace(&repo_root().display().to_string(), REPO)
 }
 
 /// Runs `kairos args…` from the repository root, with no stdin.
@@ -147,7 +141,10 @@ fn build() -> PathBuf {
         .and_then(Path::parent)
         .expect("the test executable sits in <target>/<profile>/deps")
         .to_owned();
-    let profile = profile_dir.file_name().and_then(|n| n.to_str()).expect("a profile directory name");
+    let profile = profile_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a profile directory name");
     let mut target_dir = profile_dir.parent().expect("a target directory").to_owned();
     // With `--target <triple>` there is one more level; cargo marks the real
     // target directory with a CACHEDIR.TAG.
@@ -162,10 +159,18 @@ fn build() -> PathBuf {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", "kairos-cli", "--bin", "kairos", "--manifest-path"])
-        .arg(repo_root().join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir);
+    cmd.args([
+        "build",
+        "--quiet",
+        "-p",
+        "kairos-cli",
+        "--bin",
+        "kairos",
+        "--manifest-path",
+    ])
+    .arg(repo_root().join("Cargo.toml"))
+    .arg("--target-dir")
+    .arg(&target_dir);
     match profile {
         "debug" => {}
         "release" => {
@@ -186,6 +191,10 @@ fn build() -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     let bin = profile_dir.join(format!("kairos{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "cargo built kairos but {} is missing", bin.display());
+    assert!(
+        bin.exists(),
+        "cargo built kairos but {} is missing",
+        bin.display()
+    );
     bin
 }

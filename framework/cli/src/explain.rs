@@ -59,12 +59,12 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
             }
         }
         last = Some(i);
-        attempt(&mut s, sc, sim, &trace.attempts[i], i + 1);
+        attempt(&mut s, sc, sim, &trace.attempts[i], i + 1, i + 1 == n, j);
     }
     s
 }
 
-fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: usize) {
+fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: usize, last: bool, j: JobId) {
     let e = &sim.engine;
     let p = e.pipeline();
     let names = &e.nodes().names;
@@ -76,8 +76,8 @@ fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: 
     let keys: Vec<String> = p.order.iter().zip(&a.keys).map(|(st, k)| format!("{}={}", st.name, num(*k))).collect();
     let _ = writeln!(s, "  order: {} of {} pending; keys {}", ordinal(a.rank), a.of, if keys.is_empty() { "(none: submission order)".into() } else { keys.join(", ") });
     if let Some((ahead, k)) = &a.ahead {
-        let keys: Vec<String> = k.iter().map(|x| num(*x)).collect();
-        let _ = writeln!(s, "         just ahead: {} ({})", e.jobs()[*ahead as usize].id, keys.join(", "));
+        let keys: Vec<String> = p.order.iter().zip(k).map(|(st, x)| format!("{}={}", st.name, num(*x))).collect();
+        let _ = writeln!(s, "         just ahead: {} (keys {})", e.jobs()[*ahead as usize].id, keys.join(", "));
     }
     let filter_name = |i: u16| if i == HOST_PLUGIN { "host".to_owned() } else { p.filter[i as usize].name.clone() };
     let reason = |r: &Reason| match r.resource {
@@ -85,7 +85,7 @@ fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: 
         None => r.code.to_owned(),
     };
     let _ = writeln!(s, "  nodes: {} of {} feasible", a.scores.len(), names.len());
-    let score_names: Vec<String> = p.score.iter().map(|st| format!("{}×{}", st.name, num(st.weight))).collect();
+    let score_names: Vec<(String, f64)> = p.score.iter().map(|st| (st.name.clone(), st.weight)).collect();
     let w = names.iter().map(|n| n.len()).max().unwrap_or(4).max(4);
     let _ = writeln!(s, "  {:<w$}  verdict", "node");
     for (n, name) in names.iter().enumerate() {
@@ -93,7 +93,11 @@ fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: 
         let verdict = if let Some((plugin, _, r)) = a.rejected.iter().find(|(_, node, _)| *node == n) {
             format!("rejected by {}: {}{}", filter_name(*plugin), reason(r), if r.unresolvable { " [never fits]" } else { "" })
         } else if let Some((_, raw, total)) = a.scores.iter().find(|(node, _, _)| *node == n) {
-            let parts: Vec<String> = score_names.iter().zip(raw).map(|(nm, v)| format!("{nm} {}", num(*v))).collect();
+            let parts: Vec<String> = score_names
+                .iter()
+                .zip(raw)
+                .map(|((nm, w), v)| if *w == 1.0 { format!("{nm} {}", num(*v)) } else { format!("{nm} {} (weight {})", num(*v), num(*w)) })
+                .collect();
             format!(
                 "feasible: {}total {}{}",
                 if parts.is_empty() { String::new() } else { format!("{} → ", parts.join(", ")) },
@@ -109,8 +113,11 @@ fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: 
         Some(n) => {
             let _ = writeln!(s, "  decision: placed on {}", names[n as usize]);
         }
+        None if last && Status::of(&e.records()[j as usize]) == Status::Rejected => {
+            let _ = writeln!(s, "  decision: rejected: no node can ever take it as the cluster is configured");
+        }
         None => {
-            let _ = writeln!(s, "  decision: not placed; stays pending unless every reason is unresolvable");
+            let _ = writeln!(s, "  decision: not placed; it stays pending and is tried again when something changes");
         }
     }
 }

@@ -126,15 +126,34 @@ enum Command {
     Plugins,
 }
 
+/// Writes to stdout; a reader that went away (`kairos schema | head -1`) ends
+/// the program quietly, as it does for other Unix tools.
+fn out(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let message = e.to_string();
+            eprintln!("error: {message}");
+            // Print the rest of the chain, skipping causes the message already says.
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
-                eprintln!("  caused by: {s}");
+                let cause = s.to_string();
+                if !message.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                }
                 source = s.source();
             }
             ExitCode::from(if e.is_input() { 2 } else { 1 })
@@ -155,9 +174,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 write_schedule(&path, &sim, &sc)?;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
+                out(&format!("{}\n", serde_json::to_string_pretty(&report).expect("reports serialize")));
             } else {
-                print!("{}", report.render());
+                out(&report.render());
             }
             Ok(())
         }
@@ -170,7 +189,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .position(|j| j.job.id == job)
                 .ok_or_else(|| Error::Usage(format!("no job `{job}` in {}", sc.workload_path.display())))?;
             let mut sim = sc.simulate_traced(&sc.pipeline, &registry, idx as u32)?;
-            print!("{}", explain::render(&sc, &mut sim, idx as u32, all));
+            out(&explain::render(&sc, &mut sim, idx as u32, all));
             Ok(())
         }
         Command::Compare { scenario, pipelines, workload, load, json } => {
@@ -185,26 +204,27 @@ fn run(cli: Cli) -> Result<(), Error> {
                 reports.push(Report::new(&sc.name, &sim, sc.skipped.len()));
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&reports).expect("reports serialize"));
+                out(&format!("{}\n", serde_json::to_string_pretty(&reports).expect("reports serialize")));
             } else {
-                print!("{}", render::compare(&sc.name, &reports));
+                out(&render::compare(&sc.name, &reports));
             }
             Ok(())
         }
         Command::Schema { kind } => {
-            println!("{}", serde_json::to_string_pretty(&kairos_host::schema::schema(
+            let schema = serde_json::to_string_pretty(&kairos_host::schema::schema(
                     match kind {
                         SchemaKind::Pipeline => kairos_host::schema::Kind::Pipeline,
                         SchemaKind::Scenario => kairos_host::schema::Kind::Scenario,
                         SchemaKind::Cluster => kairos_host::schema::Kind::Cluster,
                     },
                     &registry,
-                )).expect("schemas serialize"));
+                )).expect("schemas serialize");
+            out(&format!("{schema}\n"));
             Ok(())
         }
         Command::Plugins => {
             for spec in registry.specs() {
-                println!("{:<10} {:<14} {}", spec.point.as_str(), spec.name, spec.summary);
+                out(&format!("{:<10} {:<14} {}\n", spec.point.as_str(), spec.name, spec.summary));
             }
             Ok(())
         }
@@ -248,6 +268,16 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
                 continue;
             }
         };
+        let name = f.to_string_lossy().to_lowercase();
+        if [".csv", ".swf", ".gz"].iter().any(|x| name.ends_with(x)) {
+            failed.push(Error::at(
+                f,
+                None,
+                Default::default(),
+                "a workload is checked against its cluster: run `kairos check` on a scenario that names it",
+            ));
+            continue;
+        }
         let result = match kind_of(&text) {
             "scenario" => Scenario::load(f, &Overrides::default(), registry).map(|sc| {
                 let skipped = if sc.skipped.is_empty() { String::new() } else { format!(", {} trace rows skipped", sc.skipped.len()) };
@@ -277,7 +307,7 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
             }),
         };
         match result {
-            Ok(summary) => println!("ok  {}: {summary}", f.display()),
+            Ok(summary) => out(&format!("ok  {}: {summary}\n", f.display())),
             Err(e) => failed.push(e),
         }
     }

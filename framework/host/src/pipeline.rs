@@ -273,9 +273,10 @@ fn unknown_plugin(registry: &Registry, point: ExtensionPoint, name: &str) -> Str
     let elsewhere = registry.points_of(name);
     let mut msg = format!("unknown {point} plugin `{name}`");
     if let Some(p) = elsewhere.first() {
-        msg.push_str(&format!(" (`{name}` is a {p} plugin)"));
+        let article = if p.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        msg.push_str(&format!(" (`{name}` is {article} {p} plugin)"));
     } else if let Some(best) = known.iter().min_by_key(|k| edit_distance(k, name)).filter(|k| edit_distance(k, name) <= 3) {
-        msg.push_str(&format!("; did you mean `{best}`?"));
+        msg.push_str(&format!("; did you mean `{best}`"));
     }
     msg.push_str(&format!("; known {point} plugins: {}", known.join(", ")));
     msg
@@ -316,8 +317,8 @@ mod tests {
     #[test]
     fn pipeline_errors_name_the_position_and_what_was_expected() {
         let cases = [
-            ("an unknown plugin gets a suggestion", "order:\n  - plugin: fifoo\n", "p.yaml:2:13: unknown order plugin `fifoo`; did you mean `fifo`?"),
-            ("a plugin at the wrong point says where it belongs", "score:\n  - plugin: fifo\n", "p.yaml:2:13: unknown score plugin `fifo` (`fifo` is a order plugin)"),
+            ("an unknown plugin gets a suggestion", "order:\n  - plugin: fifoo\n", "p.yaml:2:13: unknown order plugin `fifoo`; did you mean `fifo`; known order plugins: edf, fair-share, fifo, priority"),
+            ("a plugin at the wrong point says where it belongs", "score:\n  - plugin: fifo\n", "p.yaml:2:13: unknown score plugin `fifo` (`fifo` is an order plugin)"),
             ("a zero weight is refused", "score:\n  - plugin: best-fit\n    weight: 0\n", "p.yaml:3:13: a score weight must be a finite number > 0, got 0"),
             ("a negative weight is refused", "score:\n  - plugin: best-fit\n    weight: -1.5\n", "p.yaml:3:13: a score weight must be a finite number > 0, got -1.5"),
             ("a weight on a filter is refused", "filter:\n  - plugin: fit\n    weight: 2\n", "p.yaml:3:13: `weight` applies only to score plugins"),

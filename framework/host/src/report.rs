@@ -244,10 +244,10 @@ pub fn explain_outcome(engine: &Engine, j: kairos_model::JobId) -> String {
             Miss::Expired { latest_start } => {
                 let r = engine.describe_reasons(j);
                 let why = if r.is_empty() { "no node was free".to_owned() } else { format!("last attempt: {r}") };
-                format!("could not start by its latest start t={latest_start} (deadline t={}); {why}", job.deadline.unwrap_or_default())
+                format!("could not start by its latest start t={latest_start}s (deadline t={}s); {why}", job.deadline.unwrap_or_default())
             }
             Miss::Late { end, .. } => format!(
-                "finished {} after its deadline t={}",
+                "finished {} after its deadline t={}s",
                 fmt_duration(end - job.deadline.unwrap_or(*end)),
                 job.deadline.unwrap_or_default()
             ),
@@ -255,7 +255,7 @@ pub fn explain_outcome(engine: &Engine, j: kairos_model::JobId) -> String {
         },
         JobState::Done(Outcome::Rejected { .. }) => engine.describe_reasons(j),
         JobState::Waiting { on } => format!("waiting for `{}`", engine.jobs()[*on as usize].id),
-        JobState::Submitted => format!("not released before the run ended (release t={})", job.release),
+        JobState::Submitted => format!("not released before the run ended (release t={}s)", job.release),
         JobState::Pending { .. } => {
             let r = engine.describe_reasons(j);
             if r.is_empty() { "never evaluated: no capacity freed up".to_owned() } else { r }
@@ -454,9 +454,9 @@ impl Report {
         let _ = writeln!(s, "deadlines {} met", pct(self.deadline_compliance));
         let _ = writeln!(
             s,
-            "peak      {} met in the {} busiest hours ({} of {} missed)",
+            "peak      {} met in the {} ({} of {} missed)",
             pct(self.peak.compliance),
-            self.peak.hours.len(),
+            if self.peak.hours.len() == 1 { "busiest hour".to_owned() } else { format!("{} busiest hours", self.peak.hours.len()) },
             self.peak.missed,
             self.peak.jobs
         );

@@ -62,7 +62,8 @@ pub struct Job {
     pub tolerations: Vec<Toleration>,
     /// The job's own labels, sorted by key.
     pub labels: Vec<(Sym, Sym)>,
-    /// A job that must complete before this one is released.
+    /// A job that must complete before this one may start. The job still counts
+    /// as released (and waiting) from its `release` time.
     pub after: Option<JobId>,
 }
 

@@ -8,7 +8,9 @@
 //! boost = min(floor((now - release) / aging_interval_s) * aging_step, max_boost)
 //! ```
 //!
-//! A job not yet released earns nothing. With an uncapped boost (the default),
+//! A job not yet released earns nothing. Waiting is counted from the release
+//! time — the same clock as the report's `wait_s` — so a job that runs `after`
+//! another also ages while it waits for it. With an uncapped boost (the default),
 //! or a cap at least as large as the spread of priorities, every waiting job
 //! eventually overtakes any newer one, whatever their priorities: nothing
 //! starves. The boost is computed from the cycle's time, so keys do not change

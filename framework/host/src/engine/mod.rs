@@ -514,11 +514,22 @@ impl Engine {
         self.make_pending(j);
     }
 
+    /// Drops the expiry timer of a job that leaves the pending state, so a run
+    /// never waits on a timer that can no longer matter.
+    fn cancel_expiry(&mut self, j: JobId) {
+        let job = &self.jobs[j as usize];
+        if let (true, Some(ls)) = (job.hard_deadline, job.latest_start()) {
+            self.timers.remove(&(ls + 1, TIMER_EXPIRE, j));
+        }
+    }
+
     fn start_run(&mut self, j: JobId, node: NodeId) -> bool {
         let job = &self.jobs[j as usize];
         if !self.nodes.allocate(node, &job.request) {
             return false;
         }
+        self.cancel_expiry(j);
+        let job = &self.jobs[j as usize];
         for (d, &r) in job.request.iter().enumerate() {
             self.meter.used_now[d] += r;
         }
@@ -740,6 +751,7 @@ impl Engine {
             rec.reasons_of = self.nodes.len() as u32;
             if s.rejections.unresolvable_nodes as usize == self.nodes.len() && !self.nodes.is_empty() {
                 self.scratch = s;
+                self.cancel_expiry(j);
                 self.finish(j, Outcome::Rejected { at: self.now });
                 return Ok(false);
             }
@@ -825,7 +837,8 @@ impl Engine {
                 over.push(node);
                 let job = &self.jobs[j as usize];
                 let (d, r, f) = self.nodes.first_shortfall(node, &job.request).unwrap_or((0, 0, 0));
-                s.rejections.record(HOST_PLUGIN, node, Reason::resource("over-capacity", d, r, f, false));
+                let never = r > self.nodes.allocatable(node)[d];
+                s.rejections.record(HOST_PLUGIN, node, Reason::resource("over-capacity", d, r, f, never));
             }
         }
         if tracing {

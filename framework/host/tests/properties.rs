@@ -1,0 +1,648 @@
+//! Properties of the engine and the simulator, on random small clusters and
+//! workloads built directly from the model types.
+//!
+//! 1. **Capacity is never over-committed**: driving the engine one call at a
+//!    time, after every call each node's used quantity stays within its
+//!    allocatable capacity (capacity minus reserve) in every dimension, equals
+//!    the sum of the requests of the jobs running there, and a down node runs
+//!    nothing — also under a pipeline without the `fit` filter, where only the
+//!    host's own check stands between the plugins and an over-commit.
+//! 2. **Every job is accounted for**: after a simulation each job is exactly one
+//!    of completed, missed, rejected or pending (none still running), the
+//!    report's counts add up to the total, and what each outcome records is
+//!    consistent with the job (it ran for its actual duration, after its release
+//!    and its predecessor).
+//! 3. **Same input, same report**: two simulations of one input give equal
+//!    reports (but for the wall-clock fields) and equal schedules.
+//! 4. **Jackson's rule**: on one machine, with every job released at 0 and
+//!    needing the whole machine, `edf` minimises the maximum lateness — checked
+//!    against every permutation.
+//!
+//! Case counts are kept small so the suite runs in seconds in a debug build.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kairos_host::engine::{Engine, EngineEvent, JobState, Miss, Outcome};
+use kairos_host::pipeline::PipelineDef;
+use kairos_host::registry::Registry;
+use kairos_host::report::{schedule_rows, Report, Status};
+use kairos_host::sim::{simulate, NodeEvent, SimResult};
+use kairos_host::workload::JobSpec;
+use kairos_model::{Job, JobId, NodeId, NodeSpec, NodeTable, Qty, ResourceSpace, Symbols, Time};
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+/// Cases per property: enough to find the classic slips, few enough for a
+/// debug build to run every property in a few seconds.
+const CASES: u32 = 64;
+
+/// The pipelines every property runs under, as `(name, YAML)`.
+const PIPELINES: [(&str, &str); 4] = [
+    ("fifo, fit, first-fit", "name: fifo\norder: [{ plugin: fifo }]\nfilter: [{ plugin: fit }]\nscore: [{ plugin: first-fit }]\n"),
+    (
+        "priority, fair-share, edf, selector, fit, headroom, best-fit",
+        "name: full
+order:
+  - plugin: priority
+    args: { aging_interval_s: 60 }
+  - plugin: fair-share
+    args: { key: group }
+  - plugin: edf
+filter:
+  - plugin: node-selector
+  - plugin: fit
+  - plugin: headroom
+    args: { percent: 20, exempt_priority: 7 }
+score:
+  - plugin: best-fit
+    weight: 2
+",
+    ),
+    // No `fit`: the filters pass nodes the job does not fit, and best-fit ranks
+    // them (a node it does not fit counts as full, so it ranks first).
+    ("edf, no fit, best-fit", "name: no-fit\norder: [{ plugin: edf }]\nscore: [{ plugin: best-fit }]\n"),
+    ("no plugins at all", "name: empty\n"),
+];
+
+/// The two resource dimensions.
+const DIMS: [&str; 2] = ["cpu", "memory"];
+
+// ---- random inputs ----------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct NodeGen {
+    capacity: [Qty; 2],
+    /// Reserve as a percentage of capacity, 0..=50.
+    reserve_pct: [Qty; 2],
+    region: u8,
+    tier: u8,
+}
+
+#[derive(Clone, Debug)]
+struct JobGen {
+    release: Time,
+    duration: Time,
+    estimate: Time,
+    request: [Qty; 2],
+    /// Slack after release, and whether the deadline is hard.
+    deadline: Option<(Time, bool)>,
+    /// Tier the job selects; tier 2 exists on no node.
+    selector: Option<u8>,
+    /// An earlier job it runs after (resolved against the job's position).
+    after: Option<Index>,
+    priority: i32,
+    group: u8,
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    nodes: Vec<NodeGen>,
+    jobs: Vec<JobGen>,
+    /// `(at, node, up)`: node failures and recoveries.
+    events: Vec<(Time, Index, bool)>,
+}
+
+fn node_gen() -> impl Strategy<Value = NodeGen> {
+    (
+        [1..=16u64, 0..=16u64],
+        [0..=50u64, 0..=50u64],
+        0..2u8,
+        0..2u8,
+    )
+        .prop_map(|(capacity, reserve_pct, region, tier)| NodeGen {
+            capacity,
+            reserve_pct,
+            region,
+            tier,
+        })
+}
+
+fn job_gen() -> impl Strategy<Value = JobGen> {
+    (
+        (0..300i64, 1..120i64, 1..120i64),
+        [0..=12u64, 0..=12u64],
+        prop::option::of((0..400i64, any::<bool>())),
+        prop::option::weighted(0.3, 0..3u8),
+        prop::option::weighted(0.3, any::<Index>()),
+        (0..10i32, 0..3u8),
+    )
+        .prop_map(
+            |(
+                (release, duration, estimate),
+                request,
+                deadline,
+                selector,
+                after,
+                (priority, group),
+            )| JobGen {
+                release,
+                duration,
+                estimate,
+                request,
+                deadline,
+                selector,
+                after,
+                priority,
+                group,
+            },
+        )
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec(node_gen(), 1..=6),
+        prop::collection::vec(job_gen(), 1..=40),
+        prop::collection::vec((0..500i64, any::<Index>(), any::<bool>()), 0..=3),
+    )
+        .prop_map(|(nodes, jobs, events)| Case {
+            nodes,
+            jobs,
+            events,
+        })
+}
+
+/// Everything a run needs, built from a case under one pipeline.
+struct Input {
+    engine: Engine,
+    jobs: Vec<JobSpec>,
+    events: Vec<NodeEvent>,
+}
+
+fn input(case: &Case, pipeline_yaml: &str) -> Input {
+    let registry = Registry::builtin();
+    let resources = ResourceSpace::new(DIMS);
+    let mut symbols = Symbols::default();
+    let (region_key, zone_key, tier_key) = (
+        symbols.intern("region"),
+        symbols.intern("zone"),
+        symbols.intern("tier"),
+    );
+    let regions = [symbols.intern("r0"), symbols.intern("r1")];
+    let tiers = [
+        symbols.intern("a"),
+        symbols.intern("b"),
+        symbols.intern("nowhere"),
+    ];
+    let groups = [
+        symbols.intern("g0"),
+        symbols.intern("g1"),
+        symbols.intern("g2"),
+    ];
+
+    let mut nodes = NodeTable::new(DIMS.len());
+    for (i, n) in case.nodes.iter().enumerate() {
+        let region = regions[n.region as usize];
+        nodes.push(NodeSpec {
+            name: format!("n{i}"),
+            region,
+            zone: region,
+            labels: vec![
+                (region_key, region),
+                (zone_key, region),
+                (tier_key, tiers[n.tier as usize]),
+            ],
+            taints: vec![],
+            capacity: n.capacity.to_vec(),
+            reserve: (0..DIMS.len())
+                .map(|d| n.capacity[d] * n.reserve_pct[d] / 100)
+                .collect(),
+        });
+    }
+
+    let jobs = case
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| JobSpec {
+            job: Job {
+                idx: i as JobId,
+                id: format!("j{i}"),
+                tenant: groups[j.group as usize % 2],
+                group: groups[j.group as usize],
+                priority_class: Symbols::EMPTY,
+                priority: j.priority,
+                release: j.release,
+                deadline: j.deadline.map(|(slack, _)| j.release + slack),
+                hard_deadline: j.deadline.is_some_and(|(_, hard)| hard),
+                estimate: j.estimate,
+                request: j.request.to_vec(),
+                selector: j
+                    .selector
+                    .map(|t| vec![(tier_key, tiers[t as usize])])
+                    .unwrap_or_default(),
+                tolerations: vec![],
+                labels: vec![],
+                after: j.after.filter(|_| i > 0).map(|a| a.index(i) as JobId),
+            },
+            duration: j.duration,
+        })
+        .collect();
+
+    let events = case
+        .events
+        .iter()
+        .map(|&(at, node, up)| NodeEvent {
+            at,
+            node: node.index(case.nodes.len()) as NodeId,
+            up,
+        })
+        .collect();
+
+    let def = PipelineDef::parse(
+        Path::new("pipeline.yaml"),
+        pipeline_yaml.to_owned(),
+        &registry,
+    )
+    .expect("the pipeline checks");
+    let pipeline = def
+        .build(&registry, &resources, &mut symbols)
+        .expect("the pipeline builds");
+    Input {
+        engine: Engine::new(Arc::new(pipeline), nodes, resources, symbols),
+        jobs,
+        events,
+    }
+}
+
+fn run(case: &Case, pipeline_yaml: &str) -> SimResult {
+    let Input {
+        engine,
+        jobs,
+        events,
+    } = input(case, pipeline_yaml);
+    simulate(engine, jobs, &events, |_, _| {}).expect("the built-in plugins never fault")
+}
+
+// ---- 1. capacity ---------------------------------------------------------------------
+
+/// Checks the allocation invariants of `engine`; `after` says which call it follows.
+fn check_allocation(engine: &Engine, after: &str) -> Result<(), TestCaseError> {
+    let nodes = engine.nodes();
+    let dims = nodes.dims();
+    let mut used = vec![0; nodes.len() * dims];
+    let mut running = vec![0u32; nodes.len()];
+    for (job, rec) in engine.jobs().iter().zip(engine.records()) {
+        if let JobState::Running { node, .. } = rec.state {
+            prop_assert!(
+                nodes.is_up(node),
+                "after {after}: job {} runs on down node {node}",
+                job.id
+            );
+            running[node as usize] += 1;
+            for d in 0..dims {
+                used[node as usize * dims + d] += job.request[d];
+            }
+        }
+    }
+    for n in 0..nodes.len() as NodeId {
+        for d in 0..dims {
+            let (u, a) = (nodes.used(n)[d], nodes.allocatable(n)[d]);
+            prop_assert!(
+                u <= a,
+                "after {after}: node {n} uses {u} of {a} allocatable {}",
+                DIMS[d]
+            );
+            prop_assert_eq!(
+                u,
+                used[n as usize * dims + d],
+                "after {}: node {} {} is the sum of its jobs' requests",
+                after,
+                n,
+                DIMS[d]
+            );
+        }
+        prop_assert_eq!(
+            nodes.running(n),
+            running[n as usize],
+            "after {}: jobs running on node {}",
+            after,
+            n
+        );
+    }
+    Ok(())
+}
+
+/// Plays the input against the engine as the simulator does, one engine call at
+/// a time, checking the allocation after each.
+fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
+    let Input {
+        mut engine,
+        jobs,
+        mut events,
+    } = input;
+    let durations: Vec<Time> = jobs.iter().map(|j| j.duration).collect();
+    let start = jobs
+        .iter()
+        .map(|j| j.job.release)
+        .chain(events.iter().map(|e| e.at))
+        .min()
+        .unwrap_or(0);
+    for spec in jobs {
+        engine.submit(spec.job, start).expect("valid jobs");
+    }
+    check_allocation(&engine, "submit")?;
+    events.sort_by_key(|e| e.at);
+    let mut events = events.into_iter().peekable();
+    // Planned completions: (time, job, generation of the run).
+    let mut completions = std::collections::BTreeSet::<(Time, JobId, u32)>::new();
+    let mut now = start;
+    for step in 0.. {
+        prop_assert!(step < 100_000, "the run does not end");
+        if step > 0 {
+            let next = [
+                completions.first().map(|c| c.0),
+                events.peek().map(|e| e.at),
+                engine.next_timer(),
+            ];
+            match next.into_iter().flatten().min() {
+                Some(t) => now = t.max(now),
+                None => break,
+            }
+        }
+        while let Some(&(t, j, generation)) = completions.first() {
+            if t > now {
+                break;
+            }
+            completions.pop_first();
+            let rec = &engine.records()[j as usize];
+            if rec.generation == generation && matches!(rec.state, JobState::Running { .. }) {
+                engine.complete(j, now).expect("the job is running");
+                check_allocation(&engine, "complete")?;
+            }
+        }
+        while let Some(e) = events.next_if(|e| e.at <= now) {
+            if e.up {
+                engine.recover_node(e.node, now);
+                check_allocation(&engine, "recover_node")?;
+            } else {
+                engine.fail_node(e.node, now);
+                check_allocation(&engine, "fail_node")?;
+            }
+        }
+        engine.advance(now);
+        check_allocation(&engine, "advance")?;
+        engine
+            .schedule(now)
+            .expect("the built-in plugins never fault");
+        check_allocation(&engine, "schedule")?;
+        let started: Vec<EngineEvent> = engine.drain_events().collect();
+        for ev in started {
+            if let EngineEvent::Started { job, at, .. } = ev {
+                let generation = engine.records()[job as usize].generation;
+                completions.insert((at + durations[job as usize], job, generation));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- 2. accounting -------------------------------------------------------------------
+
+fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseError> {
+    let e = &sim.engine;
+    prop_assert_eq!(e.jobs().len(), specs.len(), "every job was submitted");
+    let mut tally = [0usize; 5];
+    for ((job, rec), spec) in e.jobs().iter().zip(e.records()).zip(specs) {
+        let status = Status::of(rec);
+        prop_assert!(
+            status != Status::Running,
+            "job {} still runs after the simulation",
+            job.id
+        );
+        let bucket = match status {
+            Status::Completed => 0,
+            Status::Missed => 1,
+            Status::Rejected => 2,
+            Status::Pending => 3,
+            Status::Running => 4,
+        };
+        tally[bucket] += 1;
+        let run = match &rec.state {
+            JobState::Done(Outcome::Completed { start, end, .. }) => {
+                if let Some(d) = job.deadline {
+                    prop_assert!(
+                        *end <= d,
+                        "job {} completed at {end}, after its deadline {d}",
+                        job.id
+                    );
+                }
+                Some((*start, *end))
+            }
+            JobState::Done(Outcome::Missed {
+                why: Miss::Late { start, end, .. },
+                ..
+            }) => {
+                prop_assert!(
+                    job.deadline.is_some_and(|d| *end > d),
+                    "job {} is late without a passed deadline",
+                    job.id
+                );
+                Some((*start, *end))
+            }
+            JobState::Done(Outcome::Missed {
+                why: Miss::Expired { .. },
+                ..
+            }) => {
+                prop_assert!(
+                    job.hard_deadline,
+                    "job {} expired without a hard deadline",
+                    job.id
+                );
+                None
+            }
+            _ => None,
+        };
+        if let Some((start, end)) = run {
+            prop_assert!(
+                start >= job.release,
+                "job {} started at {start}, before its release {}",
+                job.id,
+                job.release
+            );
+            prop_assert_eq!(
+                end - start,
+                spec.duration,
+                "job {} ran for its actual duration",
+                &job.id
+            );
+            if let Some(a) = job.after {
+                let done = match e.records()[a as usize].state {
+                    JobState::Done(
+                        Outcome::Completed { end, .. }
+                        | Outcome::Missed {
+                            why: Miss::Late { end, .. },
+                            ..
+                        },
+                    ) => Some(end),
+                    _ => None,
+                };
+                prop_assert!(
+                    done.is_some_and(|d| d <= start),
+                    "job {} started at {start} before its predecessor ended ({done:?})",
+                    job.id
+                );
+            }
+        }
+    }
+    let report = Report::new("properties", sim, 0);
+    let j = report.jobs;
+    prop_assert_eq!(j.total, specs.len());
+    prop_assert_eq!(
+        j.completed + j.missed + j.rejected + j.pending + j.running,
+        j.total,
+        "the buckets add up: {:?}",
+        j
+    );
+    prop_assert_eq!(
+        [j.completed, j.missed, j.rejected, j.pending, j.running],
+        [tally[0], tally[1], tally[2], tally[3], tally[4]],
+        "the report counts what Status::of says"
+    );
+    let groups: usize = report.groups.values().map(|g| g.total).sum();
+    prop_assert_eq!(groups, j.total, "the groups partition the jobs");
+    for (name, g) in &report.groups {
+        prop_assert_eq!(
+            g.completed + g.missed + g.rejected + g.pending,
+            g.total,
+            "group {}",
+            name
+        );
+    }
+    Ok(())
+}
+
+// ---- 3. determinism -------------------------------------------------------------------
+
+/// The report with its wall-clock fields zeroed.
+fn comparable(sim: &SimResult) -> Report {
+    let mut r = Report::new("properties", sim, 0);
+    r.scheduler.wall_s = 0.0;
+    r.scheduler.decisions_per_s = 0.0;
+    r
+}
+
+// ---- 4. Jackson's rule -----------------------------------------------------------------
+
+/// The smallest maximum lateness over every order of `jobs` (duration, deadline)
+/// run back to back from 0.
+fn best_max_lateness(jobs: &[(Time, Time)]) -> Time {
+    fn go(rest: &mut Vec<(Time, Time)>, t: Time, worst: Time) -> Time {
+        if rest.is_empty() {
+            return worst;
+        }
+        let mut best = Time::MAX;
+        for i in 0..rest.len() {
+            let (p, d) = rest.swap_remove(i);
+            best = best.min(go(rest, t + p, worst.max(t + p - d)));
+            rest.push((p, d));
+            let last = rest.len() - 1;
+            rest.swap(i, last);
+        }
+        best
+    }
+    go(&mut jobs.to_vec(), 0, Time::MIN)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    #[test]
+    fn capacity_is_never_over_committed(case in case()) {
+        for (name, yaml) in PIPELINES {
+            drive_checking_allocation(input(&case, yaml)).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+        }
+    }
+
+    #[test]
+    fn every_job_is_accounted_for(case in case()) {
+        for (name, yaml) in PIPELINES {
+            let specs = input(&case, yaml).jobs;
+            let sim = run(&case, yaml);
+            check_accounting(&sim, &specs).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+        }
+    }
+
+    #[test]
+    fn the_same_input_gives_the_same_report(case in case()) {
+        for (name, yaml) in PIPELINES {
+            let (a, b) = (run(&case, yaml), run(&case, yaml));
+            prop_assert_eq!(comparable(&a), comparable(&b), "{}", name);
+            prop_assert_eq!(schedule_rows(&a.engine), schedule_rows(&b.engine), "{}", name);
+        }
+    }
+
+    #[test]
+    fn edf_minimises_the_maximum_lateness_on_one_machine(
+        jobs in prop::collection::vec((1..50i64, 0..200i64), 1..=6),
+    ) {
+        let case = Case {
+            nodes: vec![NodeGen { capacity: [4, 8], reserve_pct: [0, 0], region: 0, tier: 0 }],
+            jobs: jobs
+                .iter()
+                .map(|&(duration, deadline)| JobGen {
+                    release: 0,
+                    duration,
+                    estimate: duration,
+                    request: [4, 8],
+                    deadline: Some((deadline, false)),
+                    selector: None,
+                    after: None,
+                    priority: 0,
+                    group: 0,
+                })
+                .collect(),
+            events: vec![],
+        };
+        let sim = run(&case, "name: edf\norder: [{ plugin: edf }]\nfilter: [{ plugin: fit }]\n");
+        let mut worst = Time::MIN;
+        for (job, rec) in sim.engine.jobs().iter().zip(sim.engine.records()) {
+            let end = match &rec.state {
+                JobState::Done(Outcome::Completed { end, .. } | Outcome::Missed { why: Miss::Late { end, .. }, .. }) => *end,
+                other => return Err(TestCaseError::fail(format!("job {} did not run: {other:?}", job.id))),
+            };
+            worst = worst.max(end - job.deadline.expect("every job has a deadline"));
+        }
+        prop_assert_eq!(worst, best_max_lateness(&jobs));
+    }
+}
+
+// ---- regressions ---------------------------------------------------------------------
+
+/// Bug: a job with a hard deadline leaves its expiry timer (at latest start + 1)
+/// in the engine after it completed or was rejected. The simulator then runs on
+/// to that timer although nothing is left to happen, so the report's span
+/// stretches to it and utilization is averaged over the idle tail. Here one job
+/// runs 0..10 on a node it fills, but the run ends at 991 and utilization reads
+/// 1% instead of 100%.
+#[test]
+fn a_finished_hard_deadline_job_s_expiry_timer_stretches_the_run() {
+    let case = Case {
+        nodes: vec![NodeGen {
+            capacity: [4, 8],
+            reserve_pct: [0, 0],
+            region: 0,
+            tier: 0,
+        }],
+        jobs: vec![JobGen {
+            release: 0,
+            duration: 10,
+            estimate: 10,
+            request: [4, 8],
+            deadline: Some((1000, true)),
+            selector: None,
+            after: None,
+            priority: 0,
+            group: 0,
+        }],
+        events: vec![],
+    };
+    let sim = run(&case, PIPELINES[0].1);
+    let report = Report::new("regression", &sim, 0);
+    assert_eq!(report.jobs.completed, 1);
+    assert_eq!(sim.span, (0, 10), "the run ends when the last job does");
+    assert_eq!(
+        report.utilization["cpu"], 1.0,
+        "the job filled the node for the whole run"
+    );
+}
