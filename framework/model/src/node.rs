@@ -53,6 +53,9 @@ pub struct NodeTable {
     reserve: Vec<Qty>,
     /// `capacity - reserve`, precomputed, `node * dims + dim`.
     allocatable: Vec<Qty>,
+    /// `1 / allocatable` (0 where allocatable is 0), precomputed so that packing
+    /// scores multiply instead of divide, `node * dims + dim`.
+    inv_allocatable: Vec<f64>,
     /// Currently allocated, `node * dims + dim`.
     used: Vec<Qty>,
     /// Whether each node is up (accepting and running work).
@@ -100,7 +103,9 @@ impl NodeTable {
         self.taints.push(spec.taints);
         for d in 0..self.dims {
             assert!(spec.reserve[d] <= spec.capacity[d], "reserve exceeds capacity");
-            self.allocatable.push(spec.capacity[d] - spec.reserve[d]);
+            let a = spec.capacity[d] - spec.reserve[d];
+            self.allocatable.push(a);
+            self.inv_allocatable.push(if a == 0 { 0.0 } else { 1.0 / a as f64 });
         }
         self.capacity.extend_from_slice(&spec.capacity);
         self.reserve.extend_from_slice(&spec.reserve);
@@ -180,6 +185,13 @@ impl NodeTable {
         &self.allocatable
     }
 
+    /// The flat `1 / allocatable` array (0 where allocatable is 0), for fused
+    /// scans that compute fill ratios.
+    #[inline]
+    pub fn inv_allocatable_flat(&self) -> &[f64] {
+        &self.inv_allocatable
+    }
+
     /// The flat used array (`node * dims + dim`), for fused scans.
     #[inline]
     pub fn used_flat(&self) -> &[Qty] {
@@ -207,6 +219,7 @@ impl NodeTable {
     }
 
     /// Value of label `key` on node `n`.
+    #[inline]
     pub fn label(&self, n: NodeId, key: Sym) -> Option<Sym> {
         let labels = &self.labels[n as usize];
         labels.binary_search_by_key(&key, |&(k, _)| k).ok().map(|i| labels[i].1)

@@ -97,7 +97,7 @@ impl Rejections {
         }
         let found = self.counts.iter_mut().find(|c| {
             c.plugin == plugin
-                && c.code == reason.code
+                && (std::ptr::eq(c.code, reason.code) || c.code == reason.code)
                 && c.resource == reason.resource
                 && c.unresolvable == reason.unresolvable
         });

@@ -13,10 +13,12 @@
 //! already have. Jobs whose priority is at least `exempt_priority` skip the filter
 //! and may use the headroom — the point of keeping it: room for urgent work.
 //!
-//! The limit is computed as `allocatable × (100 − percent)` first and divided
-//! by 100 after, so whole percentages give exact limits (`100 × 0.29` would be
-//! 28.999…, floored to 28). This is on top of the node's own reserve, which
-//! allocatable already excludes.
+//! The check is exact integer arithmetic: `percent` is taken in hundredths of a
+//! percent (basis points), and `used + request > limit` is tested as
+//! `(used + request) × 10000 > allocatable × (10000 − basis points)` in 128 bits —
+//! no division or rounding on the hot path, and whole percentages give exact
+//! limits (`100 × 0.29` in floating point would be 28.999…, floored to 28). This
+//! is on top of the node's own reserve, which allocatable already excludes.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
 use kairos_model::{ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginSpec, Qty, Reason};
@@ -69,7 +71,7 @@ fn build(args: &serde_json::Value, bx: &mut BuildContext<'_>) -> Result<Built, A
     }
     let resources = c.resources.as_deref().map(|names| args::resources(names, bx)).transpose()?;
     Ok(Built::Filter(Box::new(Headroom {
-        keep_percent: 100.0 - c.percent,
+        keep_bp: BASIS - (c.percent * 100.0).round() as u128,
         resources,
         exempt_priority: c.exempt_priority,
     })))
@@ -78,34 +80,21 @@ fn build(args: &serde_json::Value, bx: &mut BuildContext<'_>) -> Result<Built, A
 /// Rejects nodes a job would fill into their headroom.
 #[derive(Debug)]
 pub struct Headroom {
-    /// `100 - percent`: the share that may be used, in percent.
-    keep_percent: f64,
+    /// `10000 - percent × 100`: the share that may be used, in basis points.
+    keep_bp: u128,
     /// Dimensions checked; `None`: all.
     resources: Option<Box<[usize]>>,
     exempt_priority: Option<i32>,
 }
 
+/// Basis points in a whole.
+const BASIS: u128 = 10_000;
+
 impl Headroom {
     /// How much of `allocatable` may be used.
     #[inline]
     fn limit(&self, allocatable: Qty) -> Qty {
-        (allocatable as f64 * self.keep_percent / 100.0).floor() as Qty
-    }
-
-    /// The verdict for one node, checking `dims` (indices below the table's).
-    #[inline]
-    fn verdict(&self, a: &[Qty], u: &[Qty], request: &[Qty], dims: impl Iterator<Item = usize>) -> Option<Reason> {
-        for d in dims {
-            let r = request[d];
-            if r == 0 {
-                continue;
-            }
-            let limit = self.limit(a[d]);
-            if u[d].saturating_add(r) > limit {
-                return Some(Reason::resource(HEADROOM, d, r, limit.saturating_sub(u[d]), r > limit));
-            }
-        }
-        None
+        (allocatable as u128 * self.keep_bp / BASIS) as Qty
     }
 }
 
@@ -118,15 +107,26 @@ impl FilterPlugin for Headroom {
         let allocatable = cx.nodes.allocatable_flat();
         let used = cx.nodes.used_flat();
         let request = &job.request[..dims];
+        // The dimensions to check, once per job: listed (or all) and requested.
+        // Indices past the table come from checking a pipeline without a
+        // cluster (`BuildContext::open`); there is nothing to check for them.
+        let checked: Vec<usize> = match &self.resources {
+            None => (0..dims).filter(|&d| request[d] > 0).collect(),
+            Some(list) => list.iter().copied().filter(|&d| d < dims && request[d] > 0).collect(),
+        };
+        if checked.is_empty() {
+            return;
+        }
         candidates.retain(|n| {
             let base = n as usize * dims;
-            let (a, u) = (&allocatable[base..base + dims], &used[base..base + dims]);
-            match &self.resources {
-                None => self.verdict(a, u, request, 0..dims),
-                // Indices past the table come from checking a pipeline without
-                // a cluster (`BuildContext::open`); there is nothing to check.
-                Some(list) => self.verdict(a, u, request, list.iter().copied().filter(|&d| d < dims)),
+            for &d in &checked {
+                let (a, u, r) = (allocatable[base + d], used[base + d], request[d]);
+                if (u as u128 + r as u128) * BASIS > a as u128 * self.keep_bp {
+                    let limit = self.limit(a);
+                    return Some(Reason::resource(HEADROOM, d, r, limit.saturating_sub(u), r > limit));
+                }
             }
+            None
         });
     }
 }

@@ -36,22 +36,10 @@ impl Dims {
 }
 
 /// Mean fill of one node's dimensions `dims`, or `None` when no dimension counts.
-#[inline]
-fn fill(a: &[Qty], u: &[Qty], request: &[Qty], dims: impl Iterator<Item = usize>) -> Option<f64> {
-    let (mut sum, mut k) = (0.0, 0u32);
-    for d in dims {
-        if a[d] == 0 {
-            continue;
-        }
-        let after = u[d].saturating_add(request[d]);
-        sum += (after as f64 / a[d] as f64).min(1.0);
-        k += 1;
-    }
-    (k > 0).then(|| sum / f64::from(k))
-}
-
 /// Writes `score(fill)` for each node of `nodes` into `scores`, 0 where there
-/// is no fill; clamps to `0..=100`.
+/// is no fill; clamps to `0..=100`. The fill of a node is the mean over the
+/// considered dimensions of `min(1, (used + request) / allocatable)`, skipping
+/// dimensions the node has none of.
 #[inline]
 pub(crate) fn score_by_fill(
     dims_of: &Dims,
@@ -62,18 +50,28 @@ pub(crate) fn score_by_fill(
     score: impl Fn(f64) -> f64,
 ) {
     let dims = cx.nodes.dims();
-    let allocatable = cx.nodes.allocatable_flat();
+    let inv = cx.nodes.inv_allocatable_flat();
     let used = cx.nodes.used_flat();
     let request = &job.request[..dims];
+    // The considered dimensions, once per job. Indices past the table come from
+    // checking a pipeline without a cluster (`BuildContext::open`).
+    let considered: Vec<usize> = match dims_of {
+        Dims::Requested => (0..dims).filter(|&d| request[d] > 0).collect(),
+        Dims::Listed(list) => list.iter().copied().filter(|&d| d < dims).collect(),
+    };
     for (s, &n) in scores.iter_mut().zip(nodes) {
         let base = n as usize * dims;
-        let (a, u) = (&allocatable[base..base + dims], &used[base..base + dims]);
-        let f = match dims_of {
-            Dims::Requested => fill(a, u, request, (0..dims).filter(|&d| request[d] > 0)),
-            // Indices past the table come from checking a pipeline without a
-            // cluster (`BuildContext::open`).
-            Dims::Listed(list) => fill(a, u, request, list.iter().copied().filter(|&d| d < dims)),
-        };
-        *s = f.map_or(0.0, |f| score(f).clamp(0.0, MAX_SCORE));
+        let (mut sum, mut k) = (0.0, 0u32);
+        for &d in &considered {
+            let i = inv[base + d];
+            if i == 0.0 {
+                continue;
+            }
+            // Quantities stay far below 2^63: the signed conversion is one instruction.
+            let after = used[base + d].saturating_add(request[d]) as i64 as f64;
+            sum += (after * i).min(1.0);
+            k += 1;
+        }
+        *s = if k == 0 { 0.0 } else { score(sum / f64::from(k)).clamp(0.0, MAX_SCORE) };
     }
 }

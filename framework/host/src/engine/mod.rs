@@ -157,6 +157,8 @@ struct Scratch {
     totals: Vec<f64>,
     rejections: Rejections,
     per_plugin: Vec<f64>,
+    /// The best total seen so far while summing the last score stage.
+    totals_best: f64,
 }
 
 /// The incremental scheduler. See the module docs for the protocol.
@@ -794,11 +796,15 @@ impl Engine {
                 s.per_plugin.clear();
                 s.per_plugin.resize(n * nscore, 0.0);
             }
+            // The best node wins, ties to the lowest index (candidates are in node
+            // order); the last score stage finds it while it sums.
+            let mut best: Option<usize> = if nscore == 0 { Some(0) } else { None };
             for (p, stage) in self.pipeline.score.iter().enumerate() {
+                let last = p + 1 == nscore;
                 s.scores.clear();
                 s.scores.resize(n, 0.0);
                 stage.plugin.score(job, &cx, &s.cands, &mut s.scores);
-                for (i, &v) in s.scores.iter().enumerate() {
+                for (i, (&v, t)) in s.scores.iter().zip(s.totals.iter_mut()).enumerate() {
                     if !(0.0..=MAX_SCORE).contains(&v) {
                         return Err(self.fault(
                             kairos_model::ExtensionPoint::Score,
@@ -806,7 +812,11 @@ impl Engine {
                             format!("scored node `{}` {v} for job `{}`; scores must be within 0..=100", self.nodes.names[s.cands[i] as usize], job.id),
                         ));
                     }
-                    s.totals[i] += stage.weight * v;
+                    *t += stage.weight * v;
+                    if last && best.is_none_or(|b| *t > s.totals_best) {
+                        best = Some(i);
+                        s.totals_best = *t;
+                    }
                 }
                 if tracing {
                     for i in 0..n {
@@ -818,13 +828,13 @@ impl Engine {
                 let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
                 a.scores = (0..n).map(|i| (s.cands[i], s.per_plugin[i * nscore..(i + 1) * nscore].to_vec(), s.totals[i])).collect();
             }
-            // The best node wins, ties to the lowest index (candidates are in node
-            // order). The host commits only if the request fits.
+            // The host commits only if the request fits; otherwise the next best.
             loop {
-                let mut best: Option<usize> = None;
-                for i in 0..n {
-                    if s.totals[i].is_finite() && best.is_none_or(|b| s.totals[i] > s.totals[b]) {
-                        best = Some(i);
+                if best.is_none() {
+                    for i in 0..n {
+                        if s.totals[i].is_finite() && best.is_none_or(|b| s.totals[i] > s.totals[b]) {
+                            best = Some(i);
+                        }
                     }
                 }
                 let Some(b) = best else { break };
@@ -834,6 +844,7 @@ impl Engine {
                     break;
                 }
                 s.totals[b] = f64::NEG_INFINITY;
+                best = None;
                 over.push(node);
                 let job = &self.jobs[j as usize];
                 let (d, r, f) = self.nodes.first_shortfall(node, &job.request).unwrap_or((0, 0, 0));
