@@ -199,12 +199,14 @@ fn run_engine(mut engine: Engine) -> (u64, Engine) {
 /// fit in every dimension, else score it as `best-fit` does (100 × the mean fill
 /// after placement over the requested dimensions); the highest score wins, ties
 /// to the lowest index; commit into `used`. Returns the jobs placed.
-fn reference_best_fit(allocatable: &[Qty], used: &mut [Qty], requests: &[[Qty; DIMS]]) -> u64 {
+fn reference_best_fit(allocatable: &[Qty], inv: &[f64], used: &mut [Qty], requests: &[[Qty; DIMS]]) -> u64 {
     let mut placed = 0;
     for r in requests {
         let mut best = usize::MAX;
         let mut best_score = f64::NEG_INFINITY;
-        for (n, (a, u)) in allocatable.chunks_exact(DIMS).zip(used.chunks_exact(DIMS)).enumerate() {
+        for (n, ((a, u), inv)) in
+            allocatable.chunks_exact(DIMS).zip(used.chunks_exact(DIMS)).zip(inv.chunks_exact(DIMS)).enumerate()
+        {
             let (a, u): (&[Qty; DIMS], &[Qty; DIMS]) = (a.try_into().unwrap(), u.try_into().unwrap());
             if (0..DIMS).any(|d| r[d] > a[d] - u[d]) {
                 continue;
@@ -212,7 +214,7 @@ fn reference_best_fit(allocatable: &[Qty], used: &mut [Qty], requests: &[[Qty; D
             let (mut sum, mut k) = (0.0, 0u32);
             for d in 0..DIMS {
                 if r[d] > 0 && a[d] > 0 {
-                    sum += ((u[d] + r[d]) as f64 / a[d] as f64).min(1.0);
+                    sum += ((u[d] + r[d]) as i64 as f64 * inv[d]).min(1.0);
                     k += 1;
                 }
             }
@@ -279,6 +281,7 @@ fn cycle(c: &mut Criterion) {
         }
         let requests = world.requests(BATCH);
         let allocatable = world.nodes.allocatable_flat();
+        let inv = world.nodes.inv_allocatable_flat();
         let id = format!("reference/{nodes}");
         group.bench_with_input(BenchmarkId::new("reference", nodes), &nodes, |b, _| {
             b.iter_custom(|iters| {
@@ -286,7 +289,7 @@ fn cycle(c: &mut Criterion) {
                 for _ in 0..iters {
                     let mut used = world.nodes.used_flat().to_vec();
                     let t = Instant::now();
-                    let placed = reference_best_fit(black_box(allocatable), black_box(&mut used), black_box(&requests));
+                    let placed = reference_best_fit(black_box(allocatable), black_box(inv), black_box(&mut used), black_box(&requests));
                     let dt = t.elapsed();
                     assert_eq!(placed, BATCH as u64, "{id}: the batch must fit the cluster");
                     record(&id, dt, BATCH as u64);
@@ -330,7 +333,7 @@ fn long_runs(jobs: usize) {
         let requests = world.requests(jobs);
         let mut used = world.nodes.used_flat().to_vec();
         let t = Instant::now();
-        let placed = reference_best_fit(world.nodes.allocatable_flat(), black_box(&mut used), black_box(&requests));
+        let placed = reference_best_fit(world.nodes.allocatable_flat(), world.nodes.inv_allocatable_flat(), black_box(&mut used), black_box(&requests));
         let reference = t.elapsed();
         let per = |d: Duration, n: u64| d.as_secs_f64() * 1e6 / n.max(1) as f64;
         let rows = [("pipeline", "pipeline.yaml"), ("baseline", "baseline.yaml")].map(|(variant, file)| {

@@ -4,7 +4,10 @@
 //! For the job the order chose, the host builds the candidate list — every node
 //! that is up — and runs the pipeline's filters in pipeline order. Each filter
 //! sees only the nodes every earlier filter let through, so cheap filters go
-//! first. One call covers all candidates of one job ([`Candidates`]).
+//! first. One call covers a batch of candidates of one job ([`Candidates`]):
+//! the host may split the nodes into several batches (it does, to keep node
+//! state in cache), so **a filter's verdict on a node must not depend on the
+//! other candidates in the batch**.
 //!
 //! # Outcomes
 //! For each candidate a filter either lets it through or rejects it with a

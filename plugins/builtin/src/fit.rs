@@ -15,7 +15,9 @@
 //! the rejection *explainable*, not what keeps capacity safe.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginSpec, Reason};
+use kairos_model::{ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginSpec, Qty, Reason};
+
+use crate::kernel::{dims, width};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -53,23 +55,26 @@ pub struct Fit;
 impl FilterPlugin for Fit {
     fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) {
         let dims = cx.nodes.dims();
-        let allocatable = cx.nodes.allocatable_flat();
-        let used = cx.nodes.used_flat();
-        // One bounds check per node, none per dimension.
-        let request = &job.request[..dims];
-        candidates.retain(|n| {
-            let base = n as usize * dims;
-            let a = &allocatable[base..base + dims];
-            let u = &used[base..base + dims];
-            for (d, ((&r, &a), &u)) in request.iter().zip(a).zip(u).enumerate() {
-                let free = a.saturating_sub(u);
-                if r > free {
-                    return Some(Reason::resource(INSUFFICIENT, d, r, free, r > a));
-                }
-            }
-            None
-        });
+        dims!(dims, fit(cx.nodes.allocatable_flat(), cx.nodes.used_flat(), &job.request[..dims], candidates));
     }
+}
+
+/// The fit check over flat arrays, `D` dimensions a node (0: `request.len()`).
+#[inline]
+fn fit<const D: usize>(allocatable: &[Qty], used: &[Qty], request: &[Qty], candidates: &mut Candidates<'_>) {
+    let w = width::<D>(request.len());
+    candidates.retain(|n| {
+        let base = n as usize * w;
+        // One bounds check per node, none per dimension.
+        let (a, u) = (&allocatable[base..base + w], &used[base..base + w]);
+        for d in 0..w {
+            let free = a[d].saturating_sub(u[d]);
+            if request[d] > free {
+                return Some(Reason::resource(INSUFFICIENT, d, request[d], free, request[d] > a[d]));
+            }
+        }
+        None
+    });
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::args;
+use crate::kernel::{dims, width};
 
 /// Name in pipeline files.
 pub const NAME: &str = "headroom";
@@ -71,7 +72,7 @@ fn build(args: &serde_json::Value, bx: &mut BuildContext<'_>) -> Result<Built, A
     }
     let resources = c.resources.as_deref().map(|names| args::resources(names, bx)).transpose()?;
     Ok(Built::Filter(Box::new(Headroom {
-        keep_bp: BASIS - (c.percent * 100.0).round() as u128,
+        keep_bp: BASIS as u64 - (c.percent * 100.0).round() as u64,
         resources,
         exempt_priority: c.exempt_priority,
     })))
@@ -81,7 +82,7 @@ fn build(args: &serde_json::Value, bx: &mut BuildContext<'_>) -> Result<Built, A
 #[derive(Debug)]
 pub struct Headroom {
     /// `10000 - percent × 100`: the share that may be used, in basis points.
-    keep_bp: u128,
+    keep_bp: u64,
     /// Dimensions checked; `None`: all.
     resources: Option<Box<[usize]>>,
     exempt_priority: Option<i32>,
@@ -94,7 +95,7 @@ impl Headroom {
     /// How much of `allocatable` may be used.
     #[inline]
     fn limit(&self, allocatable: Qty) -> Qty {
-        (allocatable as u128 * self.keep_bp / BASIS) as Qty
+        (allocatable as u128 * self.keep_bp as u128 / BASIS) as Qty
     }
 }
 
@@ -104,31 +105,47 @@ impl FilterPlugin for Headroom {
             return;
         }
         let dims = cx.nodes.dims();
-        let allocatable = cx.nodes.allocatable_flat();
-        let used = cx.nodes.used_flat();
         let request = &job.request[..dims];
         // The dimensions to check, once per job: listed (or all) and requested.
         // Indices past the table come from checking a pipeline without a
         // cluster (`BuildContext::open`); there is nothing to check for them.
-        let checked: Vec<usize> = match &self.resources {
-            None => (0..dims).filter(|&d| request[d] > 0).collect(),
-            Some(list) => list.iter().copied().filter(|&d| d < dims && request[d] > 0).collect(),
-        };
-        if checked.is_empty() {
+        let mut checked = vec![false; dims];
+        match &self.resources {
+            None => (0..dims).for_each(|d| checked[d] = request[d] > 0),
+            Some(list) => list.iter().filter(|&&d| d < dims).for_each(|&d| checked[d] = request[d] > 0),
+        }
+        if !checked.contains(&true) {
             return;
         }
-        candidates.retain(|n| {
-            let base = n as usize * dims;
-            for &d in &checked {
-                let (a, u, r) = (allocatable[base + d], used[base + d], request[d]);
-                if (u as u128 + r as u128) * BASIS > a as u128 * self.keep_bp {
-                    let limit = self.limit(a);
-                    return Some(Reason::resource(HEADROOM, d, r, limit.saturating_sub(u), r > limit));
-                }
-            }
-            None
-        });
+        let (a, u) = (cx.nodes.allocatable_flat(), cx.nodes.used_flat());
+        dims!(dims, headroom(self, a, u, request, &checked, candidates));
     }
+}
+
+/// The headroom check over flat arrays, `D` dimensions a node (0: `request.len()`).
+#[inline]
+fn headroom<const D: usize>(
+    h: &Headroom,
+    allocatable: &[Qty],
+    used: &[Qty],
+    request: &[Qty],
+    checked: &[bool],
+    candidates: &mut Candidates<'_>,
+) {
+    let w = width::<D>(request.len());
+    let (request, checked) = (&request[..w], &checked[..w]);
+    candidates.retain(|n| {
+        let base = n as usize * w;
+        let (a, u) = (&allocatable[base..base + w], &used[base..base + w]);
+        for d in 0..w {
+            // 64 × 64 → 128-bit products: one multiply each, no overflow.
+            if checked[d] && (u[d] as u128 + request[d] as u128) * BASIS > a[d] as u128 * h.keep_bp as u128 {
+                let limit = h.limit(a[d]);
+                return Some(Reason::resource(HEADROOM, d, request[d], limit.saturating_sub(u[d]), request[d] > limit));
+            }
+        }
+        None
+    });
 }
 
 #[cfg(test)]

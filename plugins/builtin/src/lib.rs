@@ -42,6 +42,7 @@ pub mod taints;
 pub mod worst_fit;
 
 mod args;
+mod kernel;
 mod packing;
 #[cfg(test)]
 mod testutil;

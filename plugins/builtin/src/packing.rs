@@ -15,6 +15,7 @@
 use kairos_model::{ArgsError, BuildContext, Context, Job, NodeId, Qty, MAX_SCORE};
 
 use crate::args;
+use crate::kernel::{dims, width};
 
 /// Which dimensions are considered.
 #[derive(Debug)]
@@ -50,27 +51,42 @@ pub(crate) fn score_by_fill(
     score: impl Fn(f64) -> f64,
 ) {
     let dims = cx.nodes.dims();
-    let inv = cx.nodes.inv_allocatable_flat();
-    let used = cx.nodes.used_flat();
     let request = &job.request[..dims];
     // The considered dimensions, once per job. Indices past the table come from
     // checking a pipeline without a cluster (`BuildContext::open`).
-    let considered: Vec<usize> = match dims_of {
-        Dims::Requested => (0..dims).filter(|&d| request[d] > 0).collect(),
-        Dims::Listed(list) => list.iter().copied().filter(|&d| d < dims).collect(),
-    };
+    let mut considered = vec![false; dims];
+    match dims_of {
+        Dims::Requested => (0..dims).for_each(|d| considered[d] = request[d] > 0),
+        Dims::Listed(list) => list.iter().filter(|&&d| d < dims).for_each(|&d| considered[d] = true),
+    }
+    let (inv, used) = (cx.nodes.inv_allocatable_flat(), cx.nodes.used_flat());
+    dims!(dims, fill(inv, used, request, &considered, nodes, scores, &score));
+}
+
+/// The fill loop over flat arrays, `D` dimensions a node (0: `request.len()`).
+#[inline]
+fn fill<const D: usize>(
+    inv: &[f64],
+    used: &[Qty],
+    request: &[Qty],
+    considered: &[bool],
+    nodes: &[NodeId],
+    scores: &mut [f64],
+    score: &impl Fn(f64) -> f64,
+) {
+    let w = width::<D>(request.len());
+    let (request, considered) = (&request[..w], &considered[..w]);
     for (s, &n) in scores.iter_mut().zip(nodes) {
-        let base = n as usize * dims;
+        let base = n as usize * w;
+        let (i, u) = (&inv[base..base + w], &used[base..base + w]);
         let (mut sum, mut k) = (0.0, 0u32);
-        for &d in &considered {
-            let i = inv[base + d];
-            if i == 0.0 {
-                continue;
+        for d in 0..w {
+            if considered[d] && i[d] != 0.0 {
+                // Quantities stay far below 2^63: the signed conversion is one instruction.
+                let after = u[d].saturating_add(request[d]) as i64 as f64;
+                sum += (after * i[d]).min(1.0);
+                k += 1;
             }
-            // Quantities stay far below 2^63: the signed conversion is one instruction.
-            let after = used[base + d].saturating_add(request[d]) as i64 as f64;
-            sum += (after * i).min(1.0);
-            k += 1;
         }
         *s = if k == 0 { 0.0 } else { score(sum / f64::from(k)).clamp(0.0, MAX_SCORE) };
     }
