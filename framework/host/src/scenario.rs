@@ -186,7 +186,7 @@ impl Scenario {
                 }
                 let (list, t0) = passes::read_passes(&workload_path)?;
                 origin = Some(t0);
-                (passes::to_jobs(&workload_path, &list, &opts, &mut cluster, pos, path, Some(&text))?, Vec::new())
+                (passes::to_jobs(&list, &opts, &mut cluster, pos, path, Some(&text))?, Vec::new())
             }
             other => {
                 let source = match other {

@@ -217,7 +217,6 @@ pub fn contacts_of(k: usize, n: usize, load: usize) -> usize {
 
 /// Turns passes into contact and processing jobs (see the module docs).
 pub fn to_jobs(
-    path: &Path,
     passes: &[Pass],
     opts: &PassOptions,
     cluster: &mut Cluster,
@@ -318,7 +317,6 @@ pub fn to_jobs(
     for (i, j) in jobs.iter_mut().enumerate() {
         j.job.idx = i as u32;
     }
-    let _ = path;
     Ok(jobs)
 }
 
@@ -347,6 +345,7 @@ impl Keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::Cluster;
 
     #[test]
     fn the_load_knob_thins_or_doubles_passes_evenly() {
@@ -382,5 +381,48 @@ mod tests {
         let (p, origin) = parse_passes(Path::new("p.csv"), &text).unwrap();
         assert_eq!(origin.to_string(), "2023-07-05T00:00:00Z");
         assert_eq!((p[0].aos, p[0].los), (36, 535));
+    }
+
+    const CLUSTER: &str = "resources: [antenna, cpu]\npriority_classes: { high: 100, normal: 0 }\nnodes:\n  - { name: a, region: r, labels: { station: St }, capacity: { antenna: 1 } }\n";
+
+    fn jobs_of(opts: &PassOptions) -> Result<Vec<JobSpec>, Error> {
+        let text = format!("{}\n7,NOAA 19,1,St,r,2023-07-05T00:10:00Z,2023-07-05T00:20:00Z,40,600\n", COLUMNS.join(","));
+        let (passes, _) = parse_passes(Path::new("p.csv"), &text).unwrap();
+        let mut cluster = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
+        to_jobs(&passes, opts, &mut cluster, Pos::new(3, 5), Path::new("s.yaml"), None)
+    }
+
+    #[test]
+    fn a_pass_becomes_a_hard_contact_and_a_processing_job_after_it() {
+        let mut opts = PassOptions::default();
+        opts.contact.fraction = 0.5;
+        opts.processing.seconds_per_contact_second = 2.0;
+        opts.processing.request.insert("cpu".into(), 4);
+        opts.processing.latency_s.insert("high".into(), 1800);
+        opts.classes.insert("high".into(), vec!["NOAA".into()]);
+        let jobs = jobs_of(&opts).unwrap();
+        let (c, p) = (&jobs[0], &jobs[1]);
+        assert_eq!((c.job.id.as_str(), c.job.release, c.job.deadline, c.job.hard_deadline), ("p7-c1", 600, Some(1200), true));
+        assert_eq!((c.duration, c.job.estimate, c.job.request.as_slice(), c.job.priority), (300, 300, &[1, 0][..], 100));
+        assert_eq!((p.job.id.as_str(), p.job.after, p.job.deadline, p.job.hard_deadline), ("p7-proc1", Some(0), Some(3000), false));
+        assert_eq!((p.duration, p.job.request.as_slice()), (600, &[0, 4][..]));
+    }
+
+    #[test]
+    fn bad_pass_options_point_at_the_scenario() {
+        let cases: [(&str, fn(&mut PassOptions), &str); 4] = [
+            ("a zero contact fraction", |o| o.contact.fraction = 0.0, "s.yaml:3:5: passes.contact.fraction must be in (0, 1], got 0"),
+            ("an undeclared processing resource", |o| {
+                o.processing.request.insert("gpu".into(), 1);
+            }, "s.yaml:3:5: passes.processing.request names resource `gpu`, which the cluster does not declare; it declares: antenna, cpu"),
+            ("an undeclared priority class", |o| o.default_class = "urgent".into(), "s.yaml:3:5: priority class `urgent` is not declared by the cluster's priority_classes"),
+            ("a contact resource the cluster lacks", |o| o.contact.resource = "dish".into(), "s.yaml:3:5: the cluster declares no resource `dish` for contacts; it declares: antenna, cpu"),
+        ];
+        for (name, change, want) in cases {
+            let mut opts = PassOptions::default();
+            change(&mut opts);
+            let err = jobs_of(&opts).err().unwrap_or_else(|| panic!("{name}: no error")).to_string();
+            assert_eq!(err, want, "{name}");
+        }
     }
 }
