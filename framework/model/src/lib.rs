@@ -36,7 +36,7 @@ pub mod time;
 pub use context::{Context, GroupUsage};
 pub use filter::{Candidates, FilterPlugin};
 pub use job::{Job, JobId, Toleration};
-pub use node::{NodeId, NodeSpec, NodeTable, Taint, TaintEffect};
+pub use node::{Layout, NodeId, NodeSpec, NodeTable, Taint, TaintEffect};
 pub use order::{OrderKey, OrderPlugin, OrderScope, PartitionKey};
 pub use plugin::{schema_of, typed_args, ArgsError, BuildContext, Built, ExtensionPoint, PluginSpec};
 pub use reason::{Reason, RejectionCount, Rejections};

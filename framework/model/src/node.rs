@@ -37,6 +37,9 @@ pub struct Taint {
 #[derive(Clone, Debug, Default)]
 pub struct NodeTable {
     dims: usize,
+    /// Identifies what allocation cannot change — the node set and each node's
+    /// capacity and reserve — so plugins can cache data derived from it.
+    layout: Layout,
     /// Node names, unique.
     pub names: Vec<String>,
     /// Region of each node.
@@ -64,6 +67,21 @@ pub struct NodeTable {
     running: Vec<u32>,
 }
 
+/// Identifies a [`NodeTable`]'s layout: its node set and their capacities and
+/// reserves. Two tables with equal layouts (a table and its clones, unchanged)
+/// have the same allocatable capacities; any change of layout gives a new value.
+/// A plugin may cache per-node data derived from allocatable capacity (a
+/// headroom limit, say) under this key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Layout {
+    /// Unique per table created (clones share it).
+    pub table: u64,
+    /// Bumped on every change of the node set or of a capacity.
+    pub version: u64,
+}
+
+static NEXT_TABLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// Everything needed to add one node.
 #[derive(Clone, Debug)]
 pub struct NodeSpec {
@@ -86,7 +104,14 @@ pub struct NodeSpec {
 impl NodeTable {
     /// An empty table for `dims` resource dimensions.
     pub fn new(dims: usize) -> Self {
-        NodeTable { dims, ..Default::default() }
+        let table = NEXT_TABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        NodeTable { dims, layout: Layout { table, version: 0 }, ..Default::default() }
+    }
+
+    /// The table's layout key (see [`Layout`]).
+    #[inline]
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Adds a node and returns its id. Panics if the vectors have the wrong
@@ -95,6 +120,7 @@ impl NodeTable {
         assert_eq!(spec.capacity.len(), self.dims, "capacity has the wrong number of dimensions");
         assert_eq!(spec.reserve.len(), self.dims, "reserve has the wrong number of dimensions");
         let id = self.names.len() as NodeId;
+        self.layout.version += 1;
         spec.labels.sort();
         self.names.push(spec.name);
         self.region.push(spec.region);

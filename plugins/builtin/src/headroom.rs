@@ -13,15 +13,21 @@
 //! already have. Jobs whose priority is at least `exempt_priority` skip the filter
 //! and may use the headroom — the point of keeping it: room for urgent work.
 //!
-//! The check is exact integer arithmetic: `percent` is taken in hundredths of a
-//! percent (basis points), and `used + request > limit` is tested as
-//! `(used + request) × 10000 > allocatable × (10000 − basis points)` in 128 bits —
-//! no division or rounding on the hot path, and whole percentages give exact
-//! limits (`100 × 0.29` in floating point would be 28.999…, floored to 28). This
-//! is on top of the node's own reserve, which allocatable already excludes.
+//! Limits are exact integer arithmetic: `percent` is taken in hundredths of a
+//! percent (basis points) and `limit = allocatable × (10000 − basis points) /
+//! 10000` is computed in 128 bits, so whole percentages give exact limits
+//! (`100 × 0.29` in floating point would be 28.999…, floored to 28). A limit
+//! depends only on a node's allocatable capacity, so the plugin computes every
+//! node's limits once and keeps them for as long as the node table's
+//! [`Layout`] is unchanged; the per-node check is then one compare a dimension.
+//! This is on top of the node's own reserve, which allocatable already excludes.
+
+use std::sync::{Arc, RwLock};
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginSpec, Qty, Reason};
+use kairos_model::{
+    ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, Layout, NodeTable, PluginSpec, Qty, Reason,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -75,6 +81,7 @@ fn build(args: &serde_json::Value, bx: &mut BuildContext<'_>) -> Result<Built, A
         keep_bp: BASIS as u64 - (c.percent * 100.0).round() as u64,
         resources,
         exempt_priority: c.exempt_priority,
+        limits: RwLock::new(None),
     })))
 }
 
@@ -86,16 +93,34 @@ pub struct Headroom {
     /// Dimensions checked; `None`: all.
     resources: Option<Box<[usize]>>,
     exempt_priority: Option<i32>,
+    /// Every node's limit per dimension, flat like the node table, for the
+    /// table layout it was computed from: limits depend only on allocatable
+    /// capacity, so they are computed once, not once per job and node.
+    limits: RwLock<Option<(Layout, Arc<[Qty]>)>>,
 }
 
 /// Basis points in a whole.
 const BASIS: u128 = 10_000;
 
 impl Headroom {
-    /// How much of `allocatable` may be used.
+    /// How much of `allocatable` may be used: exact, in 128-bit integers.
     #[inline]
     fn limit(&self, allocatable: Qty) -> Qty {
         (allocatable as u128 * self.keep_bp as u128 / BASIS) as Qty
+    }
+
+    /// The limits of every node of `nodes`, from the cache when its layout is
+    /// the one they were computed for.
+    fn limits(&self, nodes: &NodeTable) -> Arc<[Qty]> {
+        let layout = nodes.layout();
+        if let Some((l, limits)) = &*self.limits.read().unwrap_or_else(|e| e.into_inner()) {
+            if *l == layout {
+                return Arc::clone(limits);
+            }
+        }
+        let limits: Arc<[Qty]> = nodes.allocatable_flat().iter().map(|&a| self.limit(a)).collect();
+        *self.limits.write().unwrap_or_else(|e| e.into_inner()) = Some((layout, Arc::clone(&limits)));
+        limits
     }
 }
 
@@ -117,16 +142,15 @@ impl FilterPlugin for Headroom {
         if !checked.contains(&true) {
             return;
         }
-        let (a, u) = (cx.nodes.allocatable_flat(), cx.nodes.used_flat());
-        dims!(dims, headroom(self, a, u, request, &checked, candidates));
+        let limits = self.limits(cx.nodes);
+        dims!(dims, headroom(&limits, cx.nodes.used_flat(), request, &checked, candidates));
     }
 }
 
 /// The headroom check over flat arrays, `D` dimensions a node (0: `request.len()`).
 #[inline]
 fn headroom<const D: usize>(
-    h: &Headroom,
-    allocatable: &[Qty],
+    limits: &[Qty],
     used: &[Qty],
     request: &[Qty],
     checked: &[bool],
@@ -136,12 +160,10 @@ fn headroom<const D: usize>(
     let (request, checked) = (&request[..w], &checked[..w]);
     candidates.retain(|n| {
         let base = n as usize * w;
-        let (a, u) = (&allocatable[base..base + w], &used[base..base + w]);
+        let (l, u) = (&limits[base..base + w], &used[base..base + w]);
         for d in 0..w {
-            // 64 × 64 → 128-bit products: one multiply each, no overflow.
-            if checked[d] && (u[d] as u128 + request[d] as u128) * BASIS > a[d] as u128 * h.keep_bp as u128 {
-                let limit = h.limit(a[d]);
-                return Some(Reason::resource(HEADROOM, d, request[d], limit.saturating_sub(u[d]), request[d] > limit));
+            if checked[d] && u[d].saturating_add(request[d]) > l[d] {
+                return Some(Reason::resource(HEADROOM, d, request[d], l[d].saturating_sub(u[d]), request[d] > l[d]));
             }
         }
         None
@@ -235,6 +257,32 @@ mod tests {
             }
             assert!(fx.filter(spec(), args, &above).0.is_empty(), "{name}: one more does not");
         }
+    }
+
+    #[test]
+    fn cached_limits_follow_the_node_table_they_were_computed_for() {
+        // One plugin instance, three tables: a first, a clone of it (same
+        // layout), another with other capacities, and the first grown by a node.
+        let Built::Filter(f) = Fixture::new(&["cpu"]).build(spec(), json!({ "percent": 50 })).unwrap() else {
+            unreachable!()
+        };
+        let survivors = |fx: &mut Fixture, request: u64| {
+            let j = fx.job(job(&[request]));
+            let mut ids: Vec<NodeId> = (0..fx.nodes.len() as NodeId).collect();
+            let mut log = kairos_model::Rejections::default();
+            f.filter(&j, &fx.cx(), &mut Candidates::new(&mut ids, &mut log, 0));
+            ids
+        };
+        let mut small = Fixture::new(&["cpu"]).with(node("a", &[10]));
+        let mut big = Fixture::new(&["cpu"]).with(node("a", &[100]));
+        assert_eq!(survivors(&mut small, 6), Vec::<NodeId>::new(), "limit 5 of 10");
+        let mut clone = Fixture::new(&["cpu"]);
+        clone.nodes = small.nodes.clone();
+        assert_eq!(clone.nodes.layout(), small.nodes.layout());
+        assert_eq!(survivors(&mut clone, 5), [0], "a clone shares the cached limits");
+        assert_eq!(survivors(&mut big, 50), [0], "another table gets its own limits (50 of 100)");
+        small.add(node("b", &[100]));
+        assert_eq!(survivors(&mut small, 50), [1], "a grown table is recomputed");
     }
 
     #[test]

@@ -802,9 +802,13 @@ impl Engine {
         let mut chosen = None;
         let mut over = Vec::new();
         if n > 0 {
-            s.totals.clear();
-            s.totals.resize(n, 0.0);
             let nscore = self.pipeline.score.len();
+            // The first score stage assigns every total, so the buffer is cleared
+            // only when there is none.
+            if nscore == 0 {
+                s.totals.clear();
+            }
+            s.totals.resize(n, 0.0);
             if tracing {
                 s.per_plugin.clear();
                 s.per_plugin.resize(n * nscore, 0.0);
@@ -825,7 +829,7 @@ impl Engine {
                             format!("scored node `{}` {v} for job `{}`; scores must be within 0..=100", self.nodes.names[s.cands[i] as usize], job.id),
                         ));
                     }
-                    *t += stage.weight * v;
+                    *t = if p == 0 { stage.weight * v } else { *t + stage.weight * v };
                     if last && (best.is_none() || *t > s.totals_best) {
                         best = Some(i);
                         s.totals_best = *t;

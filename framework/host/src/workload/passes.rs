@@ -410,7 +410,8 @@ mod tests {
 
     #[test]
     fn bad_pass_options_point_at_the_scenario() {
-        let cases: [(&str, fn(&mut PassOptions), &str); 4] = [
+        type Change = fn(&mut PassOptions);
+        let cases: [(&str, Change, &str); 4] = [
             ("a zero contact fraction", |o| o.contact.fraction = 0.0, "s.yaml:3:5: passes.contact.fraction must be in (0, 1], got 0"),
             ("an undeclared processing resource", |o| {
                 o.processing.request.insert("gpu".into(), 1);
