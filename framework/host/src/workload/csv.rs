@@ -415,7 +415,7 @@ fn csv_error(path: &Path, text: &str, locate: &mut Locator<'_>, e: ::csv::Error)
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{cluster, messages};
+    use super::super::testing::{assert_cases, cluster, messages};
     use super::*;
     use proptest::prelude::*;
 
@@ -503,14 +503,7 @@ mod tests {
                 vec!["jobs.csv:3:1: this quote is never closed: the cell runs to the end of the file"],
             ),
         ];
-        let failures: Vec<String> = cases
-            .into_iter()
-            .filter_map(|(case, text, want)| {
-                let got = errors_of(text);
-                (got != want).then(|| format!("{case}:\n  got  {got:?}\n  want {want:?}"))
-            })
-            .collect();
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_cases(cases.into_iter().map(|(case, text, want)| (case, errors_of(text), want)));
     }
 
     #[test]
@@ -574,14 +567,7 @@ mod tests {
                 vec!["jobs.csv:2:12: label key `k` is given twice"],
             ),
         ];
-        let failures: Vec<String> = cases
-            .into_iter()
-            .filter_map(|(case, text, want)| {
-                let got = errors_of(text);
-                (got != want).then(|| format!("{case}:\n  got  {got:?}\n  want {want:?}"))
-            })
-            .collect();
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_cases(cases.into_iter().map(|(case, text, want)| (case, errors_of(text), want)));
     }
 
     #[test]

@@ -491,6 +491,16 @@ pub(crate) mod testing {
 
     use super::*;
 
+    /// Checks a table of `(case, got, want)` and reports every failing case at once.
+    pub(crate) fn assert_cases<'a>(results: impl IntoIterator<Item = (&'a str, Vec<String>, Vec<&'a str>)>) {
+        let failures: Vec<String> = results
+            .into_iter()
+            .filter(|(_, got, want)| got != want)
+            .map(|(case, got, want)| format!("{case}:\n  got  {got:?}\n  want {want:?}"))
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
     /// The cluster every workload test runs against.
     pub(crate) const CLUSTER: &str = "\
 resources: [antenna, cpu, memory]

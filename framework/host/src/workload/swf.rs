@@ -271,7 +271,7 @@ fn tokens(line: &str) -> Vec<(u64, &str)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{cluster, fixture, messages};
+    use super::super::testing::{assert_cases, cluster, fixture, messages};
     use super::*;
 
     /// The fields of a job line with the given id, submit, run time, allocated
@@ -384,14 +384,7 @@ mod tests {
                 vec!["t.swf: no jobs: the only row was skipped (line 1: run time is unknown (-1))"],
             ),
         ];
-        let failures: Vec<String> = cases
-            .into_iter()
-            .filter_map(|(case, text, options, want)| {
-                let got = messages(&parse_swf(&text, options).unwrap_err());
-                (got != want).then(|| format!("{case}:\n  got  {got:?}\n  want {want:?}"))
-            })
-            .collect();
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_cases(cases.into_iter().map(|(case, text, options, want)| (case, messages(&parse_swf(&text, options).unwrap_err()), want)));
     }
 
     #[test]

@@ -109,7 +109,7 @@ fn raw(j: JobEntry) -> RawJob {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{cluster, messages};
+    use super::super::testing::{assert_cases, cluster, messages};
     use super::*;
 
     fn parse_yaml(text: &str) -> Result<Workload, Error> {
@@ -196,14 +196,7 @@ mod tests {
                 vec!["jobs.yaml:2:55: invalid u64"],
             ),
         ];
-        let failures: Vec<String> = cases
-            .into_iter()
-            .filter_map(|(case, text, want)| {
-                let got = errors_of(text);
-                (got != want).then(|| format!("{case}:\n  got  {got:?}\n  want {want:?}"))
-            })
-            .collect();
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_cases(cases.into_iter().map(|(case, text, want)| (case, errors_of(text), want)));
     }
 
     #[test]
