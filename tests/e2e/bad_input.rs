@@ -81,16 +81,16 @@ fn a_missing_scenario_file_exits_2_naming_it() {
     );
 }
 
-/// Bug: `Error::Io` and `Error::Write` put their source in their own message
+/// Regression (fixed): `Error::Io` and `Error::Write` put their source in their own message
 /// *and* expose it as `source()`, and the CLI prints the whole source chain, so
-/// the cause is printed twice:
+/// the cause was printed twice:
 ///
 /// ```text
 /// error: cannot read x.yaml: No such file or directory (os error 2)
 ///   caused by: No such file or directory (os error 2)
 /// ```
 #[test]
-fn an_io_error_prints_its_cause_twice() {
+fn an_io_error_prints_its_cause_once() {
     let out = kairos(&["run", "tests/fixtures/no-such-scenario.yaml"]);
     out.expect(2);
     assert_eq!(

@@ -91,12 +91,12 @@ fn no_arguments_exits_2_with_the_usage() {
     );
 }
 
-/// Bug: `println!` panics when stdout is closed (`kairos schema | head -1`),
-/// so the CLI exits 101 with a panic message and a backtrace instead of
+/// Regression (fixed): `println!` panicked when stdout was closed (`kairos schema | head -1`),
+/// so the CLI exited 101 with a panic message and a backtrace instead of
 /// stopping quietly as ripgrep and other Unix tools do.
 #[cfg(unix)]
 #[test]
-fn writing_to_a_closed_pipe_panics() {
+fn writing_to_a_closed_pipe_stops_quietly() {
     use std::process::Stdio;
     let (reader, writer) = std::io::pipe().expect("a pipe");
     drop(reader); // every write now fails with EPIPE

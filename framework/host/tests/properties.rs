@@ -609,14 +609,14 @@ proptest! {
 
 // ---- regressions ---------------------------------------------------------------------
 
-/// Bug: a job with a hard deadline leaves its expiry timer (at latest start + 1)
+/// Regression (fixed): a job with a hard deadline left its expiry timer (at latest start + 1)
 /// in the engine after it completed or was rejected. The simulator then runs on
 /// to that timer although nothing is left to happen, so the report's span
 /// stretches to it and utilization is averaged over the idle tail. Here one job
 /// runs 0..10 on a node it fills, but the run ends at 991 and utilization reads
 /// 1% instead of 100%.
 #[test]
-fn a_finished_hard_deadline_job_s_expiry_timer_stretches_the_run() {
+fn a_finished_hard_deadline_jobs_expiry_timer_does_not_stretch_the_run() {
     let case = Case {
         nodes: vec![NodeGen {
             capacity: [4, 8],
