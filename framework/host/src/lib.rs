@@ -6,20 +6,23 @@
 //! - [`engine`]: the incremental scheduler (arrivals, completions, node changes
 //!   one at a time), shared by the simulator and a live host;
 //! - [`sim`]: the discrete-event simulator that drives the engine;
-//! - [`report`]: metrics and the run report.
+//! - [`report`]: metrics and the run report;
+//! - [`schema`]: JSON Schemas of the file formats, for editors.
 //!
 //! The engine reads neither the wall clock nor the filesystem; loaders do I/O.
 
-pub mod error;
-pub mod yaml;
+#![warn(missing_docs)]
 
-pub use error::{Error, InputError, Pos};
 pub mod cluster;
-pub mod workload;
 pub mod engine;
+pub mod error;
 pub mod pipeline;
 pub mod registry;
 pub mod report;
-pub mod sim;
 pub mod scenario;
 pub mod schema;
+pub mod sim;
+pub mod workload;
+pub mod yaml;
+
+pub use error::{Error, InputError, Pos};

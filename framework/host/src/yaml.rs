@@ -2,7 +2,7 @@
 //!
 //! kairos reads every YAML file through [`parse`], which uses serde-saphyr (a
 //! maintained serde YAML crate whose errors carry line and column) and turns its
-//! errors into [`InputError`]s naming the file. Structures that need positions for
+//! errors into [`InputError`](crate::error::InputError)s naming the file. Structures that need positions for
 //! checks serde cannot express (a weight ≤ 0, an unknown plugin) wrap those fields
 //! in [`Spanned`].
 

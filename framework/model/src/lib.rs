@@ -20,6 +20,8 @@
 //! node state from flat arrays ([`NodeTable`]), so a plugin boundary costs one call
 //! per job, not one per (job, node) pair.
 
+#![warn(missing_docs)]
+
 pub mod context;
 pub mod filter;
 pub mod job;

@@ -27,6 +27,8 @@
 //! node state from the [`kairos_model::NodeTable`]'s flat arrays; the hot ones
 //! (`fit`, `best-fit`, `worst-fit`) allocate nothing.
 
+#![warn(missing_docs)]
+
 pub mod best_fit;
 pub mod drain;
 pub mod edf;
