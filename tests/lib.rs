@@ -70,9 +70,7 @@ pub fn repo_root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest
-            .parent()
-            .expect("the tests crate sits in the repository");
+        let root = manifest.parent().expect("the tests crate sits in the repository");
         root.canonicalize().unwrap_or_else(|_| root.to_owned())
     })
 }
@@ -136,15 +134,9 @@ pub fn kairos_bin() -> &'static Path {
 /// binary goes to `<target>/[<triple>/]<profile>/kairos`.
 fn build() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable sits in <target>/<profile>/deps")
-        .to_owned();
-    let profile = profile_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .expect("a profile directory name");
+    let profile_dir =
+        exe.parent().and_then(Path::parent).expect("the test executable sits in <target>/<profile>/deps").to_owned();
+    let profile = profile_dir.file_name().and_then(|n| n.to_str()).expect("a profile directory name");
     let mut target_dir = profile_dir.parent().expect("a target directory").to_owned();
     // With `--target <triple>` there is one more level; cargo marks the real
     // target directory with a CACHEDIR.TAG.
@@ -159,18 +151,10 @@ fn build() -> PathBuf {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "--quiet",
-        "-p",
-        "kairos-cli",
-        "--bin",
-        "kairos",
-        "--manifest-path",
-    ])
-    .arg(repo_root().join("Cargo.toml"))
-    .arg("--target-dir")
-    .arg(&target_dir);
+    cmd.args(["build", "--quiet", "-p", "kairos-cli", "--bin", "kairos", "--manifest-path"])
+        .arg(repo_root().join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
     match profile {
         "debug" => {}
         "release" => {
@@ -184,17 +168,8 @@ fn build() -> PathBuf {
         cmd.args(["--target", t]);
     }
     let out = cmd.output().expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "building kairos failed ({:?}):\n{}",
-        cmd,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "building kairos failed ({:?}):\n{}", cmd, String::from_utf8_lossy(&out.stderr));
     let bin = profile_dir.join(format!("kairos{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "cargo built kairos but {} is missing",
-        bin.display()
-    );
+    assert!(bin.exists(), "cargo built kairos but {} is missing", bin.display());
     bin
 }

@@ -13,31 +13,17 @@ fn every_bad_input_exits_2_with_an_error_naming_file_line_and_column() {
         let scenario = relative(path);
         let out = kairos(&["run", &scenario]);
         out.expect(2);
-        assert!(
-            out.stdout.is_empty(),
-            "{scenario}: no report on failure:\n{}",
-            out.stdout
-        );
+        assert!(out.stdout.is_empty(), "{scenario}: no report on failure:\n{}", out.stdout);
 
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         for (file, line, col) in error_positions(&out.stderr) {
             // The error points into the file that is bad: the scenario or its
             // part named like it (`zero-capacity` → `parts/zero-capacity-cluster.yaml`).
             let name = file.rsplit('/').next().unwrap();
-            assert!(
-                name.starts_with(&stem),
-                "{scenario}: the error names {file}, not the bad file"
-            );
-            let text = std::fs::read_to_string(repo_root().join(&file))
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-            let at = text
-                .lines()
-                .nth(line as usize - 1)
-                .unwrap_or_else(|| panic!("{file} has no line {line}"));
-            assert!(
-                col >= 1 && col as usize <= at.chars().count() + 1,
-                "{file}:{line}:{col} is past the line `{at}`"
-            );
+            assert!(name.starts_with(&stem), "{scenario}: the error names {file}, not the bad file");
+            let text = std::fs::read_to_string(repo_root().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let at = text.lines().nth(line as usize - 1).unwrap_or_else(|| panic!("{file} has no line {line}"));
+            assert!(col >= 1 && col as usize <= at.chars().count() + 1, "{file}:{line}:{col} is past the line `{at}`");
         }
         insta::assert_snapshot!(out.stderr_redacted());
     });
@@ -45,12 +31,8 @@ fn every_bad_input_exits_2_with_an_error_naming_file_line_and_column() {
 
 #[test]
 fn a_bad_pipeline_given_on_the_command_line_is_reported_like_one_named_by_the_scenario() {
-    let direct = kairos(&[
-        "run",
-        "tests/fixtures/scenario.yaml",
-        "--pipeline",
-        "tests/fixtures/bad/parts/zero-weight.yaml",
-    ]);
+    let direct =
+        kairos(&["run", "tests/fixtures/scenario.yaml", "--pipeline", "tests/fixtures/bad/parts/zero-weight.yaml"]);
     let named = kairos(&["run", "tests/fixtures/bad/zero-weight.yaml"]);
     direct.expect(2);
     assert_eq!(direct.stderr, named.stderr);
@@ -73,12 +55,7 @@ fn a_bad_workload_given_on_the_command_line_is_reported_like_one_named_by_the_sc
 fn a_missing_scenario_file_exits_2_naming_it() {
     let out = kairos(&["run", "tests/fixtures/no-such-scenario.yaml"]);
     out.expect(2);
-    assert!(
-        out.stderr
-            .starts_with("error: cannot read tests/fixtures/no-such-scenario.yaml: "),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.starts_with("error: cannot read tests/fixtures/no-such-scenario.yaml: "), "{}", out.stderr);
 }
 
 /// Regression (fixed): `Error::Io` and `Error::Write` put their source in their own message
@@ -93,10 +70,5 @@ fn a_missing_scenario_file_exits_2_naming_it() {
 fn an_io_error_prints_its_cause_once() {
     let out = kairos(&["run", "tests/fixtures/no-such-scenario.yaml"]);
     out.expect(2);
-    assert_eq!(
-        out.stderr.matches("No such file or directory").count(),
-        1,
-        "{}",
-        out.stderr
-    );
+    assert_eq!(out.stderr.matches("No such file or directory").count(), 1, "{}", out.stderr);
 }

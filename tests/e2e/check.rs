@@ -24,10 +24,7 @@ fn check_exits_2_on_every_bad_scenario_with_the_errors_run_reports() {
         let check = kairos(&["check", &scenario]);
         check.expect(2);
         let run = kairos(&["run", &scenario]);
-        assert_eq!(
-            check.stderr, run.stderr,
-            "{scenario}: check finds what run would fail on"
-        );
+        assert_eq!(check.stderr, run.stderr, "{scenario}: check finds what run would fail on");
     });
 }
 
@@ -37,11 +34,7 @@ fn check_exits_2_on_every_bad_pipeline_and_cluster_file() {
         let file = relative(path);
         let out = kairos(&["check", &file]);
         out.expect(2);
-        assert!(
-            out.stdout.is_empty(),
-            "{file}: nothing is ok:\n{}",
-            out.stdout
-        );
+        assert!(out.stdout.is_empty(), "{file}: nothing is ok:\n{}", out.stdout);
         for (named, _, _) in error_positions(&out.stderr) {
             assert_eq!(named, file, "the error names the checked file");
         }
@@ -53,24 +46,13 @@ fn check_reports_every_error_of_a_pipeline_with_two_bad_entries() {
     let out = kairos(&["check", "tests/fixtures/bad/parts/two-bad-entries.yaml"]);
     out.expect(2);
     let file = "tests/fixtures/bad/parts/two-bad-entries.yaml".to_owned();
-    assert_eq!(
-        error_positions(&out.stderr),
-        [(file.clone(), 4, 13), (file, 9, 13)],
-        "{}",
-        out.stderr
-    );
+    assert_eq!(error_positions(&out.stderr), [(file.clone(), 4, 13), (file, 9, 13)], "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains("unknown order plugin `fifoo`; did you mean `fifo`; known order plugins"),
+        out.stderr.contains("unknown order plugin `fifoo`; did you mean `fifo`; known order plugins"),
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr
-            .contains("a score weight must be a finite number > 0, got -1"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("a score weight must be a finite number > 0, got -1"), "{}", out.stderr);
 }
 
 #[test]
@@ -79,15 +61,8 @@ fn check_reports_every_bad_file_and_still_lists_the_good_ones() {
     let unknown = "tests/fixtures/bad/parts/unknown-plugin.yaml";
     let out = kairos(&["check", zero, PIPELINE, unknown]);
     out.expect(2);
-    assert!(
-        out.stdout.starts_with(&format!("ok  {PIPELINE}: ")),
-        "{}",
-        out.stdout
-    );
-    let files: Vec<String> = error_positions(&out.stderr)
-        .into_iter()
-        .map(|p| p.0)
-        .collect();
+    assert!(out.stdout.starts_with(&format!("ok  {PIPELINE}: ")), "{}", out.stdout);
+    let files: Vec<String> = error_positions(&out.stderr).into_iter().map(|p| p.0).collect();
     assert_eq!(files, [zero, unknown]);
 }
 
@@ -95,11 +70,7 @@ fn check_reports_every_bad_file_and_still_lists_the_good_ones() {
 fn check_of_a_missing_file_exits_2_naming_it() {
     let out = kairos(&["check", "tests/fixtures/no-such-file.yaml", PIPELINE]);
     out.expect(2);
-    assert!(
-        out.stdout.starts_with(&format!("ok  {PIPELINE}: ")),
-        "the other file is still checked: {}",
-        out.stdout
-    );
+    assert!(out.stdout.starts_with(&format!("ok  {PIPELINE}: ")), "the other file is still checked: {}", out.stdout);
     let first = out.stderr.lines().next().unwrap_or_default();
     assert!(
         first.starts_with("error: ")

@@ -10,14 +10,8 @@ fn compare_prints_both_pipeline_names_side_by_side() {
     let out = kairos(&["compare", SCENARIO, PIPELINE, BASELINE]);
     out.expect(0);
     let header = out.stdout.lines().nth(2).expect("a header line");
-    let (a, b) = (
-        header.find("tiny (priority, EDF, best-fit)"),
-        header.find("baseline (FIFO, first-fit)"),
-    );
-    assert!(
-        matches!((a, b), (Some(a), Some(b)) if a < b),
-        "both names, in argument order: {header}"
-    );
+    let (a, b) = (header.find("tiny (priority, EDF, best-fit)"), header.find("baseline (FIFO, first-fit)"));
+    assert!(matches!((a, b), (Some(a), Some(b)) if a < b), "both names, in argument order: {header}");
     insta::with_settings!({ filters => wall_clock_filters() }, {
         insta::assert_snapshot!(out.stdout_redacted());
     });
@@ -28,17 +22,8 @@ fn compare_json_gives_an_array_of_two_reports() {
     let out = kairos(&["compare", SCENARIO, PIPELINE, BASELINE, "--json"]);
     out.expect(0);
     let reports: Vec<Value> = serde_json::from_str(&out.stdout).expect("a JSON array");
-    let names: Vec<&str> = reports
-        .iter()
-        .map(|r| r["pipeline"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "tiny (priority, EDF, best-fit)",
-            "baseline (FIFO, first-fit)"
-        ]
-    );
+    let names: Vec<&str> = reports.iter().map(|r| r["pipeline"].as_str().unwrap()).collect();
+    assert_eq!(names, ["tiny (priority, EDF, best-fit)", "baseline (FIFO, first-fit)"]);
     for r in &reports {
         assert_eq!(r["scenario"], "tiny");
         assert_eq!(r["jobs"]["total"], 12);
@@ -58,17 +43,7 @@ fn compare_json_gives_an_array_of_two_reports() {
 
 #[test]
 fn compare_with_a_bad_pipeline_exits_2() {
-    let out = kairos(&[
-        "compare",
-        SCENARIO,
-        PIPELINE,
-        "tests/fixtures/bad/parts/unknown-plugin.yaml",
-    ]);
+    let out = kairos(&["compare", SCENARIO, PIPELINE, "tests/fixtures/bad/parts/unknown-plugin.yaml"]);
     out.expect(2);
-    assert!(
-        out.stderr
-            .starts_with("error: tests/fixtures/bad/parts/unknown-plugin.yaml:8:13: "),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.starts_with("error: tests/fixtures/bad/parts/unknown-plugin.yaml:8:13: "), "{}", out.stderr);
 }

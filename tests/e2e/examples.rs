@@ -13,40 +13,19 @@ fn the_pass_window_example_runs_and_accounts_for_every_job() {
     out.expect(0);
     let r: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
     let jobs = &r["jobs"];
-    let n = |k: &str| {
-        jobs[k]
-            .as_u64()
-            .unwrap_or_else(|| panic!("jobs.{k} in {jobs}"))
-    };
+    let n = |k: &str| jobs[k].as_u64().unwrap_or_else(|| panic!("jobs.{k} in {jobs}"));
     assert_eq!(n("total"), PASS_WINDOW_JOBS, "{jobs}");
-    assert_eq!(
-        n("completed") + n("missed") + n("rejected") + n("pending") + n("running"),
-        n("total"),
-        "{jobs}"
-    );
+    assert_eq!(n("completed") + n("missed") + n("rejected") + n("pending") + n("running"), n("total"), "{jobs}");
 }
 
 #[test]
 fn every_pass_window_file_checks() {
-    let files = [
-        "scenario.yaml",
-        "scenario-outage.yaml",
-        "pipeline.yaml",
-        "baseline.yaml",
-        "cluster.yaml",
-    ]
-    .map(|f| format!("examples/pass-window/{f}"));
-    let args: Vec<&str> = std::iter::once("check")
-        .chain(files.iter().map(String::as_str))
-        .collect();
+    let files = ["scenario.yaml", "scenario-outage.yaml", "pipeline.yaml", "baseline.yaml", "cluster.yaml"]
+        .map(|f| format!("examples/pass-window/{f}"));
+    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
     let out = kairos(&args);
     out.expect(0);
-    assert_eq!(
-        out.stdout.lines().filter(|l| l.starts_with("ok  ")).count(),
-        files.len(),
-        "{}",
-        out.stdout
-    );
+    assert_eq!(out.stdout.lines().filter(|l| l.starts_with("ok  ")).count(), files.len(), "{}", out.stdout);
 }
 
 /// The acceptance, as `kairos compare` shows it: at 1,400 contacts a day
@@ -64,7 +43,8 @@ fn at_1400_a_day_kairos_meets_the_windows_fairly_and_the_baseline_misses_at_peak
     out.expect(0);
     let r: Value = serde_json::from_str(&out.stdout).expect("a JSON array of reports");
     let (baseline, kairos) = (&r[0], &r[1]);
-    let f = |v: &Value, path: &[&str]| path.iter().fold(v, |v, k| &v[*k]).as_f64().unwrap_or_else(|| panic!("{path:?}"));
+    let f =
+        |v: &Value, path: &[&str]| path.iter().fold(v, |v, k| &v[*k]).as_f64().unwrap_or_else(|| panic!("{path:?}"));
     assert!(f(kairos, &["deadline_compliance"]) >= 0.999, "kairos: {}", kairos["deadline_compliance"]);
     assert!(f(kairos, &["jain_fairness"]) >= 0.99, "kairos: {}", kairos["jain_fairness"]);
     assert_eq!(kairos["groups"].as_object().map(|g| g.len()), Some(3), "three regions");

@@ -10,10 +10,7 @@ fn explain_shows_the_order_every_node_s_verdict_the_scores_and_the_decision() {
     let out = kairos(&["explain", SCENARIO, "report-1"]);
     out.expect(0);
     let s = &out.stdout;
-    assert!(
-        s.contains("order: 1st of 3 pending; keys priority="),
-        "the order rank and keys:\n{s}"
-    );
+    assert!(s.contains("order: 1st of 3 pending; keys priority="), "the order rank and keys:\n{s}");
     for node in ["edge-1", "edge-2", "core", "accel"] {
         let verdict = s
             .lines()
@@ -32,12 +29,7 @@ fn explain_shows_the_order_every_node_s_verdict_the_scores_and_the_decision() {
 fn explain_shows_why_each_node_turned_a_waiting_job_away() {
     let out = kairos(&["explain", SCENARIO, "train-2"]);
     out.expect(0);
-    assert!(
-        out.stdout
-            .contains("rejected by fit: insufficient cpu (requested 12, free 2)"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("rejected by fit: insufficient cpu (requested 12, free 2)"), "{}", out.stdout);
     insta::assert_snapshot!(out.stdout_redacted());
 }
 
@@ -55,10 +47,7 @@ fn explain_all_shows_every_attempt() {
         .expect("the number of attempts");
     assert_eq!(count(&all.stdout), total);
     assert_eq!(count(&short.stdout), 2, "the first and the last");
-    assert!(short.stdout.contains(&format!(
-        "… {} more attempts (use --all to see them)",
-        total - 2
-    )));
+    assert!(short.stdout.contains(&format!("… {} more attempts (use --all to see them)", total - 2)));
 }
 
 #[test]

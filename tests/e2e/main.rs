@@ -29,22 +29,14 @@ pub const JOBS: &str = "tests/fixtures/jobs.csv";
 pub fn wall_clock_filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r"(?m)^decisions/s\b.*$", "decisions/s [wall clock]"),
-        (
-            r#""(wall_s|decisions_per_s)": [-0-9.e+]+"#,
-            r#""$1": "[wall clock]""#,
-        ),
+        (r#""(wall_s|decisions_per_s)": [-0-9.e+]+"#, r#""$1": "[wall clock]""#),
     ]
 }
 
 /// The ids of the fixture workload, in file order.
 pub fn fixture_job_ids() -> Vec<String> {
-    let text = std::fs::read_to_string(kairos_tests::repo_root().join(JOBS))
-        .expect("the fixture workload exists");
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').next().unwrap().to_owned())
-        .collect()
+    let text = std::fs::read_to_string(kairos_tests::repo_root().join(JOBS)).expect("the fixture workload exists");
+    text.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.split(',').next().unwrap().to_owned()).collect()
 }
 
 /// `path` relative to the repository root, with `/` separators, for command lines
@@ -52,10 +44,7 @@ pub fn fixture_job_ids() -> Vec<String> {
 pub fn relative(path: &std::path::Path) -> String {
     let root = kairos_tests::repo_root();
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 /// The `file:line:column` every error headline starts with, for each error in
@@ -76,18 +65,13 @@ pub fn error_positions(stderr: &str) -> Vec<(String, u64, u64)> {
         headline = false;
         let line = line.strip_prefix("error: ").unwrap_or(line);
         let mut parts = line.splitn(4, ':');
-        let (Some(file), Some(l), Some(c), Some(_)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(file), Some(l), Some(c), Some(_)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             continue;
         };
         if let (Ok(l), Ok(c)) = (l.parse(), c.parse()) {
             found.push((file.to_owned(), l, c));
         }
     }
-    assert!(
-        !found.is_empty(),
-        "no `file:line:column:` error headline in:\n{stderr}"
-    );
+    assert!(!found.is_empty(), "no `file:line:column:` error headline in:\n{stderr}");
     found
 }

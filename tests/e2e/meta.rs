@@ -9,10 +9,7 @@ use serde_json::Value;
 
 /// `(extension point, name)` of every built-in plugin, from the registry.
 fn builtins() -> BTreeSet<(String, String)> {
-    Registry::builtin()
-        .specs()
-        .map(|s| (s.point.as_str().to_owned(), s.name.to_owned()))
-        .collect()
+    Registry::builtin().specs().map(|s| (s.point.as_str().to_owned(), s.name.to_owned())).collect()
 }
 
 #[test]
@@ -26,9 +23,7 @@ fn schema_prints_valid_json_naming_every_builtin_plugin_at_its_extension_point()
             .as_array()
             .unwrap_or_else(|| panic!("no {point} entries"));
         for e in entries {
-            let name = e["properties"]["plugin"]["const"]
-                .as_str()
-                .expect("each entry names its plugin");
+            let name = e["properties"]["plugin"]["const"].as_str().expect("each entry names its plugin");
             listed.insert((point.to_owned(), name.to_owned()));
         }
     }
@@ -63,13 +58,9 @@ fn plugins_lists_every_builtin() {
 
 #[test]
 fn help_mentions_the_exit_codes() {
-    for args in [
-        &["--help"][..],
-        &["run", "--help"],
-        &["check", "--help"],
-        &["explain", "--help"],
-        &["compare", "--help"],
-    ] {
+    for args in
+        [&["--help"][..], &["run", "--help"], &["check", "--help"], &["explain", "--help"], &["compare", "--help"]]
+    {
         let out = kairos(args);
         out.expect(0);
         let h = &out.stdout;
@@ -84,11 +75,7 @@ fn help_mentions_the_exit_codes() {
 fn no_arguments_exits_2_with_the_usage() {
     let out = kairos(&[]);
     out.expect(2);
-    assert!(
-        out.stderr.contains("Usage: kairos <COMMAND>"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("Usage: kairos <COMMAND>"), "{}", out.stderr);
 }
 
 /// Regression (fixed): `println!` panicked when stdout was closed (`kairos schema | head -1`),
@@ -100,11 +87,7 @@ fn writing_to_a_closed_pipe_stops_quietly() {
     use std::process::Stdio;
     let (reader, writer) = std::io::pipe().expect("a pipe");
     drop(reader); // every write now fails with EPIPE
-    let out = kairos_command(&["schema"])
-        .stdout(writer)
-        .stderr(Stdio::piped())
-        .output()
-        .expect("kairos runs");
+    let out = kairos_command(&["schema"]).stdout(writer).stderr(Stdio::piped()).output().expect("kairos runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(exit_code(out.status), 101);

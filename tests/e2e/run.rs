@@ -8,17 +8,12 @@ use crate::{fixture_job_ids, wall_clock_filters, SCENARIO};
 /// The value at a dotted `path` of `v`, or a panic naming the path.
 #[track_caller]
 fn field<'a>(v: &'a Value, path: &str) -> &'a Value {
-    path.split('.').fold(v, |v, key| {
-        v.get(key)
-            .unwrap_or_else(|| panic!("the report has no `{path}`:\n{v:#}"))
-    })
+    path.split('.').fold(v, |v, key| v.get(key).unwrap_or_else(|| panic!("the report has no `{path}`:\n{v:#}")))
 }
 
 #[track_caller]
 fn count(v: &Value, path: &str) -> u64 {
-    field(v, path)
-        .as_u64()
-        .unwrap_or_else(|| panic!("`{path}` is not a count: {}", field(v, path)))
+    field(v, path).as_u64().unwrap_or_else(|| panic!("`{path}` is not a count: {}", field(v, path)))
 }
 
 #[test]
@@ -37,14 +32,8 @@ fn run_json_has_every_documented_field_and_the_jobs_add_up() {
     out.expect(0);
     let r: Value = serde_json::from_str(&out.stdout).expect("--json prints one JSON object");
 
-    for path in [
-        "jobs.total",
-        "jobs.completed",
-        "jobs.missed",
-        "jobs.rejected",
-        "jobs.pending",
-        "scheduler.decisions",
-    ] {
+    for path in ["jobs.total", "jobs.completed", "jobs.missed", "jobs.rejected", "jobs.pending", "scheduler.decisions"]
+    {
         count(&r, path);
     }
     for path in [
@@ -58,61 +47,24 @@ fn run_json_has_every_documented_field_and_the_jobs_add_up() {
         "scheduler.wall_s",
         "scheduler.decisions_per_s",
     ] {
-        assert!(
-            field(&r, path).is_f64(),
-            "`{path}` is a number: {}",
-            field(&r, path)
-        );
+        assert!(field(&r, path).is_f64(), "`{path}` is a number: {}", field(&r, path));
     }
-    let utilization = field(&r, "utilization")
-        .as_object()
-        .expect("utilization is an object");
-    assert_eq!(
-        utilization.keys().collect::<Vec<_>>(),
-        ["cpu", "memory"],
-        "one entry per resource of the cluster"
-    );
-    assert!(
-        utilization
-            .values()
-            .all(|u| (0.0..=1.0).contains(&u.as_f64().unwrap())),
-        "{utilization:?}"
-    );
+    let utilization = field(&r, "utilization").as_object().expect("utilization is an object");
+    assert_eq!(utilization.keys().collect::<Vec<_>>(), ["cpu", "memory"], "one entry per resource of the cluster");
+    assert!(utilization.values().all(|u| (0.0..=1.0).contains(&u.as_f64().unwrap())), "{utilization:?}");
 
     let total = count(&r, "jobs.total");
     let parts = ["completed", "missed", "rejected", "pending", "running"];
-    let sum: u64 = parts
-        .iter()
-        .map(|p| {
-            field(&r, "jobs")
-                .get(*p)
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-        })
-        .sum();
-    assert_eq!(
-        sum,
-        total,
-        "every job is in exactly one bucket: {}",
-        field(&r, "jobs")
-    );
-    assert_eq!(
-        total as usize,
-        fixture_job_ids().len(),
-        "every row of the workload is a job"
-    );
+    let sum: u64 = parts.iter().map(|p| field(&r, "jobs").get(*p).and_then(Value::as_u64).unwrap_or(0)).sum();
+    assert_eq!(sum, total, "every job is in exactly one bucket: {}", field(&r, "jobs"));
+    assert_eq!(total as usize, fixture_job_ids().len(), "every row of the workload is a job");
 
-    let groups = field(&r, "groups")
-        .as_object()
-        .expect("groups is an object");
+    let groups = field(&r, "groups").as_object().expect("groups is an object");
     assert_eq!(groups.keys().collect::<Vec<_>>(), ["north", "south"]);
     let group_total: u64 = groups.values().map(|g| count(g, "total")).sum();
     assert_eq!(group_total, total, "the groups partition the jobs");
     for (name, g) in groups {
-        let sum: u64 = ["completed", "missed", "rejected", "pending"]
-            .iter()
-            .map(|p| count(g, p))
-            .sum();
+        let sum: u64 = ["completed", "missed", "rejected", "pending"].iter().map(|p| count(g, p)).sum();
         assert_eq!(sum, count(g, "total"), "group {name}: {g}");
     }
 }
@@ -121,13 +73,7 @@ fn run_json_has_every_documented_field_and_the_jobs_add_up() {
 fn run_schedule_writes_one_row_per_job_in_workload_order() {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("run-schedule.csv");
     let _ = std::fs::remove_file(&path);
-    let out = kairos(&[
-        "run",
-        SCENARIO,
-        "--json",
-        "--schedule",
-        path.to_str().unwrap(),
-    ]);
+    let out = kairos(&["run", SCENARIO, "--json", "--schedule", path.to_str().unwrap()]);
     out.expect(0);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
     let csv = std::fs::read_to_string(&path).expect("--schedule writes the file");
@@ -137,48 +83,26 @@ fn run_schedule_writes_one_row_per_job_in_workload_order() {
     // The reason is the last column and the only one that may be quoted, so the
     // first five split on commas.
     let rows: Vec<Vec<&str>> = lines.map(|l| l.splitn(6, ',').collect()).collect();
-    assert!(
-        rows.iter().all(|r| r.len() == 6),
-        "six columns in every row:\n{csv}"
-    );
+    assert!(rows.iter().all(|r| r.len() == 6), "six columns in every row:\n{csv}");
     let ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(ids, fixture_job_ids(), "one row per job, in workload order");
     for status in ["completed", "missed", "rejected", "pending"] {
         let rows_with = rows.iter().filter(|r| r[4] == status).count() as u64;
-        assert_eq!(
-            rows_with,
-            count(&report, &format!("jobs.{status}")),
-            "{status} rows match the report"
-        );
+        assert_eq!(rows_with, count(&report, &format!("jobs.{status}")), "{status} rows match the report");
     }
     insta::assert_snapshot!(csv);
 }
 
 #[test]
 fn a_schedule_that_cannot_be_written_exits_1() {
-    let out = kairos(&[
-        "run",
-        SCENARIO,
-        "--quiet",
-        "--schedule",
-        "tests/fixtures/no-such-dir/schedule.csv",
-    ]);
+    let out = kairos(&["run", SCENARIO, "--quiet", "--schedule", "tests/fixtures/no-such-dir/schedule.csv"]);
     out.expect(1);
-    assert!(
-        out.stderr
-            .starts_with("error: cannot write tests/fixtures/no-such-dir/schedule.csv: "),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.starts_with("error: cannot write tests/fixtures/no-such-dir/schedule.csv: "), "{}", out.stderr);
 }
 
 #[test]
 fn an_unknown_flag_exits_2() {
     let out = kairos(&["run", SCENARIO, "--no-such-flag"]);
     out.expect(2);
-    assert!(
-        out.stderr.contains("unexpected argument '--no-such-flag'"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("unexpected argument '--no-such-flag'"), "{}", out.stderr);
 }

@@ -28,8 +28,15 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
         if sy.name(job.priority_class).is_empty() { "—" } else { sy.name(job.priority_class) },
         job.priority
     );
-    let deadline = job.deadline.map_or("none".into(), |d| format!("{}{}", sc.clock(d), if job.hard_deadline { " (hard)" } else { " (soft)" }));
-    let _ = writeln!(s, "  release {}, deadline {deadline}, estimate {}", sc.clock(job.release), fmt_duration(job.estimate));
+    let deadline = job
+        .deadline
+        .map_or("none".into(), |d| format!("{}{}", sc.clock(d), if job.hard_deadline { " (hard)" } else { " (soft)" }));
+    let _ = writeln!(
+        s,
+        "  release {}, deadline {deadline}, estimate {}",
+        sc.clock(job.release),
+        fmt_duration(job.estimate)
+    );
     let _ = writeln!(s, "  requests {}", if request.is_empty() { "nothing".into() } else { request.join(", ") });
     if !job.selector.is_empty() {
         let sel: Vec<String> = job.selector.iter().map(|(k, v)| format!("{}={}", sy.name(*k), sy.name(*v))).collect();
@@ -40,7 +47,12 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
     }
     let status = Status::of(rec);
     let why = explain_outcome(e, j);
-    let _ = writeln!(s, "  outcome: {}{}", status.as_str(), if why.is_empty() { String::new() } else { format!(" — {why}") });
+    let _ = writeln!(
+        s,
+        "  outcome: {}{}",
+        status.as_str(),
+        if why.is_empty() { String::new() } else { format!(" — {why}") }
+    );
     if let Some(start) = rec.first_start {
         let _ = writeln!(s, "  first start {} (waited {})", sc.clock(start), fmt_duration(start - job.release));
     }
@@ -70,18 +82,30 @@ fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: 
     let names = &e.nodes().names;
     let _ = writeln!(s, "\nattempt {number} at {}", sc.clock(a.at));
     if a.quick_skip {
-        let _ = writeln!(s, "  skipped without filtering: no up node had enough free capacity in some resource (of {} pending)", a.of);
+        let _ = writeln!(
+            s,
+            "  skipped without filtering: no up node had enough free capacity in some resource (of {} pending)",
+            a.of
+        );
         return;
     }
     let keys: Vec<String> = p.order.iter().zip(&a.keys).map(|(st, k)| format!("{}={}", st.name, num(*k))).collect();
-    let _ = writeln!(s, "  order: {} of {} pending; keys {}", ordinal(a.rank), a.of, if keys.is_empty() { "(none: submission order)".into() } else { keys.join(", ") });
+    let _ = writeln!(
+        s,
+        "  order: {} of {} pending; keys {}",
+        ordinal(a.rank),
+        a.of,
+        if keys.is_empty() { "(none: submission order)".into() } else { keys.join(", ") }
+    );
     if let Some((ahead, k)) = &a.ahead {
         let keys: Vec<String> = p.order.iter().zip(k).map(|(st, x)| format!("{}={}", st.name, num(*x))).collect();
         let _ = writeln!(s, "         just ahead: {} (keys {})", e.jobs()[*ahead as usize].id, keys.join(", "));
     }
     let filter_name = |i: u16| if i == HOST_PLUGIN { "host".to_owned() } else { p.filter[i as usize].name.clone() };
     let reason = |r: &Reason| match r.resource {
-        Some(d) => format!("{} {} (requested {}, free {})", r.code, e.resources().name(d as usize), r.requested, r.free),
+        Some(d) => {
+            format!("{} {} (requested {}, free {})", r.code, e.resources().name(d as usize), r.requested, r.free)
+        }
         None => r.code.to_owned(),
     };
     let _ = writeln!(s, "  nodes: {} of {} feasible", a.scores.len(), names.len());
@@ -91,12 +115,23 @@ fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: 
     for (n, name) in names.iter().enumerate() {
         let n = n as u32;
         let verdict = if let Some((plugin, _, r)) = a.rejected.iter().find(|(_, node, _)| *node == n) {
-            format!("rejected by {}: {}{}", filter_name(*plugin), reason(r), if r.unresolvable { " [never fits]" } else { "" })
+            format!(
+                "rejected by {}: {}{}",
+                filter_name(*plugin),
+                reason(r),
+                if r.unresolvable { " [never fits]" } else { "" }
+            )
         } else if let Some((_, raw, total)) = a.scores.iter().find(|(node, _, _)| *node == n) {
             let parts: Vec<String> = score_names
                 .iter()
                 .zip(raw)
-                .map(|((nm, w), v)| if *w == 1.0 { format!("{nm} {}", num(*v)) } else { format!("{nm} {} (weight {})", num(*v), num(*w)) })
+                .map(|((nm, w), v)| {
+                    if *w == 1.0 {
+                        format!("{nm} {}", num(*v))
+                    } else {
+                        format!("{nm} {} (weight {})", num(*v), num(*w))
+                    }
+                })
                 .collect();
             format!(
                 "feasible: {}total {}{}",

@@ -212,13 +212,14 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Schema { kind } => {
             let schema = serde_json::to_string_pretty(&kairos_host::schema::schema(
-                    match kind {
-                        SchemaKind::Pipeline => kairos_host::schema::Kind::Pipeline,
-                        SchemaKind::Scenario => kairos_host::schema::Kind::Scenario,
-                        SchemaKind::Cluster => kairos_host::schema::Kind::Cluster,
-                    },
-                    &registry,
-                )).expect("schemas serialize");
+                match kind {
+                    SchemaKind::Pipeline => kairos_host::schema::Kind::Pipeline,
+                    SchemaKind::Scenario => kairos_host::schema::Kind::Scenario,
+                    SchemaKind::Cluster => kairos_host::schema::Kind::Cluster,
+                },
+                &registry,
+            ))
+            .expect("schemas serialize");
             out(&format!("{schema}\n"));
             Ok(())
         }
@@ -235,9 +236,23 @@ fn write_schedule(path: &Path, sim: &kairos_host::sim::SimResult, _sc: &Scenario
     let werr = |e: std::io::Error| Error::Write { path: path.to_owned(), source: e };
     let mut out = String::from("job,node,start,end,status,reason\n");
     for r in schedule_rows(&sim.engine) {
-        let field = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() };
+        let field = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_owned()
+            }
+        };
         let t = |t: Option<i64>| t.map_or(String::new(), |t| t.to_string());
-        out.push_str(&format!("{},{},{},{},{},{}\n", field(&r.job), field(&r.node), t(r.start), t(r.end), r.status, field(&r.reason)));
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            field(&r.job),
+            field(&r.node),
+            t(r.start),
+            t(r.end),
+            r.status,
+            field(&r.reason)
+        ));
     }
     std::fs::write(path, out).map_err(werr)
 }
@@ -280,7 +295,11 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
         }
         let result = match kind_of(&text) {
             "scenario" => Scenario::load(f, &Overrides::default(), registry).map(|sc| {
-                let skipped = if sc.skipped.is_empty() { String::new() } else { format!(", {} trace rows skipped", sc.skipped.len()) };
+                let skipped = if sc.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} trace rows skipped", sc.skipped.len())
+                };
                 format!(
                     "scenario `{}`: {}, {}{skipped}, pipeline `{}`, {}",
                     sc.name,
@@ -314,14 +333,25 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
     if failed.iter().any(|e| !e.is_input()) {
         return Err(failed.remove(0));
     }
-    let errors: Vec<_> = failed.iter().flat_map(|e| {
-        let v = e.input_errors();
-        if v.is_empty() { vec![kairos_host::error::input_error(Path::new("-"), None, Default::default(), e.to_string())] } else { v }
-    }).collect();
+    let errors: Vec<_> = failed
+        .iter()
+        .flat_map(|e| {
+            let v = e.input_errors();
+            if v.is_empty() {
+                vec![kairos_host::error::input_error(Path::new("-"), None, Default::default(), e.to_string())]
+            } else {
+                v
+            }
+        })
+        .collect();
     Error::collect(errors)
 }
 
 /// "1 node", "3 nodes".
 fn plural(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

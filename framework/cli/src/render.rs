@@ -33,7 +33,8 @@ fn pct(x: Option<f64>) -> String {
 /// Reports side by side, one column per pipeline.
 pub fn compare(scenario: &str, reports: &[Report]) -> String {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    let mut row = |name: &str, f: &dyn Fn(&Report) -> String| rows.push((name.to_owned(), reports.iter().map(f).collect()));
+    let mut row =
+        |name: &str, f: &dyn Fn(&Report) -> String| rows.push((name.to_owned(), reports.iter().map(f).collect()));
     row("jobs", &|r| r.jobs.total.to_string());
     row("completed", &|r| r.jobs.completed.to_string());
     row("missed", &|r| r.jobs.missed.to_string());

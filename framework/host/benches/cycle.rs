@@ -247,7 +247,11 @@ fn record(id: &str, elapsed: Duration, decisions: u64) {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
 }
 
 // ---- the benchmarks ------------------------------------------------------------------
@@ -289,7 +293,12 @@ fn cycle(c: &mut Criterion) {
                 for _ in 0..iters {
                     let mut used = world.nodes.used_flat().to_vec();
                     let t = Instant::now();
-                    let placed = reference_best_fit(black_box(allocatable), black_box(inv), black_box(&mut used), black_box(&requests));
+                    let placed = reference_best_fit(
+                        black_box(allocatable),
+                        black_box(inv),
+                        black_box(&mut used),
+                        black_box(&requests),
+                    );
                     let dt = t.elapsed();
                     assert_eq!(placed, BATCH as u64, "{id}: the batch must fit the cluster");
                     record(&id, dt, BATCH as u64);
@@ -333,7 +342,12 @@ fn long_runs(jobs: usize) {
         let requests = world.requests(jobs);
         let mut used = world.nodes.used_flat().to_vec();
         let t = Instant::now();
-        let placed = reference_best_fit(world.nodes.allocatable_flat(), world.nodes.inv_allocatable_flat(), black_box(&mut used), black_box(&requests));
+        let placed = reference_best_fit(
+            world.nodes.allocatable_flat(),
+            world.nodes.inv_allocatable_flat(),
+            black_box(&mut used),
+            black_box(&requests),
+        );
         let reference = t.elapsed();
         let per = |d: Duration, n: u64| d.as_secs_f64() * 1e6 / n.max(1) as f64;
         let rows = [("pipeline", "pipeline.yaml"), ("baseline", "baseline.yaml")].map(|(variant, file)| {
@@ -368,7 +382,8 @@ fn long_runs(jobs: usize) {
 /// measuring run prints the summary and does the long runs.
 fn benchmarking() -> bool {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time"))
+    args.iter().any(|a| a == "--bench")
+        && !args.iter().any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time"))
 }
 
 fn main() {

@@ -128,7 +128,10 @@ fn replay(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     let t = Instant::now();
-                    let sim = case.scenario.simulate(black_box(&case.def), &registry, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+                    let sim = case
+                        .scenario
+                        .simulate(black_box(&case.def), &registry, |_, _| {})
+                        .unwrap_or_else(|e| panic!("{e}"));
                     let dt = t.elapsed();
                     total += dt;
                     let mut samples = SAMPLES.lock().unwrap();
@@ -165,7 +168,11 @@ fn replay(c: &mut Criterion) {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
 }
 
 fn summary() {
@@ -174,7 +181,10 @@ fn summary() {
         return;
     }
     println!("\nmedian wall time of every timed call in this run:");
-    println!("{:<24} {:>10} {:>8} {:>8} {:>10} {:>12} {:>12}", "simulation", "wall", "jobs", "cycles", "decisions", "placements", "µs/decision");
+    println!(
+        "{:<24} {:>10} {:>8} {:>8} {:>10} {:>12} {:>12}",
+        "simulation", "wall", "jobs", "cycles", "decisions", "placements", "µs/decision"
+    );
     for (id, Samples { seconds, jobs, stats }) in samples.iter_mut() {
         let wall = median(seconds);
         let per = if stats.decisions > 0 { format!("{:.2}", wall * 1e6 / stats.decisions as f64) } else { "-".into() };
@@ -194,7 +204,9 @@ fn main() {
     c.final_summary();
     // Only a measuring run (`cargo bench` passes `--bench`) prints the summary.
     let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time")) {
+    if args.iter().any(|a| a == "--bench")
+        && !args.iter().any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time"))
+    {
         summary();
     }
 }

@@ -172,7 +172,10 @@ impl PipelineDef {
                 if let Some(w) = e.weight {
                     let wpos = Pos::of(&w);
                     if point != ExtensionPoint::Score {
-                        errors.push(err(wpos, format!("`weight` applies only to score plugins, not to {point} plugin `{name}`")));
+                        errors.push(err(
+                            wpos,
+                            format!("`weight` applies only to score plugins, not to {point} plugin `{name}`"),
+                        ));
                     } else if !(w.value.is_finite() && w.value > 0.0) {
                         errors.push(err(wpos, format!("a score weight must be a finite number > 0, got {}", w.value)));
                     }
@@ -213,7 +216,12 @@ impl PipelineDef {
     }
 
     /// Builds the plugins against a cluster's resources and symbols.
-    pub fn build(&self, registry: &Registry, resources: &ResourceSpace, symbols: &mut Symbols) -> Result<Pipeline, Error> {
+    pub fn build(
+        &self,
+        registry: &Registry,
+        resources: &ResourceSpace,
+        symbols: &mut Symbols,
+    ) -> Result<Pipeline, Error> {
         let mut cx = BuildContext::new(resources, symbols);
         self.instantiate(registry, &mut cx)
     }
@@ -231,7 +239,12 @@ impl PipelineDef {
         };
         for e in &self.entries {
             let Some(spec) = registry.get(e.point, &e.plugin) else {
-                errors.push(input_error(&self.path, Some(&self.source), e.pos, unknown_plugin(registry, e.point, &e.plugin)));
+                errors.push(input_error(
+                    &self.path,
+                    Some(&self.source),
+                    e.pos,
+                    unknown_plugin(registry, e.point, &e.plugin),
+                ));
                 continue;
             };
             let built = match (spec.build)(&e.args, cx) {
@@ -275,7 +288,9 @@ fn unknown_plugin(registry: &Registry, point: ExtensionPoint, name: &str) -> Str
     if let Some(p) = elsewhere.first() {
         let article = if p.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
         msg.push_str(&format!(" (`{name}` is {article} {p} plugin)"));
-    } else if let Some(best) = known.iter().min_by_key(|k| edit_distance(k, name)).filter(|k| edit_distance(k, name) <= 3) {
+    } else if let Some(best) =
+        known.iter().min_by_key(|k| edit_distance(k, name)).filter(|k| edit_distance(k, name) <= 3)
+    {
         msg.push_str(&format!("; did you mean `{best}`"));
     }
     msg.push_str(&format!("; known {point} plugins: {}", known.join(", ")));
@@ -311,7 +326,10 @@ mod tests {
         )
         .unwrap();
         let names: Vec<_> = def.entries.iter().map(|e| (e.point.as_str(), e.plugin.as_str(), e.weight)).collect();
-        assert_eq!(names, [("order", "priority", 1.0), ("order", "edf", 1.0), ("filter", "fit", 1.0), ("score", "best-fit", 2.0)]);
+        assert_eq!(
+            names,
+            [("order", "priority", 1.0), ("order", "edf", 1.0), ("filter", "fit", 1.0), ("score", "best-fit", 2.0)]
+        );
     }
 
     #[test]

@@ -244,21 +244,30 @@ pub fn explain_outcome(engine: &Engine, j: kairos_model::JobId) -> String {
             Miss::Expired { latest_start } => {
                 let r = engine.describe_reasons(j);
                 let why = if r.is_empty() { "no node was free".to_owned() } else { format!("last attempt: {r}") };
-                format!("could not start by its latest start t={latest_start}s (deadline t={}s); {why}", job.deadline.unwrap_or_default())
+                format!(
+                    "could not start by its latest start t={latest_start}s (deadline t={}s); {why}",
+                    job.deadline.unwrap_or_default()
+                )
             }
             Miss::Late { end, .. } => format!(
                 "finished {} after its deadline t={}s",
                 fmt_duration(end - job.deadline.unwrap_or(*end)),
                 job.deadline.unwrap_or_default()
             ),
-            Miss::Upstream { job: up } => format!("the job it runs after, `{}`, did not complete", engine.jobs()[*up as usize].id),
+            Miss::Upstream { job: up } => {
+                format!("the job it runs after, `{}`, did not complete", engine.jobs()[*up as usize].id)
+            }
         },
         JobState::Done(Outcome::Rejected { .. }) => engine.describe_reasons(j),
         JobState::Waiting { on } => format!("waiting for `{}`", engine.jobs()[*on as usize].id),
         JobState::Submitted => format!("not released before the run ended (release t={}s)", job.release),
         JobState::Pending { .. } => {
             let r = engine.describe_reasons(j);
-            if r.is_empty() { "never evaluated: no capacity freed up".to_owned() } else { r }
+            if r.is_empty() {
+                "never evaluated: no capacity freed up".to_owned()
+            } else {
+                r
+            }
         }
         JobState::Running { .. } => String::new(),
     }
@@ -369,7 +378,10 @@ impl Report {
             if let Some(s) = rec.first_start {
                 waits.push((s - job.release) as f64);
             }
-            if let JobState::Done(Outcome::Completed { end, .. } | Outcome::Missed { why: Miss::Late { end, .. }, .. }) = rec.state {
+            if let JobState::Done(
+                Outcome::Completed { end, .. } | Outcome::Missed { why: Miss::Late { end, .. }, .. },
+            ) = rec.state
+            {
                 let run = sim.durations[i] as f64;
                 bsld.push((((end - job.release) as f64) / run.max(SLOWDOWN_TAU_S)).max(1.0));
             }
@@ -445,9 +457,19 @@ impl Report {
         let pct = |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{:.2}%", v * 100.0));
         let _ = writeln!(s, "scenario  {}", self.scenario);
         let _ = writeln!(s, "pipeline  {}", self.pipeline);
-        let _ = writeln!(s, "span      {} (t={}..{})", fmt_duration(self.span_s.end - self.span_s.start), self.span_s.start, self.span_s.end);
+        let _ = writeln!(
+            s,
+            "span      {} (t={}..{})",
+            fmt_duration(self.span_s.end - self.span_s.start),
+            self.span_s.start,
+            self.span_s.end
+        );
         let j = &self.jobs;
-        let _ = writeln!(s, "\njobs      {} total: {} completed, {} missed, {} rejected, {} pending, {} running", j.total, j.completed, j.missed, j.rejected, j.pending, j.running);
+        let _ = writeln!(
+            s,
+            "\njobs      {} total: {} completed, {} missed, {} rejected, {} pending, {} running",
+            j.total, j.completed, j.missed, j.rejected, j.pending, j.running
+        );
         if self.skipped_rows > 0 {
             let _ = writeln!(s, "          {} trace rows skipped (see `kairos check`)", self.skipped_rows);
         }
@@ -456,28 +478,63 @@ impl Report {
             s,
             "peak      {} met in the {} ({} of {} missed)",
             pct(self.peak.compliance),
-            if self.peak.hours.len() == 1 { "busiest hour".to_owned() } else { format!("{} busiest hours", self.peak.hours.len()) },
+            if self.peak.hours.len() == 1 {
+                "busiest hour".to_owned()
+            } else {
+                format!("{} busiest hours", self.peak.hours.len())
+            },
             self.peak.missed,
             self.peak.jobs
         );
-        let _ = writeln!(s, "fairness  Jain {} over {} groups", self.jain_fairness.map_or("—".into(), |x| format!("{x:.4}")), self.groups.len());
-        let _ = writeln!(s, "\n{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}", "group", "jobs", "completed", "missed", "rejected", "pending", "compliance");
+        let _ = writeln!(
+            s,
+            "fairness  Jain {} over {} groups",
+            self.jain_fairness.map_or("—".into(), |x| format!("{x:.4}")),
+            self.groups.len()
+        );
+        let _ = writeln!(
+            s,
+            "\n{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}",
+            "group", "jobs", "completed", "missed", "rejected", "pending", "compliance"
+        );
         for (name, g) in self.groups.iter().take(MAX_GROUP_ROWS) {
-            let _ = writeln!(s, "{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}", name, g.total, g.completed, g.missed, g.rejected, g.pending, pct(g.compliance));
+            let _ = writeln!(
+                s,
+                "{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}",
+                name,
+                g.total,
+                g.completed,
+                g.missed,
+                g.rejected,
+                g.pending,
+                pct(g.compliance)
+            );
         }
         if self.groups.len() > MAX_GROUP_ROWS {
             let _ = writeln!(s, "… {} more groups (see --json)", self.groups.len() - MAX_GROUP_ROWS);
         }
-        let _ = writeln!(s, "\nwait      mean {:.1}s  p50 {:.0}s  p95 {:.0}s  p99 {:.0}s", self.wait_s.mean, self.wait_s.p50, self.wait_s.p95, self.wait_s.p99);
+        let _ = writeln!(
+            s,
+            "\nwait      mean {:.1}s  p50 {:.0}s  p95 {:.0}s  p99 {:.0}s",
+            self.wait_s.mean, self.wait_s.p50, self.wait_s.p95, self.wait_s.p99
+        );
         let _ = writeln!(s, "slowdown  bounded (τ=10s) mean {:.2}", self.bounded_slowdown.mean);
         let util: Vec<String> = self.utilization.iter().map(|(k, v)| format!("{k} {:.1}%", v * 100.0)).collect();
         let _ = writeln!(s, "use       {}", util.join("  "));
         let m = &self.moves;
         if m.migrations + m.evictions + m.node_failures + m.refused > 0 {
-            let _ = writeln!(s, "moves     {} migrations, {} evictions, {} runs stopped by node failures, {} refused", m.migrations, m.evictions, m.node_failures, m.refused);
+            let _ = writeln!(
+                s,
+                "moves     {} migrations, {} evictions, {} runs stopped by node failures, {} refused",
+                m.migrations, m.evictions, m.node_failures, m.refused
+            );
         }
         let c = &self.scheduler;
-        let _ = writeln!(s, "scheduler {} decisions ({} settled by the capacity bound), {} placements, {} cycles", c.decisions, c.quick_skips, c.placements, c.cycles);
+        let _ = writeln!(
+            s,
+            "scheduler {} decisions ({} settled by the capacity bound), {} placements, {} cycles",
+            c.decisions, c.quick_skips, c.placements, c.cycles
+        );
         if !self.reasons.is_empty() {
             let _ = writeln!(s, "\nwhy jobs did not run:");
             for r in &self.reasons {

@@ -150,7 +150,12 @@ impl Scenario {
             if !p.exists() {
                 let m = format!("{what} file {} does not exist", p.display());
                 if overridden {
-                    errors.push(input_error(p, None, Pos::default(), format!("{what} file given on the command line does not exist")));
+                    errors.push(input_error(
+                        p,
+                        None,
+                        Pos::default(),
+                        format!("{what} file given on the command line does not exist"),
+                    ));
                 } else {
                     errors.push(at(pos, m));
                 }
@@ -215,7 +220,9 @@ impl Scenario {
         let mut events = Vec::new();
         for e in &file.events {
             match cluster.nodes.names.iter().position(|n| *n == e.node.value) {
-                Some(n) => events.push(NodeEvent { at: e.at.value, node: n as u32, up: e.action.value == Action::Recover }),
+                Some(n) => {
+                    events.push(NodeEvent { at: e.at.value, node: n as u32, up: e.action.value == Action::Recover })
+                }
                 None => errors.push(at(Pos::of(&e.node), format!("unknown node `{}` in events", e.node.value))),
             }
         }
@@ -225,7 +232,9 @@ impl Scenario {
         // Build once now so that resource names in args are checked against the cluster.
         pipeline.build(registry, &cluster.resources, &mut cluster.symbols.clone())?;
         Ok(Scenario {
-            name: file.name.unwrap_or_else(|| path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned())),
+            name: file
+                .name
+                .unwrap_or_else(|| path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned())),
             description: file.description,
             path: path.to_owned(),
             pipeline,
@@ -242,11 +251,21 @@ impl Scenario {
     pub fn engine(&self, def: &PipelineDef, registry: &Registry) -> Result<Engine, Error> {
         let mut symbols = self.cluster.symbols.clone();
         let pipeline = def.build(registry, &self.cluster.resources, &mut symbols)?;
-        Ok(Engine::new(std::sync::Arc::new(pipeline), self.cluster.nodes.clone(), self.cluster.resources.clone(), symbols))
+        Ok(Engine::new(
+            std::sync::Arc::new(pipeline),
+            self.cluster.nodes.clone(),
+            self.cluster.resources.clone(),
+            symbols,
+        ))
     }
 
     /// Simulates this scenario with `def`.
-    pub fn simulate(&self, def: &PipelineDef, registry: &Registry, progress: impl FnMut(usize, usize)) -> Result<SimResult, Error> {
+    pub fn simulate(
+        &self,
+        def: &PipelineDef,
+        registry: &Registry,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<SimResult, Error> {
         let engine = self.engine(def, registry)?;
         simulate(engine, self.jobs.clone(), &self.events, progress)
     }

@@ -72,7 +72,9 @@ fn pipeline(registry: &Registry) -> Value {
             if point == ExtensionPoint::Score {
                 p.insert("weight".into(), json!({"type": "number", "exclusiveMinimum": 0, "default": 1}));
             }
-            variants.push(json!({"type": "object", "additionalProperties": false, "required": ["plugin"], "properties": p}));
+            variants.push(
+                json!({"type": "object", "additionalProperties": false, "required": ["plugin"], "properties": p}),
+            );
         }
         let def = format!("{point}_entry");
         defs.insert(def.clone(), json!({ "oneOf": variants }));
@@ -181,6 +183,9 @@ mod tests {
         let names: Vec<&str> = order.iter().map(|v| v["properties"]["plugin"]["const"].as_str().unwrap()).collect();
         assert_eq!(names, r.names(ExtensionPoint::Order));
         let text = s.to_string();
-        assert!(!text.contains("\"#/$defs/") || text.contains("#/$defs/order_entry"), "refs point into the hoisted defs");
+        assert!(
+            !text.contains("\"#/$defs/") || text.contains("#/$defs/order_entry"),
+            "refs point into the hoisted defs"
+        );
     }
 }

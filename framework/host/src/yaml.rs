@@ -70,7 +70,11 @@ mod tests {
     #[test]
     fn yaml_errors_name_the_file_line_and_column() {
         let cases = [
-            ("an unknown field", "name: x\nbogus: 1\n", "doc.yaml:2:1: unknown field `bogus`, expected one of name, weight"),
+            (
+                "an unknown field",
+                "name: x\nbogus: 1\n",
+                "doc.yaml:2:1: unknown field `bogus`, expected one of name, weight",
+            ),
             ("a missing field", "weight: 1\n", "doc.yaml:1:1: missing field `name`"),
             ("a wrong type", "name: [x\n", "doc.yaml:1:7: expected string scalar"),
         ];

@@ -39,7 +39,10 @@ const CASES: u32 = 64;
 
 /// The pipelines every property runs under, as `(name, YAML)`.
 const PIPELINES: [(&str, &str); 4] = [
-    ("fifo, fit, first-fit", "name: fifo\norder: [{ plugin: fifo }]\nfilter: [{ plugin: fit }]\nscore: [{ plugin: first-fit }]\n"),
+    (
+        "fifo, fit, first-fit",
+        "name: fifo\norder: [{ plugin: fifo }]\nfilter: [{ plugin: fit }]\nscore: [{ plugin: first-fit }]\n",
+    ),
     (
         "priority, fair-share, edf, selector, fit, headroom, best-fit",
         "name: full
@@ -104,18 +107,8 @@ struct Case {
 }
 
 fn node_gen() -> impl Strategy<Value = NodeGen> {
-    (
-        [1..=16u64, 0..=16u64],
-        [0..=50u64, 0..=50u64],
-        0..2u8,
-        0..2u8,
-    )
-        .prop_map(|(capacity, reserve_pct, region, tier)| NodeGen {
-            capacity,
-            reserve_pct,
-            region,
-            tier,
-        })
+    ([1..=16u64, 0..=16u64], [0..=50u64, 0..=50u64], 0..2u8, 0..2u8)
+        .prop_map(|(capacity, reserve_pct, region, tier)| NodeGen { capacity, reserve_pct, region, tier })
 }
 
 fn job_gen() -> impl Strategy<Value = JobGen> {
@@ -127,26 +120,9 @@ fn job_gen() -> impl Strategy<Value = JobGen> {
         prop::option::weighted(0.3, any::<Index>()),
         (0..10i32, 0..3u8),
     )
-        .prop_map(
-            |(
-                (release, duration, estimate),
-                request,
-                deadline,
-                selector,
-                after,
-                (priority, group),
-            )| JobGen {
-                release,
-                duration,
-                estimate,
-                request,
-                deadline,
-                selector,
-                after,
-                priority,
-                group,
-            },
-        )
+        .prop_map(|((release, duration, estimate), request, deadline, selector, after, (priority, group))| {
+            JobGen { release, duration, estimate, request, deadline, selector, after, priority, group }
+        })
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -155,11 +131,7 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec(job_gen(), 1..=40),
         prop::collection::vec((0..500i64, any::<Index>(), any::<bool>()), 0..=3),
     )
-        .prop_map(|(nodes, jobs, events)| Case {
-            nodes,
-            jobs,
-            events,
-        })
+        .prop_map(|(nodes, jobs, events)| Case { nodes, jobs, events })
 }
 
 /// Everything a run needs, built from a case under one pipeline.
@@ -173,22 +145,10 @@ fn input(case: &Case, pipeline_yaml: &str) -> Input {
     let registry = Registry::builtin();
     let resources = ResourceSpace::new(DIMS);
     let mut symbols = Symbols::default();
-    let (region_key, zone_key, tier_key) = (
-        symbols.intern("region"),
-        symbols.intern("zone"),
-        symbols.intern("tier"),
-    );
+    let (region_key, zone_key, tier_key) = (symbols.intern("region"), symbols.intern("zone"), symbols.intern("tier"));
     let regions = [symbols.intern("r0"), symbols.intern("r1")];
-    let tiers = [
-        symbols.intern("a"),
-        symbols.intern("b"),
-        symbols.intern("nowhere"),
-    ];
-    let groups = [
-        symbols.intern("g0"),
-        symbols.intern("g1"),
-        symbols.intern("g2"),
-    ];
+    let tiers = [symbols.intern("a"), symbols.intern("b"), symbols.intern("nowhere")];
+    let groups = [symbols.intern("g0"), symbols.intern("g1"), symbols.intern("g2")];
 
     let mut nodes = NodeTable::new(DIMS.len());
     for (i, n) in case.nodes.iter().enumerate() {
@@ -197,16 +157,10 @@ fn input(case: &Case, pipeline_yaml: &str) -> Input {
             name: format!("n{i}"),
             region,
             zone: region,
-            labels: vec![
-                (region_key, region),
-                (zone_key, region),
-                (tier_key, tiers[n.tier as usize]),
-            ],
+            labels: vec![(region_key, region), (zone_key, region), (tier_key, tiers[n.tier as usize])],
             taints: vec![],
             capacity: n.capacity.to_vec(),
-            reserve: (0..DIMS.len())
-                .map(|d| n.capacity[d] * n.reserve_pct[d] / 100)
-                .collect(),
+            reserve: (0..DIMS.len()).map(|d| n.capacity[d] * n.reserve_pct[d] / 100).collect(),
         });
     }
 
@@ -227,10 +181,7 @@ fn input(case: &Case, pipeline_yaml: &str) -> Input {
                 hard_deadline: j.deadline.is_some_and(|(_, hard)| hard),
                 estimate: j.estimate,
                 request: j.request.to_vec(),
-                selector: j
-                    .selector
-                    .map(|t| vec![(tier_key, tiers[t as usize])])
-                    .unwrap_or_default(),
+                selector: j.selector.map(|t| vec![(tier_key, tiers[t as usize])]).unwrap_or_default(),
                 tolerations: vec![],
                 labels: vec![],
                 after: j.after.filter(|_| i > 0).map(|a| a.index(i) as JobId),
@@ -242,35 +193,17 @@ fn input(case: &Case, pipeline_yaml: &str) -> Input {
     let events = case
         .events
         .iter()
-        .map(|&(at, node, up)| NodeEvent {
-            at,
-            node: node.index(case.nodes.len()) as NodeId,
-            up,
-        })
+        .map(|&(at, node, up)| NodeEvent { at, node: node.index(case.nodes.len()) as NodeId, up })
         .collect();
 
-    let def = PipelineDef::parse(
-        Path::new("pipeline.yaml"),
-        pipeline_yaml.to_owned(),
-        &registry,
-    )
-    .expect("the pipeline checks");
-    let pipeline = def
-        .build(&registry, &resources, &mut symbols)
-        .expect("the pipeline builds");
-    Input {
-        engine: Engine::new(Arc::new(pipeline), nodes, resources, symbols),
-        jobs,
-        events,
-    }
+    let def = PipelineDef::parse(Path::new("pipeline.yaml"), pipeline_yaml.to_owned(), &registry)
+        .expect("the pipeline checks");
+    let pipeline = def.build(&registry, &resources, &mut symbols).expect("the pipeline builds");
+    Input { engine: Engine::new(Arc::new(pipeline), nodes, resources, symbols), jobs, events }
 }
 
 fn run(case: &Case, pipeline_yaml: &str) -> SimResult {
-    let Input {
-        engine,
-        jobs,
-        events,
-    } = input(case, pipeline_yaml);
+    let Input { engine, jobs, events } = input(case, pipeline_yaml);
     simulate(engine, jobs, &events, |_, _| {}).expect("the built-in plugins never fault")
 }
 
@@ -284,11 +217,7 @@ fn check_allocation(engine: &Engine, after: &str) -> Result<(), TestCaseError> {
     let mut running = vec![0u32; nodes.len()];
     for (job, rec) in engine.jobs().iter().zip(engine.records()) {
         if let JobState::Running { node, .. } = rec.state {
-            prop_assert!(
-                nodes.is_up(node),
-                "after {after}: job {} runs on down node {node}",
-                job.id
-            );
+            prop_assert!(nodes.is_up(node), "after {after}: job {} runs on down node {node}", job.id);
             running[node as usize] += 1;
             for d in 0..dims {
                 used[node as usize * dims + d] += job.request[d];
@@ -298,11 +227,7 @@ fn check_allocation(engine: &Engine, after: &str) -> Result<(), TestCaseError> {
     for n in 0..nodes.len() as NodeId {
         for d in 0..dims {
             let (u, a) = (nodes.used(n)[d], nodes.allocatable(n)[d]);
-            prop_assert!(
-                u <= a,
-                "after {after}: node {n} uses {u} of {a} allocatable {}",
-                DIMS[d]
-            );
+            prop_assert!(u <= a, "after {after}: node {n} uses {u} of {a} allocatable {}", DIMS[d]);
             prop_assert_eq!(
                 u,
                 used[n as usize * dims + d],
@@ -312,13 +237,7 @@ fn check_allocation(engine: &Engine, after: &str) -> Result<(), TestCaseError> {
                 DIMS[d]
             );
         }
-        prop_assert_eq!(
-            nodes.running(n),
-            running[n as usize],
-            "after {}: jobs running on node {}",
-            after,
-            n
-        );
+        prop_assert_eq!(nodes.running(n), running[n as usize], "after {}: jobs running on node {}", after, n);
     }
     Ok(())
 }
@@ -326,18 +245,9 @@ fn check_allocation(engine: &Engine, after: &str) -> Result<(), TestCaseError> {
 /// Plays the input against the engine as the simulator does, one engine call at
 /// a time, checking the allocation after each.
 fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
-    let Input {
-        mut engine,
-        jobs,
-        mut events,
-    } = input;
+    let Input { mut engine, jobs, mut events } = input;
     let durations: Vec<Time> = jobs.iter().map(|j| j.duration).collect();
-    let start = jobs
-        .iter()
-        .map(|j| j.job.release)
-        .chain(events.iter().map(|e| e.at))
-        .min()
-        .unwrap_or(0);
+    let start = jobs.iter().map(|j| j.job.release).chain(events.iter().map(|e| e.at)).min().unwrap_or(0);
     for spec in jobs {
         engine.submit(spec.job, start).expect("valid jobs");
     }
@@ -350,11 +260,7 @@ fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
     for step in 0.. {
         prop_assert!(step < 100_000, "the run does not end");
         if step > 0 {
-            let next = [
-                completions.first().map(|c| c.0),
-                events.peek().map(|e| e.at),
-                engine.next_timer(),
-            ];
+            let next = [completions.first().map(|c| c.0), events.peek().map(|e| e.at), engine.next_timer()];
             match next.into_iter().flatten().min() {
                 Some(t) => now = t.max(now),
                 None => break,
@@ -382,9 +288,7 @@ fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
         }
         engine.advance(now);
         check_allocation(&engine, "advance")?;
-        engine
-            .schedule(now)
-            .expect("the built-in plugins never fault");
+        engine.schedule(now).expect("the built-in plugins never fault");
         check_allocation(&engine, "schedule")?;
         let started: Vec<EngineEvent> = engine.drain_events().collect();
         for ev in started {
@@ -405,11 +309,7 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
     let mut tally = [0usize; 5];
     for ((job, rec), spec) in e.jobs().iter().zip(e.records()).zip(specs) {
         let status = Status::of(rec);
-        prop_assert!(
-            status != Status::Running,
-            "job {} still runs after the simulation",
-            job.id
-        );
+        prop_assert!(status != Status::Running, "job {} still runs after the simulation", job.id);
         let bucket = match status {
             Status::Completed => 0,
             Status::Missed => 1,
@@ -421,18 +321,11 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
         let run = match &rec.state {
             JobState::Done(Outcome::Completed { start, end, .. }) => {
                 if let Some(d) = job.deadline {
-                    prop_assert!(
-                        *end <= d,
-                        "job {} completed at {end}, after its deadline {d}",
-                        job.id
-                    );
+                    prop_assert!(*end <= d, "job {} completed at {end}, after its deadline {d}", job.id);
                 }
                 Some((*start, *end))
             }
-            JobState::Done(Outcome::Missed {
-                why: Miss::Late { start, end, .. },
-                ..
-            }) => {
+            JobState::Done(Outcome::Missed { why: Miss::Late { start, end, .. }, .. }) => {
                 prop_assert!(
                     job.deadline.is_some_and(|d| *end > d),
                     "job {} is late without a passed deadline",
@@ -440,40 +333,19 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
                 );
                 Some((*start, *end))
             }
-            JobState::Done(Outcome::Missed {
-                why: Miss::Expired { .. },
-                ..
-            }) => {
-                prop_assert!(
-                    job.hard_deadline,
-                    "job {} expired without a hard deadline",
-                    job.id
-                );
+            JobState::Done(Outcome::Missed { why: Miss::Expired { .. }, .. }) => {
+                prop_assert!(job.hard_deadline, "job {} expired without a hard deadline", job.id);
                 None
             }
             _ => None,
         };
         if let Some((start, end)) = run {
-            prop_assert!(
-                start >= job.release,
-                "job {} started at {start}, before its release {}",
-                job.id,
-                job.release
-            );
-            prop_assert_eq!(
-                end - start,
-                spec.duration,
-                "job {} ran for its actual duration",
-                &job.id
-            );
+            prop_assert!(start >= job.release, "job {} started at {start}, before its release {}", job.id, job.release);
+            prop_assert_eq!(end - start, spec.duration, "job {} ran for its actual duration", &job.id);
             if let Some(a) = job.after {
                 let done = match e.records()[a as usize].state {
                     JobState::Done(
-                        Outcome::Completed { end, .. }
-                        | Outcome::Missed {
-                            why: Miss::Late { end, .. },
-                            ..
-                        },
+                        Outcome::Completed { end, .. } | Outcome::Missed { why: Miss::Late { end, .. }, .. },
                     ) => Some(end),
                     _ => None,
                 };
@@ -502,12 +374,7 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
     let groups: usize = report.groups.values().map(|g| g.total).sum();
     prop_assert_eq!(groups, j.total, "the groups partition the jobs");
     for (name, g) in &report.groups {
-        prop_assert_eq!(
-            g.completed + g.missed + g.rejected + g.pending,
-            g.total,
-            "group {}",
-            name
-        );
+        prop_assert_eq!(g.completed + g.missed + g.rejected + g.pending, g.total, "group {}", name);
     }
     Ok(())
 }
@@ -618,12 +485,7 @@ proptest! {
 #[test]
 fn a_finished_hard_deadline_jobs_expiry_timer_does_not_stretch_the_run() {
     let case = Case {
-        nodes: vec![NodeGen {
-            capacity: [4, 8],
-            reserve_pct: [0, 0],
-            region: 0,
-            tier: 0,
-        }],
+        nodes: vec![NodeGen { capacity: [4, 8], reserve_pct: [0, 0], region: 0, tier: 0 }],
         jobs: vec![JobGen {
             release: 0,
             duration: 10,
@@ -641,8 +503,5 @@ fn a_finished_hard_deadline_jobs_expiry_timer_does_not_stretch_the_run() {
     let report = Report::new("regression", &sim, 0);
     assert_eq!(report.jobs.completed, 1);
     assert_eq!(sim.span, (0, 10), "the run ends when the last job does");
-    assert_eq!(
-        report.utilization["cpu"], 1.0,
-        "the job filled the node for the whole run"
-    );
+    assert_eq!(report.utilization["cpu"], 1.0, "the job filled the node for the whole run");
 }

@@ -87,10 +87,7 @@ impl GroupUsage {
 
     /// Resources currently held by `group` (all zeros if it holds none).
     pub fn used(&self, group: Sym) -> Option<&[Qty]> {
-        self.groups
-            .iter()
-            .position(|&g| g == group)
-            .map(|i| &self.used[i * self.dims..(i + 1) * self.dims])
+        self.groups.iter().position(|&g| g == group).map(|i| &self.used[i * self.dims..(i + 1) * self.dims])
     }
 
     /// Jobs of `group` running now.
@@ -102,11 +99,7 @@ impl GroupUsage {
     /// total allocatable capacity that its running jobs hold (DRF).
     pub fn dominant_share(&self, group: Sym) -> f64 {
         let Some(used) = self.used(group) else { return 0.0 };
-        used.iter()
-            .zip(&self.total)
-            .filter(|(_, &t)| t > 0)
-            .map(|(&u, &t)| u as f64 / t as f64)
-            .fold(0.0, f64::max)
+        used.iter().zip(&self.total).filter(|(_, &t)| t > 0).map(|(&u, &t)| u as f64 / t as f64).fold(0.0, f64::max)
     }
 
     /// Groups seen so far.

@@ -23,6 +23,7 @@
 use crate::context::Context;
 use crate::job::Job;
 use crate::node::NodeId;
+use crate::plugin::PluginResult;
 use crate::reason::{Reason, Rejections};
 
 /// The nodes still in the running for one job, and where rejections go.
@@ -79,5 +80,5 @@ impl<'a> Candidates<'a> {
 /// Decides which nodes may take a job.
 pub trait FilterPlugin: Send + Sync {
     /// Rejects, among `candidates`, every node that may not take `job`.
-    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>);
+    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult;
 }

@@ -40,7 +40,9 @@ pub use filter::{Candidates, FilterPlugin};
 pub use job::{Job, JobId, Toleration};
 pub use node::{Layout, NodeId, NodeSpec, NodeTable, Taint, TaintEffect};
 pub use order::{OrderKey, OrderPlugin, OrderScope, PartitionKey};
-pub use plugin::{schema_of, typed_args, ArgsError, BuildContext, Built, ExtensionPoint, PluginSpec};
+pub use plugin::{
+    schema_of, typed_args, ArgsError, BuildContext, Built, ExtensionPoint, PluginError, PluginResult, PluginSpec,
+};
 pub use reason::{Reason, RejectionCount, Rejections};
 pub use rebalance::{Move, RebalancePlugin, Running};
 pub use resources::{Qty, ResourceSpace};

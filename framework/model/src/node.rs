@@ -273,8 +273,7 @@ impl NodeTable {
     pub fn release(&mut self, n: NodeId, request: &[Qty]) {
         let base = n as usize * self.dims;
         for (d, &r) in request.iter().enumerate() {
-            self.used[base + d] =
-                self.used[base + d].checked_sub(r).expect("released more than was allocated");
+            self.used[base + d] = self.used[base + d].checked_sub(r).expect("released more than was allocated");
         }
         self.running[n as usize] -= 1;
     }

@@ -23,6 +23,7 @@
 
 use crate::context::Context;
 use crate::job::Job;
+use crate::plugin::PluginResult;
 use crate::symbol::Sym;
 
 /// A sort key; lower goes first.
@@ -69,7 +70,7 @@ pub trait OrderPlugin: Send + Sync {
     /// Writes one key per job of `jobs` into `keys` (same length). Called once per
     /// cycle with every pending job, and — for partition-scoped plugins — again
     /// with the head of each group after a placement.
-    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]);
+    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult;
 
     /// What the key depends on. Defaults to [`OrderScope::Job`].
     fn scope(&self) -> OrderScope {

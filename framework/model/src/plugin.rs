@@ -72,6 +72,16 @@ impl Built {
     }
 }
 
+/// A plugin call that failed (a script that threw, a library that panicked).
+/// The host stops the run and reports it with the plugin's name, or applies the
+/// pipeline entry's error policy where the plugin has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PluginError(pub String);
+
+/// What every extension-point call returns.
+pub type PluginResult = Result<(), PluginError>;
+
 /// Bad plugin arguments, as a message for the pipeline author.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

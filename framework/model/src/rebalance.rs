@@ -15,6 +15,7 @@
 use crate::context::Context;
 use crate::job::JobId;
 use crate::node::NodeId;
+use crate::plugin::PluginResult;
 use crate::time::Time;
 
 /// A job running now.
@@ -52,5 +53,5 @@ pub enum Move {
 /// Proposes moves of running work.
 pub trait RebalancePlugin: Send + Sync {
     /// Appends proposed moves to `moves`, given every running job.
-    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>);
+    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>) -> PluginResult;
 }

@@ -16,6 +16,7 @@
 use crate::context::Context;
 use crate::job::Job;
 use crate::node::NodeId;
+use crate::plugin::PluginResult;
 
 /// The top of the score range; the bottom is 0.
 pub const MAX_SCORE: f64 = 100.0;
@@ -24,5 +25,5 @@ pub const MAX_SCORE: f64 = 100.0;
 pub trait ScorePlugin: Send + Sync {
     /// Writes a score in `0..=100` for each node of `nodes` into `scores`
     /// (same length).
-    fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]);
+    fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult;
 }

@@ -17,7 +17,9 @@
 //! arrays per job.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginSpec, ScorePlugin, MAX_SCORE};
+use kairos_model::{
+    ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginResult, PluginSpec, ScorePlugin, MAX_SCORE,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -58,8 +60,9 @@ pub struct BestFit {
 }
 
 impl ScorePlugin for BestFit {
-    fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) {
+    fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
         score_by_fill(&self.dims, job, cx, nodes, scores, |fill| MAX_SCORE * fill);
+        Ok(())
     }
 }
 

@@ -21,7 +21,8 @@
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
 use kairos_model::{
-    ArgsError, Built, Context, ExtensionPoint, Move, NodeId, NodeTable, PluginSpec, Qty, RebalancePlugin, Running, Sym,
+    ArgsError, Built, Context, ExtensionPoint, Move, NodeId, NodeTable, PluginResult, PluginSpec, Qty, RebalancePlugin,
+    Running, Sym,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -99,11 +100,11 @@ impl Drain {
 }
 
 impl RebalancePlugin for Drain {
-    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>) {
+    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>) -> PluginResult {
         let nodes = cx.nodes;
         // Most cycles drain nothing: decide that before allocating anything.
         if !running.iter().any(|r| self.drained(nodes, r.node)) {
-            return;
+            return Ok(());
         }
         let dims = nodes.dims();
         let allocatable = nodes.allocatable_flat();
@@ -151,6 +152,7 @@ impl RebalancePlugin for Drain {
                 None => {}
             }
         }
+        Ok(())
     }
 }
 

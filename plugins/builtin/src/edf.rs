@@ -17,7 +17,7 @@
 //! deadline on the `i64` time axis comes near either bound.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, PluginSpec};
+use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, PluginResult, PluginSpec};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -106,7 +106,7 @@ pub struct Edf {
 }
 
 impl OrderPlugin for Edf {
-    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) {
+    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         for (key, job) in keys.iter_mut().zip(jobs) {
             let t = match self.by {
                 By::Deadline => job.deadline,
@@ -115,6 +115,7 @@ impl OrderPlugin for Edf {
             let hopeless = self.late == Late::Last && job.deadline.is_some_and(|d| cx.now + job.estimate > d);
             *key = t.map_or(self.none, |t| if hopeless { LATE_OFFSET + t as f64 } else { t as f64 });
         }
+        Ok(())
     }
 }
 

@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
 use kairos_model::{
-    ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, OrderScope, PartitionKey, PluginSpec, Sym,
+    ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, OrderScope, PartitionKey, PluginResult,
+    PluginSpec, Sym,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -103,12 +104,13 @@ impl FairShare {
 }
 
 impl OrderPlugin for FairShare {
-    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) {
+    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         debug_assert_eq!(cx.usage.key, Some(self.key), "the host tracks usage for another key than `fair-share` asked");
         for (key, job) in keys.iter_mut().zip(jobs) {
             let group = self.key.of(job);
             *key = cx.usage.dominant_share(group) / self.weight(group);
         }
+        Ok(())
     }
 
     fn scope(&self) -> OrderScope {

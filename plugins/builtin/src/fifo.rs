@@ -4,7 +4,7 @@
 //! the host breaks ties by job id, i.e. submission order. Takes no arguments.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, PluginSpec};
+use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, PluginResult, PluginSpec};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -37,10 +37,11 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
 pub struct Fifo;
 
 impl OrderPlugin for Fifo {
-    fn keys(&self, jobs: &[&Job], _cx: &Context<'_>, keys: &mut [OrderKey]) {
+    fn keys(&self, jobs: &[&Job], _cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         for (key, job) in keys.iter_mut().zip(jobs) {
             *key = job.release as f64;
         }
+        Ok(())
     }
 }
 

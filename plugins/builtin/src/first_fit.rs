@@ -6,7 +6,9 @@
 //! next to another score, it breaks that score's ties towards the front.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginSpec, ScorePlugin, MAX_SCORE};
+use kairos_model::{
+    ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginResult, PluginSpec, ScorePlugin, MAX_SCORE,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -39,11 +41,12 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
 pub struct FirstFit;
 
 impl ScorePlugin for FirstFit {
-    fn score(&self, _job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) {
+    fn score(&self, _job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
         let len = cx.nodes.len().max(1) as f64;
         for (s, &n) in scores.iter_mut().zip(nodes) {
             *s = (MAX_SCORE * (1.0 - f64::from(n) / len)).clamp(0.0, MAX_SCORE);
         }
+        Ok(())
     }
 }
 

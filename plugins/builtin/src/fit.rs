@@ -15,7 +15,9 @@
 //! the rejection *explainable*, not what keeps capacity safe.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginSpec, Qty, Reason};
+use kairos_model::{
+    ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginResult, PluginSpec, Qty, Reason,
+};
 
 use crate::kernel::{dims, width};
 use schemars::JsonSchema;
@@ -53,9 +55,10 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
 pub struct Fit;
 
 impl FilterPlugin for Fit {
-    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) {
+    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
         let dims = cx.nodes.dims();
         dims!(dims, fit(cx.nodes.allocatable_flat(), cx.nodes.used_flat(), &job.request[..dims], candidates));
+        Ok(())
     }
 }
 

@@ -26,7 +26,8 @@ use std::sync::{Arc, RwLock};
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
 use kairos_model::{
-    ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, Layout, NodeTable, PluginSpec, Qty, Reason,
+    ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, Layout, NodeTable, PluginResult,
+    PluginSpec, Qty, Reason,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -125,9 +126,9 @@ impl Headroom {
 }
 
 impl FilterPlugin for Headroom {
-    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) {
+    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
         if self.exempt_priority.is_some_and(|p| job.priority >= p) {
-            return;
+            return Ok(());
         }
         let dims = cx.nodes.dims();
         let request = &job.request[..dims];
@@ -140,10 +141,11 @@ impl FilterPlugin for Headroom {
             Some(list) => list.iter().filter(|&&d| d < dims).for_each(|&d| checked[d] = request[d] > 0),
         }
         if !checked.contains(&true) {
-            return;
+            return Ok(());
         }
         let limits = self.limits(cx.nodes);
         dims!(dims, headroom(&limits, cx.nodes.used_flat(), request, &checked, candidates));
+        Ok(())
     }
 }
 
@@ -270,7 +272,7 @@ mod tests {
             let j = fx.job(job(&[request]));
             let mut ids: Vec<NodeId> = (0..fx.nodes.len() as NodeId).collect();
             let mut log = kairos_model::Rejections::default();
-            f.filter(&j, &fx.cx(), &mut Candidates::new(&mut ids, &mut log, 0));
+            f.filter(&j, &fx.cx(), &mut Candidates::new(&mut ids, &mut log, 0)).unwrap();
             ids
         };
         let mut small = Fixture::new(&["cpu"]).with(node("a", &[10]));

@@ -135,8 +135,8 @@ mod tests {
             let built = (spec.build)(&args, &mut bx).expect("any name resolves in an open context");
             let (cx, mut ids, mut log, mut scores) = (fx.cx(), vec![0], Rejections::default(), [f64::NAN]);
             match built {
-                Built::Filter(f) => f.filter(&j, &cx, &mut Candidates::new(&mut ids, &mut log, 0)),
-                Built::Score(s) => s.score(&j, &cx, &ids, &mut scores),
+                Built::Filter(f) => f.filter(&j, &cx, &mut Candidates::new(&mut ids, &mut log, 0)).unwrap(),
+                Built::Score(s) => s.score(&j, &cx, &ids, &mut scores).unwrap(),
                 _ => unreachable!(),
             }
             let got = if spec.point == ExtensionPoint::Filter { ids.len() as f64 } else { scores[0] };

@@ -8,7 +8,9 @@
 //! binary search over the node's sorted labels and a `u32` compare.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginSpec, Reason};
+use kairos_model::{
+    ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginResult, PluginSpec, Reason,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -44,15 +46,16 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
 pub struct NodeSelector;
 
 impl FilterPlugin for NodeSelector {
-    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) {
+    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
         if job.selector.is_empty() {
-            return;
+            return Ok(());
         }
         let nodes = cx.nodes;
         candidates.retain(|n| {
             let matches = job.selector.iter().all(|&(key, value)| nodes.label(n, key) == Some(value));
             (!matches).then_some(MISMATCH)
         });
+        Ok(())
     }
 }
 

@@ -17,7 +17,9 @@
 //! within a cycle.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, PluginSpec, Time};
+use kairos_model::{
+    ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, PluginResult, PluginSpec, Time,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -100,11 +102,12 @@ impl Priority {
 }
 
 impl OrderPlugin for Priority {
-    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) {
+    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         for (key, job) in keys.iter_mut().zip(jobs) {
             let effective = i64::from(job.priority).saturating_add(self.boost(job, cx.now));
             *key = -(effective as f64);
         }
+        Ok(())
     }
 }
 

@@ -7,7 +7,9 @@
 //! failure — evenly.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginSpec, ScorePlugin, MAX_SCORE};
+use kairos_model::{
+    ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginResult, PluginSpec, ScorePlugin, MAX_SCORE,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -40,12 +42,13 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
 pub struct Spread;
 
 impl ScorePlugin for Spread {
-    fn score(&self, _job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) {
+    fn score(&self, _job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
         let max = nodes.iter().map(|&n| cx.nodes.running(n)).max().unwrap_or(0);
         let denominator = f64::from(max) + 1.0;
         for (s, &n) in scores.iter_mut().zip(nodes) {
             *s = (MAX_SCORE * (1.0 - f64::from(cx.nodes.running(n)) / denominator)).clamp(0.0, MAX_SCORE);
         }
+        Ok(())
     }
 }
 

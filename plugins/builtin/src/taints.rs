@@ -8,7 +8,9 @@
 //! on one length check.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginSpec, Reason};
+use kairos_model::{
+    ArgsError, Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, PluginResult, PluginSpec, Reason,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -44,7 +46,7 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
 pub struct Taints;
 
 impl FilterPlugin for Taints {
-    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) {
+    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
         let taints = &cx.nodes.taints;
         let tolerations = &job.tolerations;
         candidates.retain(|n| {
@@ -52,6 +54,7 @@ impl FilterPlugin for Taints {
                 taints[n as usize].iter().all(|t| tolerations.iter().any(|tol| tol.matches(t.key, t.value)));
             (!tolerated).then_some(UNTOLERATED)
         });
+        Ok(())
     }
 }
 

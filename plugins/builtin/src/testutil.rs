@@ -351,7 +351,7 @@ impl Fixture {
         let Built::Filter(f) = self.build(spec, args).expect("valid args") else { unreachable!() };
         let mut ids: Vec<NodeId> = (0..self.nodes.len() as NodeId).collect();
         let mut log = Rejections { detail: true, ..Default::default() };
-        f.filter(job, &self.cx(), &mut Candidates::new(&mut ids, &mut log, 0));
+        f.filter(job, &self.cx(), &mut Candidates::new(&mut ids, &mut log, 0)).expect("built-ins do not fail");
         (ids, log)
     }
 
@@ -366,7 +366,7 @@ impl Fixture {
     pub fn score_on(&mut self, spec: kairos_model::PluginSpec, args: Value, job: &Job, ids: &[NodeId]) -> Vec<f64> {
         let Built::Score(s) = self.build(spec, args).expect("valid args") else { unreachable!() };
         let mut scores = vec![f64::NAN; ids.len()];
-        s.score(job, &self.cx(), ids, &mut scores);
+        s.score(job, &self.cx(), ids, &mut scores).expect("built-ins do not fail");
         for (n, &x) in ids.iter().zip(&scores) {
             assert!(x.is_finite() && (0.0..=100.0).contains(&x), "{}: node {n} scored {x}", spec.name);
         }
@@ -379,7 +379,7 @@ impl Fixture {
         let Built::Order(o) = self.build(spec, args).expect("valid args") else { unreachable!() };
         let refs: Vec<&Job> = jobs.iter().collect();
         let mut keys = vec![f64::NAN; jobs.len()];
-        o.keys(&refs, &self.cx(), &mut keys);
+        o.keys(&refs, &self.cx(), &mut keys).expect("built-ins do not fail");
         for &k in &keys {
             assert!(k.is_finite(), "{}: key {k}", spec.name);
         }
@@ -390,7 +390,7 @@ impl Fixture {
     pub fn rebalance(&mut self, spec: kairos_model::PluginSpec, args: Value, running: &[Running]) -> Vec<Move> {
         let Built::Rebalance(r) = self.build(spec, args).expect("valid args") else { unreachable!() };
         let mut moves = Vec::new();
-        r.rebalance(&self.cx(), running, &mut moves);
+        r.rebalance(&self.cx(), running, &mut moves).expect("built-ins do not fail");
         moves
     }
 }

@@ -11,7 +11,9 @@
 //! arrays per job.
 
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
-use kairos_model::{ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginSpec, ScorePlugin, MAX_SCORE};
+use kairos_model::{
+    ArgsError, Built, Context, ExtensionPoint, Job, NodeId, PluginResult, PluginSpec, ScorePlugin, MAX_SCORE,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -52,8 +54,9 @@ pub struct WorstFit {
 }
 
 impl ScorePlugin for WorstFit {
-    fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) {
+    fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
         score_by_fill(&self.dims, job, cx, nodes, scores, |fill| MAX_SCORE * (1.0 - fill));
+        Ok(())
     }
 }
 

@@ -333,7 +333,8 @@ impl Engine {
     fn release(&mut self, j: JobId) {
         if let Some(a) = self.jobs[j as usize].after {
             match &self.recs[a as usize].state {
-                JobState::Done(Outcome::Completed { .. }) | JobState::Done(Outcome::Missed { why: Miss::Late { .. }, .. }) => {}
+                JobState::Done(Outcome::Completed { .. })
+                | JobState::Done(Outcome::Missed { why: Miss::Late { .. }, .. }) => {}
                 JobState::Done(_) => {
                     self.finish(j, Outcome::Missed { at: self.now, why: Miss::Upstream { job: a } });
                     return;
@@ -417,9 +418,8 @@ impl Engine {
     /// A running job finished at `now`.
     pub fn complete(&mut self, j: JobId, now: Time) -> Result<(), Error> {
         self.set_now(now);
-        let JobState::Running { node, start, .. } = self.recs.get(j as usize).map(|r| r.state.clone()).ok_or_else(|| {
-            Error::Usage(format!("no job #{j}"))
-        })?
+        let JobState::Running { node, start, .. } =
+            self.recs.get(j as usize).map(|r| r.state.clone()).ok_or_else(|| Error::Usage(format!("no job #{j}")))?
         else {
             return Err(Error::Usage(format!("job `{}` is not running", self.jobs[j as usize].id)));
         };
@@ -574,7 +574,12 @@ impl Engine {
                     if self.pending.contains(&t.job) {
                         let at = self.now;
                         let of = self.pending.len();
-                        self.trace.as_mut().unwrap().attempts.push(Attempt { at, of, quick_skip: true, ..Default::default() });
+                        self.trace.as_mut().unwrap().attempts.push(Attempt {
+                            at,
+                            of,
+                            quick_skip: true,
+                            ..Default::default()
+                        });
                     }
                 }
             }
@@ -617,10 +622,17 @@ impl Engine {
             if self.pipeline.partition.is_some_and(|(i, _)| i == p) {
                 continue;
             }
-            stage.plugin.keys(&jobs, &cx, &mut col);
+            stage
+                .plugin
+                .keys(&jobs, &cx, &mut col)
+                .map_err(|e| self.fault(kairos_model::ExtensionPoint::Order, &stage.name, e.0))?;
             for (i, &v) in col.iter().enumerate() {
                 if v.is_nan() {
-                    return Err(self.fault(kairos_model::ExtensionPoint::Order, &stage.name, format!("returned NaN as the order key of job `{}`", jobs[i].id)));
+                    return Err(self.fault(
+                        kairos_model::ExtensionPoint::Order,
+                        &stage.name,
+                        format!("returned NaN as the order key of job `{}`", jobs[i].id),
+                    ));
                 }
                 keys[i * k + p] = v;
             }
@@ -644,7 +656,8 @@ impl Engine {
         // each group sorted by its static keys, then submission order.
         let partition = self.pipeline.partition;
         let mut idx: Vec<usize> = (0..queue.len()).collect();
-        let group_of = |i: usize| partition.map_or(kairos_model::Sym(0), |(_, key)| key.of(&self.jobs[queue[i] as usize]));
+        let group_of =
+            |i: usize| partition.map_or(kairos_model::Sym(0), |(_, key)| key.of(&self.jobs[queue[i] as usize]));
         idx.sort_by(|&a, &b| {
             group_of(a)
                 .cmp(&group_of(b))
@@ -682,9 +695,17 @@ impl Engine {
                         None => {
                             let job = &self.jobs[queue[i] as usize];
                             let mut v = [0.0];
-                            self.pipeline.order[p].plugin.keys(&[job], &self.context(), &mut v);
+                            let stage = &self.pipeline.order[p];
+                            stage
+                                .plugin
+                                .keys(&[job], &self.context(), &mut v)
+                                .map_err(|e| self.fault(kairos_model::ExtensionPoint::Order, &stage.name, e.0))?;
                             if v[0].is_nan() {
-                                return Err(self.fault(kairos_model::ExtensionPoint::Order, &self.pipeline.order[p].name, format!("returned NaN as the order key of job `{}`", job.id)));
+                                return Err(self.fault(
+                                    kairos_model::ExtensionPoint::Order,
+                                    &self.pipeline.order[p].name,
+                                    format!("returned NaN as the order key of job `{}`", job.id),
+                                ));
                             }
                             group_key[g] = Some(v[0]);
                             v[0]
@@ -794,7 +815,10 @@ impl Engine {
                     break;
                 }
                 let mut c = Candidates::new(&mut s.chunk, &mut s.rejections, p as u16);
-                stage.plugin.filter(job, &cx, &mut c);
+                stage
+                    .plugin
+                    .filter(job, &cx, &mut c)
+                    .map_err(|e| self.fault(kairos_model::ExtensionPoint::Filter, &stage.name, e.0))?;
             }
             s.cands.extend_from_slice(&s.chunk);
         }
@@ -820,13 +844,19 @@ impl Engine {
                 let last = p + 1 == nscore;
                 s.scores.clear();
                 s.scores.resize(n, 0.0);
-                stage.plugin.score(job, &cx, &s.cands, &mut s.scores);
+                stage
+                    .plugin
+                    .score(job, &cx, &s.cands, &mut s.scores)
+                    .map_err(|e| self.fault(kairos_model::ExtensionPoint::Score, &stage.name, e.0))?;
                 for (i, (&v, t)) in s.scores.iter().zip(s.totals.iter_mut()).enumerate() {
                     if !(0.0..=MAX_SCORE).contains(&v) {
                         return Err(self.fault(
                             kairos_model::ExtensionPoint::Score,
                             &stage.name,
-                            format!("scored node `{}` {v} for job `{}`; scores must be within 0..=100", self.nodes.names[s.cands[i] as usize], job.id),
+                            format!(
+                                "scored node `{}` {v} for job `{}`; scores must be within 0..=100",
+                                self.nodes.names[s.cands[i] as usize], job.id
+                            ),
                         ));
                     }
                     *t = if p == 0 { stage.weight * v } else { *t + stage.weight * v };
@@ -843,7 +873,9 @@ impl Engine {
             }
             if tracing {
                 let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
-                a.scores = (0..n).map(|i| (s.cands[i], s.per_plugin[i * nscore..(i + 1) * nscore].to_vec(), s.totals[i])).collect();
+                a.scores = (0..n)
+                    .map(|i| (s.cands[i], s.per_plugin[i * nscore..(i + 1) * nscore].to_vec(), s.totals[i]))
+                    .collect();
             }
             // The host commits only if the request fits; otherwise the next best.
             loop {
@@ -887,14 +919,19 @@ impl Engine {
             .running
             .iter()
             .filter_map(|&j| match self.recs[j as usize].state {
-                JobState::Running { node, start, expected_end } => Some(Running { job: j, node, started: start, expected_end }),
+                JobState::Running { node, start, expected_end } => {
+                    Some(Running { job: j, node, started: start, expected_end })
+                }
                 _ => None,
             })
             .collect();
         let pipeline = Arc::clone(&self.pipeline);
         for stage in &pipeline.rebalance {
             let mut moves = Vec::new();
-            stage.plugin.rebalance(&self.context(), &running, &mut moves);
+            stage
+                .plugin
+                .rebalance(&self.context(), &running, &mut moves)
+                .map_err(|e| self.fault(kairos_model::ExtensionPoint::Rebalance, &stage.name, e.0))?;
             for m in moves {
                 if !self.apply(m) {
                     self.stats.moves_refused += 1;
@@ -908,10 +945,13 @@ impl Engine {
     fn apply(&mut self, m: Move) -> bool {
         match m {
             Move::Migrate { job: j, to } => {
-                let JobState::Running { node: from, start, expected_end } = self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone()) else {
+                let JobState::Running { node: from, start, expected_end } =
+                    self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone())
+                else {
                     return false;
                 };
-                if to == from || to as usize >= self.nodes.len() || !self.nodes.is_up(to) || !self.filters_accept(j, to) {
+                if to == from || to as usize >= self.nodes.len() || !self.nodes.is_up(to) || !self.filters_accept(j, to)
+                {
                     return false;
                 }
                 if !self.nodes.fits(to, &self.jobs[j as usize].request) {
@@ -930,7 +970,9 @@ impl Engine {
                 true
             }
             Move::Evict { job: j, reason } => {
-                let JobState::Running { node, .. } = self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone()) else {
+                let JobState::Running { node, .. } =
+                    self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone())
+                else {
                     return false;
                 };
                 self.stop_run(j, node);
@@ -951,7 +993,10 @@ impl Engine {
         let job = &self.jobs[j as usize];
         for (p, stage) in self.pipeline.filter.iter().enumerate() {
             let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
-            stage.plugin.filter(job, &cx, &mut c);
+            if stage.plugin.filter(job, &cx, &mut c).is_err() {
+                // A filter that fails cannot vouch for the target: refuse the move.
+                s.cands.clear();
+            }
         }
         let ok = !s.cands.is_empty();
         self.scratch = s;
@@ -974,7 +1019,11 @@ pub fn describe(reasons: &[RejectionCount], of: u32, pipeline: &Pipeline, resour
     let mut parts: Vec<(u32, String)> = reasons
         .iter()
         .map(|c| {
-            let plugin = if c.plugin == HOST_PLUGIN { "host" } else { pipeline.filter.get(c.plugin as usize).map_or("?", |s| s.name.as_str()) };
+            let plugin = if c.plugin == HOST_PLUGIN {
+                "host"
+            } else {
+                pipeline.filter.get(c.plugin as usize).map_or("?", |s| s.name.as_str())
+            };
             let what = match c.resource {
                 Some(d) => format!("{} {}", c.code, resources.name(d as usize)),
                 None => c.code.to_owned(),

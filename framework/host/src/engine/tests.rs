@@ -20,8 +20,10 @@ nodes:
   - { name: b, region: west, capacity: { cpu: 2, mem: 8 }, reserve: { cpu: 1 } }
 ";
 
-const FIFO: &str = "order: [{ plugin: fifo }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\n";
-const EDF: &str = "order: [{ plugin: edf }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\n";
+const FIFO: &str =
+    "order: [{ plugin: fifo }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\n";
+const EDF: &str =
+    "order: [{ plugin: edf }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\n";
 
 fn run_with(cluster: &str, pipeline: &str, jobs_csv: &str, events: &[NodeEvent]) -> SimResult {
     let mut c = Cluster::parse(Path::new("c.yaml"), cluster).expect("cluster parses");
@@ -57,7 +59,10 @@ fn outcomes(sim: &SimResult) -> Vec<(String, &'static str, String, Option<Time>)
         .collect()
 }
 
-fn get<'a>(o: &'a [(String, &'static str, String, Option<Time>)], id: &str) -> &'a (String, &'static str, String, Option<Time>) {
+fn get<'a>(
+    o: &'a [(String, &'static str, String, Option<Time>)],
+    id: &str,
+) -> &'a (String, &'static str, String, Option<Time>) {
     o.iter().find(|x| x.0 == id).unwrap_or_else(|| panic!("no job {id}"))
 }
 
@@ -160,7 +165,8 @@ fn priority_with_aging_lets_an_old_low_priority_job_overtake() {
     let prio = "order: [{ plugin: priority, args: { aging_interval_s: 10, aging_step: 50 } }, { plugin: fifo }]\nfilter: [{ plugin: fit }]\n";
     // `old` (low, released at 0) waits behind `blocker`; by t=30 it has aged
     // +150 and beats `new` (high = 100, released at 25).
-    let jobs = "id,priority,release,duration,request\nblocker,high,0,30,cpu=4\nold,low,0,10,cpu=4\nnew,high,25,10,cpu=4\n";
+    let jobs =
+        "id,priority,release,duration,request\nblocker,high,0,30,cpu=4\nold,low,0,10,cpu=4\nnew,high,25,10,cpu=4\n";
     let o = outcomes(&run(prio, jobs));
     assert_eq!(get(&o, "old").3, Some(30));
     assert_eq!(get(&o, "new").3, Some(40));
@@ -202,8 +208,9 @@ fn explaining_a_job_records_every_nodes_verdict_and_score() {
 fn a_nan_order_key_stops_the_run_naming_the_plugin() {
     struct Nan;
     impl kairos_model::OrderPlugin for Nan {
-        fn keys(&self, _: &[&Job], _: &Context<'_>, keys: &mut [OrderKey]) {
+        fn keys(&self, _: &[&Job], _: &Context<'_>, keys: &mut [OrderKey]) -> kairos_model::PluginResult {
             keys.fill(f64::NAN);
+            Ok(())
         }
     }
     let c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();

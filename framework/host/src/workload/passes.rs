@@ -155,7 +155,11 @@ pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timesta
     let header = rdr.headers().map_err(|e| err(1, 1, format!("not a CSV file: {e}")))?.clone();
     let got: Vec<&str> = header.iter().collect();
     if got != COLUMNS {
-        return Err(err(1, 1, format!("expected the pass CSV columns `{}`, got `{}`", COLUMNS.join(","), got.join(","))));
+        return Err(err(
+            1,
+            1,
+            format!("expected the pass CSV columns `{}`, got `{}`", COLUMNS.join(","), got.join(",")),
+        ));
     }
     let mut raw = Vec::new();
     let mut errors: Vec<InputError> = Vec::new();
@@ -174,13 +178,23 @@ pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timesta
         };
         let ts = |i: usize| -> Result<jiff::Timestamp, InputError> {
             rec[i].parse::<jiff::Timestamp>().map_err(|e| {
-                input_error(path, Some(text), Pos::new(line, col_of(i)), format!("`{}` must be an ISO 8601 UTC time such as 2023-07-05T00:00:36Z: {e}", COLUMNS[i]))
+                input_error(
+                    path,
+                    Some(text),
+                    Pos::new(line, col_of(i)),
+                    format!("`{}` must be an ISO 8601 UTC time such as 2023-07-05T00:00:36Z: {e}", COLUMNS[i]),
+                )
             })
         };
         match (ts(5), ts(6)) {
             (Ok(aos), Ok(los)) => {
                 if los <= aos {
-                    errors.push(input_error(path, Some(text), Pos::new(line, col_of(6)), format!("los_utc {los} is not after aos_utc {aos}")));
+                    errors.push(input_error(
+                        path,
+                        Some(text),
+                        Pos::new(line, col_of(6)),
+                        format!("los_utc {los} is not after aos_utc {aos}"),
+                    ));
                     continue;
                 }
                 raw.push((rec[0].to_owned(), rec[1].to_owned(), rec[3].to_owned(), rec[4].to_owned(), aos, los, line));
@@ -233,7 +247,11 @@ pub fn to_jobs(
     }
     let dims = cluster.resources.dims();
     let antenna = cluster.resources.index(&opts.contact.resource).ok_or_else(|| {
-        bad(format!("the cluster declares no resource `{}` for contacts; it declares: {}", opts.contact.resource, cluster.resources.names().join(", ")))
+        bad(format!(
+            "the cluster declares no resource `{}` for contacts; it declares: {}",
+            opts.contact.resource,
+            cluster.resources.names().join(", ")
+        ))
     })?;
     let mut proc_request = vec![0; dims];
     for (name, &q) in &opts.processing.request {
@@ -264,13 +282,15 @@ pub fn to_jobs(
         let class = class_of(&p.satellite);
         let priority = classes.get(&class).copied().unwrap_or(0);
         let window = p.los - p.aos;
-        let contact = ((opts.contact.fraction * window as f64).round() as Time).max(opts.contact.min_s).min(window).max(1);
+        let contact =
+            ((opts.contact.fraction * window as f64).round() as Time).max(opts.contact.min_s).min(window).max(1);
         let granules = opts.processing.granules.max(1);
         let processing =
             ((opts.processing.seconds_per_contact_second * contact as f64 / granules as f64).ceil() as Time).max(1);
         let latency = opts.processing.latency_s.get(&class).copied().unwrap_or(opts.processing.default_latency_s);
         for c in 1..=contacts_of(k, passes.len(), load) {
-            let (region, station, sat, cls) = (s.intern(&p.region), s.intern(&p.station), s.intern(&p.satellite), s.intern(&class));
+            let (region, station, sat, cls) =
+                (s.intern(&p.region), s.intern(&p.station), s.intern(&p.satellite), s.intern(&class));
             let mut labels = vec![(keys.satellite, sat), (keys.station, station), (keys.pass, s.intern(&p.id))];
             labels.sort();
             let mut request = vec![0; dims];
@@ -386,7 +406,8 @@ mod tests {
     const CLUSTER: &str = "resources: [antenna, cpu]\npriority_classes: { high: 100, normal: 0 }\nnodes:\n  - { name: a, region: r, labels: { station: St }, capacity: { antenna: 1 } }\n";
 
     fn jobs_of(opts: &PassOptions) -> Result<Vec<JobSpec>, Error> {
-        let text = format!("{}\n7,NOAA 19,1,St,r,2023-07-05T00:10:00Z,2023-07-05T00:20:00Z,40,600\n", COLUMNS.join(","));
+        let text =
+            format!("{}\n7,NOAA 19,1,St,r,2023-07-05T00:10:00Z,2023-07-05T00:20:00Z,40,600\n", COLUMNS.join(","));
         let (passes, _) = parse_passes(Path::new("p.csv"), &text).unwrap();
         let mut cluster = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
         to_jobs(&passes, opts, &mut cluster, Pos::new(3, 5), Path::new("s.yaml"), None)
@@ -402,9 +423,18 @@ mod tests {
         opts.classes.insert("high".into(), vec!["NOAA".into()]);
         let jobs = jobs_of(&opts).unwrap();
         let (c, p) = (&jobs[0], &jobs[1]);
-        assert_eq!((c.job.id.as_str(), c.job.release, c.job.deadline, c.job.hard_deadline), ("p7-c1", 600, Some(1200), true));
-        assert_eq!((c.duration, c.job.estimate, c.job.request.as_slice(), c.job.priority), (300, 300, &[1, 0][..], 100));
-        assert_eq!((p.job.id.as_str(), p.job.after, p.job.deadline, p.job.hard_deadline), ("p7-proc1", Some(0), Some(3000), false));
+        assert_eq!(
+            (c.job.id.as_str(), c.job.release, c.job.deadline, c.job.hard_deadline),
+            ("p7-c1", 600, Some(1200), true)
+        );
+        assert_eq!(
+            (c.duration, c.job.estimate, c.job.request.as_slice(), c.job.priority),
+            (300, 300, &[1, 0][..], 100)
+        );
+        assert_eq!(
+            (p.job.id.as_str(), p.job.after, p.job.deadline, p.job.hard_deadline),
+            ("p7-proc1", Some(0), Some(3000), false)
+        );
         assert_eq!((p.duration, p.job.request.as_slice()), (600, &[0, 4][..]));
     }
 

@@ -384,7 +384,11 @@ mod tests {
                 vec!["t.swf: no jobs: the only row was skipped (line 1: run time is unknown (-1))"],
             ),
         ];
-        assert_cases(cases.into_iter().map(|(case, text, options, want)| (case, messages(&parse_swf(&text, options).unwrap_err()), want)));
+        assert_cases(
+            cases
+                .into_iter()
+                .map(|(case, text, options, want)| (case, messages(&parse_swf(&text, options).unwrap_err()), want)),
+        );
     }
 
     #[test]
