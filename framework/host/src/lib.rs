@@ -21,6 +21,7 @@ pub mod registry;
 pub mod report;
 pub mod scenario;
 pub mod schema;
+pub mod script;
 pub mod sim;
 pub mod workload;
 pub mod yaml;

@@ -28,6 +28,8 @@
 //!    names in args resolve to dimensions) into a [`Pipeline`] the engine runs.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use kairos_model::plugin::BuildContext;
 use kairos_model::{
@@ -38,6 +40,7 @@ use serde::Deserialize;
 
 use crate::error::{input_error, Error, InputError, Pos};
 use crate::registry::Registry;
+use crate::script::{self, Common, OnError, Script, ScriptFilter, ScriptOrder, ScriptScore};
 use crate::yaml::{self, Spanned};
 
 /// A pipeline file as written.
@@ -62,11 +65,16 @@ struct PipelineFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EntryFile {
-    plugin: Spanned<String>,
+    #[serde(default)]
+    plugin: Option<Spanned<String>>,
+    #[serde(default)]
+    script: Option<Spanned<String>>,
     #[serde(default)]
     weight: Option<Spanned<f64>>,
     #[serde(default)]
     args: Option<Spanned<serde_json::Value>>,
+    #[serde(default)]
+    on_error: Option<Spanned<OnError>>,
 }
 
 /// One checked entry of a pipeline.
@@ -74,8 +82,12 @@ struct EntryFile {
 pub struct EntryDef {
     /// Extension point.
     pub point: ExtensionPoint,
-    /// Plugin name.
+    /// Plugin name, or the script's path as written.
     pub plugin: String,
+    /// The compiled script, for a `script:` entry.
+    pub script: Option<Arc<Script>>,
+    /// What to do when the script fails (scripts only).
+    pub on_error: OnError,
     /// Where the plugin is named.
     pub pos: Pos,
     /// Score weight (1 when not given; only score entries may set it).
@@ -99,6 +111,8 @@ pub struct PipelineDef {
     pub description: Option<String>,
     /// Every entry, in extension-point order then file order.
     pub entries: Vec<EntryDef>,
+    /// The sandboxed engine the pipeline's scripts run in.
+    pub engine: Arc<rhai::Engine>,
 }
 
 /// A stage of a built pipeline: a plugin and the name it was given.
@@ -127,6 +141,8 @@ pub struct Pipeline {
     pub rebalance: Vec<Stage<dyn RebalancePlugin>>,
     /// The partition-scoped order plugin, if any: its position and key.
     pub partition: Option<(usize, PartitionKey)>,
+    /// Every script entry and its count of failed calls.
+    pub scripts: Vec<(String, Arc<AtomicU64>)>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -152,6 +168,7 @@ impl PipelineDef {
     /// Parses and checks pipeline `text` read from `path`.
     pub fn parse(path: &Path, text: String, registry: &Registry) -> Result<PipelineDef, Error> {
         let file: PipelineFile = yaml::parse(path, &text)?;
+        let engine = script::shared_engine();
         let mut errors = Vec::new();
         let mut entries = Vec::new();
         let lists = [
@@ -162,12 +179,51 @@ impl PipelineDef {
         ];
         for (point, list) in lists {
             for e in list {
-                let pos = Pos::of(&e.plugin);
-                let name = e.plugin.value;
                 let err = |p: Pos, m: String| input_error(path, Some(&text), p, m);
-                if registry.get(point, &name).is_none() {
-                    errors.push(err(pos, unknown_plugin(registry, point, &name)));
-                }
+                let (name, pos, script) = match (&e.plugin, &e.script) {
+                    (Some(p), None) => {
+                        if registry.get(point, &p.value).is_none() {
+                            errors.push(err(Pos::of(p), unknown_plugin(registry, point, &p.value)));
+                        }
+                        if let Some(o) = &e.on_error {
+                            errors.push(err(Pos::of(o), "`on_error` applies only to `script:` entries".into()));
+                        }
+                        (p.value.clone(), Pos::of(p), None)
+                    }
+                    (None, Some(sc)) => {
+                        let file = yaml::resolve(path, &sc.value);
+                        let script = match script::compile(&engine, &file) {
+                            Ok(compiled) => match script::check_entry(&compiled, point) {
+                                Ok(()) => Some(Arc::new(compiled)),
+                                Err(m) => {
+                                    errors.push(err(Pos::of(sc), m));
+                                    None
+                                }
+                            },
+                            Err(Error::Io { .. }) => {
+                                errors.push(err(
+                                    Pos::of(sc),
+                                    format!("script file {} does not exist or cannot be read", file.display()),
+                                ));
+                                None
+                            }
+                            Err(other) => {
+                                errors.extend(other.input_errors());
+                                None
+                            }
+                        };
+                        (sc.value.clone(), Pos::of(sc), script)
+                    }
+                    (Some(p), Some(_)) => {
+                        errors.push(err(Pos::of(p), "an entry names either a `plugin` or a `script`, not both".into()));
+                        continue;
+                    }
+                    (None, None) => {
+                        let at = e.args.as_ref().map(Pos::of).or(e.weight.as_ref().map(Pos::of)).unwrap_or_default();
+                        errors.push(err(at, format!("a {point} entry needs `plugin: NAME` or `script: FILE`")));
+                        continue;
+                    }
+                };
                 let mut weight = 1.0;
                 if let Some(w) = e.weight {
                     let wpos = Pos::of(&w);
@@ -185,7 +241,8 @@ impl PipelineDef {
                     Some(a) => (a.value.clone(), Pos::of(&a)),
                     None => (serde_json::Value::Null, pos),
                 };
-                entries.push(EntryDef { point, plugin: name, pos, weight, args, args_pos });
+                let on_error = e.on_error.map(|o| o.value).unwrap_or_default();
+                entries.push(EntryDef { point, plugin: name, script, on_error, pos, weight, args, args_pos });
             }
         }
         let def = PipelineDef {
@@ -196,6 +253,7 @@ impl PipelineDef {
             description: file.description,
             source: text,
             entries,
+            engine,
         };
         // Check args without a cluster: types and fields, not resource names.
         if errors.is_empty() {
@@ -236,8 +294,42 @@ impl PipelineDef {
             score: Vec::new(),
             rebalance: Vec::new(),
             partition: None,
+            scripts: Vec::new(),
         };
         for e in &self.entries {
+            if let Some(script) = &e.script {
+                let errors = Arc::new(AtomicU64::new(0));
+                let common = || Common {
+                    engine: Arc::clone(&self.engine),
+                    script: Arc::clone(script),
+                    args: if e.args.is_null() {
+                        rhai::Dynamic::from_map(rhai::Map::new())
+                    } else {
+                        json_to_dynamic(&e.args)
+                    },
+                    on_error: e.on_error,
+                    errors: Arc::clone(&errors),
+                };
+                let stage = |plugin| Stage { name: e.plugin.clone(), weight: e.weight, plugin };
+                match e.point {
+                    ExtensionPoint::Order => {
+                        p.order.push(stage(Box::new(ScriptOrder { c: common() }) as Box<dyn OrderPlugin>))
+                    }
+                    ExtensionPoint::Filter => p.filter.push(Stage {
+                        name: e.plugin.clone(),
+                        weight: 1.0,
+                        plugin: Box::new(ScriptFilter { c: common(), nodes: Default::default() }),
+                    }),
+                    ExtensionPoint::Score => p.score.push(Stage {
+                        name: e.plugin.clone(),
+                        weight: e.weight,
+                        plugin: Box::new(ScriptScore { c: common(), nodes: Default::default() }),
+                    }),
+                    ExtensionPoint::Rebalance => unreachable!("checked at load: no rebalance scripts yet"),
+                }
+                p.scripts.push((e.plugin.clone(), errors));
+                continue;
+            }
             let Some(spec) = registry.get(e.point, &e.plugin) else {
                 errors.push(input_error(
                     &self.path,
@@ -277,6 +369,21 @@ impl PipelineDef {
         }
         Error::collect(errors)?;
         Ok(p)
+    }
+}
+
+/// Converts a pipeline entry's `args` into a Rhai value for `ctx.args`.
+fn json_to_dynamic(v: &serde_json::Value) -> rhai::Dynamic {
+    use serde_json::Value as J;
+    match v {
+        J::Null => rhai::Dynamic::UNIT,
+        J::Bool(b) => (*b).into(),
+        J::Number(n) => n.as_i64().map_or_else(|| n.as_f64().unwrap_or(f64::NAN).into(), rhai::Dynamic::from_int),
+        J::String(s) => s.as_str().into(),
+        J::Array(a) => rhai::Dynamic::from_array(a.iter().map(json_to_dynamic).collect()),
+        J::Object(o) => {
+            rhai::Dynamic::from_map(o.iter().map(|(k, v)| (k.as_str().into(), json_to_dynamic(v))).collect())
+        }
     }
 }
 

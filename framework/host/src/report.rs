@@ -59,6 +59,8 @@ pub struct Report {
     pub reasons: Vec<ReasonLine>,
     /// Trace rows that could not become jobs (never silently dropped).
     pub skipped_rows: usize,
+    /// Failed calls per policy script of the pipeline (0 when all went well).
+    pub script_errors: BTreeMap<String, u64>,
 }
 
 /// Where every job ended.
@@ -448,6 +450,12 @@ impl Report {
             span_s: Span { start: sim.span.0, end: sim.span.1 },
             reasons,
             skipped_rows,
+            script_errors: e
+                .pipeline()
+                .scripts
+                .iter()
+                .map(|(name, n)| (name.clone(), n.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect(),
         }
     }
 
@@ -535,6 +543,11 @@ impl Report {
             "scheduler {} decisions ({} settled by the capacity bound), {} placements, {} cycles",
             c.decisions, c.quick_skips, c.placements, c.cycles
         );
+        let failed: Vec<String> =
+            self.script_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
+        if !failed.is_empty() {
+            let _ = writeln!(s, "scripts   {}", failed.join(", "));
+        }
         if !self.reasons.is_empty() {
             let _ = writeln!(s, "\nwhy jobs did not run:");
             for r in &self.reasons {

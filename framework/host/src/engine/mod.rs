@@ -151,6 +151,17 @@ impl Meter {
 /// Timer kinds, in the order they fire at the same instant.
 const TIMER_RELEASE: u8 = 0;
 const TIMER_EXPIRE: u8 = 1;
+const TIMER_RETRY: u8 = 2;
+
+/// How often pending jobs are tried again when the pipeline has policy scripts,
+/// whose verdicts may change with time alone (a maintenance window ends), not
+/// only when capacity frees up.
+pub const RETRY_INTERVAL_S: Time = 60;
+
+/// Retries stop after this long without progress (no release, start or
+/// completion), so that a job no window will ever open for does not keep a
+/// simulation running for ever: it ends pending, with its reasons.
+pub const RETRY_IDLE_LIMIT_S: Time = 86_400;
 
 /// Reused buffers of the decision hot path: nothing is allocated per
 /// (job, node) pair.
@@ -187,6 +198,12 @@ pub struct Engine {
     now: Time,
     scratch: Scratch,
     trace: Option<Trace>,
+    /// Pending jobs are retried on a timer (the pipeline has time-dependent plugins).
+    retry: bool,
+    /// When a retry timer is set.
+    retry_at: Option<Time>,
+    /// Last release, start or completion.
+    last_progress: Time,
 }
 
 impl Engine {
@@ -220,7 +237,11 @@ impl Engine {
             now: Time::MIN,
             scratch: Scratch::default(),
             trace: None,
+            retry: false,
+            retry_at: None,
+            last_progress: Time::MIN,
         };
+        e.retry = !e.pipeline.scripts.is_empty();
         e.refresh_capacity();
         e
     }
@@ -362,6 +383,7 @@ impl Engine {
         }
         self.recs[j as usize].state = JobState::Pending { since: self.now };
         self.pending.push(j);
+        self.last_progress = self.now;
     }
 
     /// Ends a job that is not running (pending, waiting or submitted) or whose run
@@ -393,6 +415,7 @@ impl Engine {
             }
             self.timers.pop_first();
             match kind {
+                TIMER_RETRY => self.retry_at = None,
                 TIMER_RELEASE => {
                     if self.recs[j as usize].state == JobState::Submitted {
                         self.release(j);
@@ -424,6 +447,7 @@ impl Engine {
             return Err(Error::Usage(format!("job `{}` is not running", self.jobs[j as usize].id)));
         };
         self.stop_run(j, node);
+        self.last_progress = self.now;
         let end = self.now;
         let outcome = match self.jobs[j as usize].deadline {
             Some(d) if end > d => Outcome::Missed { at: end, why: Miss::Late { node, start, end } },
@@ -548,6 +572,7 @@ impl Engine {
         r.slot = self.running.len() as u32;
         r.reasons.clear();
         self.running.push(j);
+        self.last_progress = self.now;
         self.stats.placements += 1;
         self.events.push(EngineEvent::Started { job: j, node, at: now });
         true
@@ -586,6 +611,15 @@ impl Engine {
         }
         if !self.pipeline.rebalance.is_empty() && !self.running.is_empty() {
             self.rebalance()?;
+        }
+        if self.retry
+            && !self.pending.is_empty()
+            && self.retry_at.is_none()
+            && now - self.last_progress < RETRY_IDLE_LIMIT_S
+        {
+            let at = now + RETRY_INTERVAL_S;
+            self.retry_at = Some(at);
+            self.timers.insert((at, TIMER_RETRY, JobId::MAX));
         }
         Ok(())
     }

@@ -1,0 +1,240 @@
+//! Scripts at every supported extension point, run through the real engine.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cluster::Cluster;
+use crate::engine::{Engine, JobState, Outcome, RETRY_INTERVAL_S};
+use crate::pipeline::PipelineDef;
+use crate::registry::Registry;
+use crate::report::{Report, Status};
+use crate::sim::{simulate, SimResult};
+use crate::workload;
+
+const CLUSTER: &str = "\
+resources: [antenna, cpu]
+nodes:
+  - { name: kiruna, region: eu, labels: { station: Kiruna-Esrange, band: \"S,X\" }, capacity: { antenna: 1 } }
+  - { name: svalbard, region: eu, labels: { station: Svalbard-SvalSat, band: S }, capacity: { antenna: 1 } }
+";
+
+/// A scratch directory holding the given files, removed when dropped.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(files: &[(&str, &str)]) -> Dir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "kairos-script-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        for (name, text) in files {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        Dir(d)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn policies() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+}
+
+fn load(dir: &Dir) -> Result<PipelineDef, crate::Error> {
+    PipelineDef::load(&dir.path("p.yaml"), &Registry::builtin())
+}
+
+fn run(dir: &Dir, jobs: &str) -> Result<SimResult, crate::Error> {
+    let def = load(dir)?;
+    let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
+    let w = workload::csv::parse(Path::new("w.csv"), jobs, &mut c).unwrap();
+    let r = Registry::builtin();
+    let mut symbols = c.symbols.clone();
+    let p = def.build(&r, &c.resources, &mut symbols)?;
+    let engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    simulate(engine, w.jobs, &[], |_, _| {})
+}
+
+fn placed(sim: &SimResult) -> Vec<(String, String, i64)> {
+    let e = &sim.engine;
+    e.jobs()
+        .iter()
+        .zip(e.records())
+        .filter_map(|(j, r)| match &r.state {
+            JobState::Done(Outcome::Completed { node, start, .. }) => {
+                Some((j.id.clone(), e.nodes().names[*node as usize].clone(), *start))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_maintenance_policy_keeps_contacts_off_a_station_in_maintenance() {
+    let pipeline = format!(
+        "filter:\n  - plugin: node-selector\n  - plugin: fit\n  - script: {}/station-maintenance.rhai\n    args: {{ windows: [ {{ station: Kiruna-Esrange, from: 100, to: 200 }} ] }}\nscore: [{{ plugin: first-fit }}]\n",
+        policies().display()
+    );
+    let dir = Dir::new(&[("p.yaml", &pipeline)]);
+    // a: before the window, on kiruna (first); b: would overlap it, goes to svalbard;
+    // c: only kiruna may take it (selector): waits until the window is over, and
+    // is placed at the first retry after it (released at 150, retried every 60 s).
+    let jobs = "id,release,duration,request,selector\na,0,50,antenna=1,\nb,90,50,antenna=1,\nc,150,10,antenna=1,station=Kiruna-Esrange\n";
+    let sim = run(&dir, jobs).unwrap();
+    let got = placed(&sim);
+    assert_eq!(
+        got,
+        [
+            ("a".into(), "kiruna".into(), 0),
+            ("b".into(), "svalbard".into(), 90),
+            ("c".into(), "kiruna".into(), 150 + RETRY_INTERVAL_S)
+        ]
+    );
+}
+
+#[test]
+fn the_band_policy_rejects_for_good_what_no_antenna_can_receive() {
+    let pipeline = format!(
+        "filter:\n  - plugin: node-selector\n  - script: {}/antenna-band.rhai\n    args: {{ bands: {{ SENTINEL: X, NOAA: S }} }}\n",
+        policies().display()
+    );
+    let dir = Dir::new(&[("p.yaml", &pipeline)]);
+    let jobs = "id,release,duration,request,labels,selector\n\
+                sentinel,0,10,antenna=1,satellite=SENTINEL-2A,\n\
+                noaa,0,10,antenna=1,satellite=NOAA 19,\n\
+                stuck,0,10,antenna=1,satellite=SENTINEL-1A,station=Svalbard-SvalSat\n";
+    let sim = run(&dir, jobs).unwrap();
+    let p = placed(&sim);
+    assert_eq!(p[0], ("sentinel".into(), "kiruna".into(), 0), "only kiruna carries X");
+    assert_eq!(p[1].0, "noaa");
+    let rec = &sim.engine.records()[2];
+    assert_eq!(Status::of(rec), Status::Rejected, "svalbard lacks X and the selector excludes kiruna");
+    let want = format!(
+        "0/2 nodes: 1 band-mismatch ({}/antenna-band.rhai), 1 selector-mismatch (node-selector)",
+        policies().display()
+    );
+    assert_eq!(sim.engine.describe_reasons(2), want);
+}
+
+#[test]
+fn scores_and_order_keys_come_from_scripts() {
+    let dir = Dir::new(&[
+        ("p.yaml", "order:\n  - script: key.rhai\nscore:\n  - script: score.rhai\n    weight: 2\n"),
+        ("key.rhai", "fn key(job, ctx) { -job.estimate }   // longest first"),
+        ("score.rhai", "fn score(job, node, ctx) { if node.name == \"svalbard\" { 100 } else { 10 } }"),
+    ]);
+    let sim = run(&dir, "id,release,duration,request\nshort,0,10,antenna=1\nlong,0,30,antenna=1\nmid,0,20,antenna=1\n")
+        .unwrap();
+    let p = placed(&sim);
+    assert_eq!(p[1], ("long".into(), "svalbard".into(), 0), "the longest job goes first, to the best-scored node");
+    assert_eq!(p[2], ("mid".into(), "kiruna".into(), 0));
+    assert_eq!(p[0], ("short".into(), "kiruna".into(), 20), "then the next node to free up");
+}
+
+#[test]
+fn a_failing_script_follows_its_on_error_policy_and_is_counted() {
+    let script = "fn filter(job, node, ctx) {\n  if node.name == \"kiruna\" { loop {} }\n  true\n}\n";
+    let cases = [
+        ("reject-node rejects the node the script failed on", "reject-node", Ok(("svalbard", 1u64))),
+        ("skip-plugin lets the node through", "skip-plugin", Ok(("kiruna", 1))),
+        ("fail stops the run naming the script", "fail", Err("f.rhai: in fn filter: Too many operations")),
+    ];
+    for (name, policy, want) in cases {
+        let dir = Dir::new(&[
+            (
+                "p.yaml",
+                &format!("filter:\n  - script: f.rhai\n    on_error: {policy}\nscore: [{{ plugin: first-fit }}]\n"),
+            ),
+            ("f.rhai", script),
+        ]);
+        match (run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n"), want) {
+            (Ok(sim), Ok((node, errors))) => {
+                assert_eq!(placed(&sim)[0].1, node, "{name}");
+                let report = Report::new("t", &sim, 0);
+                assert_eq!(report.script_errors.values().copied().collect::<Vec<_>>(), [errors], "{name}");
+            }
+            (Err(e), Err(text)) => {
+                let msg = e.to_string();
+                assert!(msg.starts_with("plugin `f.rhai` (filter): ") && msg.contains(text), "{name}: {msg}");
+                assert!(!e.is_input(), "{name}: a run failure, exit 1");
+            }
+            (got, _) => panic!("{name}: unexpected {:?}", got.err()),
+        }
+    }
+}
+
+#[test]
+fn wrong_results_are_errors_not_silent_values() {
+    let cases = [
+        (
+            "a NaN score",
+            "score",
+            "fn score(job, node, ctx) { 0.0 / 0.0 }",
+            "returned NaN; a score must be within 0..=100",
+        ),
+        (
+            "a score above 100",
+            "score",
+            "fn score(job, node, ctx) { 130 }",
+            "returned 130; a score must be within 0..=100",
+        ),
+        (
+            "a score of the wrong type",
+            "score",
+            "fn score(job, node, ctx) { \"high\" }",
+            "returned string; expected a number",
+        ),
+        ("a filter verdict of the wrong type", "filter", "fn filter(job, node, ctx) { 3 }", "returned i64 from filter"),
+        ("a script that throws", "filter", "fn filter(job, node, ctx) { throw \"no\" }", "in fn filter"),
+    ];
+    for (name, point, src, want) in cases {
+        let dir =
+            Dir::new(&[("p.yaml", &format!("{point}:\n  - script: s.rhai\n    on_error: fail\n")), ("s.rhai", src)]);
+        let err =
+            run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").err().unwrap_or_else(|| panic!("{name}: ran"));
+        assert!(err.to_string().contains(want), "{name}: {err}");
+    }
+}
+
+#[test]
+fn bad_scripts_are_refused_at_load_with_their_position() {
+    let cases = [
+        ("a syntax error", "fn filter(job, node, ctx) { let = 1; }", "s.rhai:1:"),
+        (
+            "a missing entry point",
+            "fn other(job) { true }",
+            "has no `fn filter(job, node, ctx)`, which a filter script needs",
+        ),
+        (
+            "the wrong arity",
+            "fn filter(job) { true }",
+            "defines `filter` with 1 parameter; a filter script needs `fn filter(job, node, ctx)`",
+        ),
+    ];
+    for (name, src, want) in cases {
+        let dir = Dir::new(&[("p.yaml", "filter:\n  - script: s.rhai\n"), ("s.rhai", src)]);
+        let err = load(&dir).unwrap_err().to_string();
+        assert!(err.contains(want), "{name}: {err}");
+    }
+    let dir = Dir::new(&[("p.yaml", "filter:\n  - script: gone.rhai\n")]);
+    let err = load(&dir).unwrap_err().to_string();
+    assert!(err.contains("p.yaml:2:13: script file") && err.contains("gone.rhai does not exist"), "{err}");
+    let dir = Dir::new(&[
+        ("p.yaml", "filter:\n  - plugin: fit\n    script: s.rhai\n"),
+        ("s.rhai", "fn filter(a, b, c) { true }"),
+    ]);
+    assert!(load(&dir).unwrap_err().to_string().contains("either a `plugin` or a `script`, not both"));
+    let dir = Dir::new(&[("p.yaml", "filter:\n  - plugin: fit\n    on_error: fail\n")]);
+    assert!(load(&dir).unwrap_err().to_string().contains("`on_error` applies only to `script:` entries"));
+}

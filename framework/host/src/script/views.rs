@@ -1,0 +1,230 @@
+//! What a script sees: read-only views of the job, a node and the context.
+//!
+//! | object | property | type |
+//! |---|---|---|
+//! | `job` | `id`, `tenant`, `group`, `class` | string |
+//! | | `priority`, `release`, `estimate` | int (seconds for times) |
+//! | | `deadline` | int, or `()` when none |
+//! | | `hard` | bool: the deadline is hard |
+//! | | `request`, `labels`, `selector` | map (resource → quantity, key → value) |
+//! | `node` | `name`, `region`, `zone` | string |
+//! | | `labels` | map |
+//! | | `capacity`, `allocatable`, `used`, `free` | map, resource → quantity |
+//! | | `running` | int: jobs running on it |
+//! | `ctx` | `now` | int, seconds |
+//! | | `args` | map: the pipeline entry's `args` |
+//! | | `share(group)` | float: the group's dominant share under the pipeline's fair-share key (0 without one) |
+//! | | `total` | map: allocatable capacity of the up nodes |
+//!
+//! Views are snapshots: changing one changes nothing in the host. Node
+//! attributes that cannot change while the node table's layout stays the same
+//! (name, region, zone, labels, capacity) are built once per node and shared;
+//! `used` and `free` read a snapshot taken once per plugin call.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use kairos_model::{Context, Job, Layout, NodeId, NodeTable, Qty, ResourceSpace, Symbols};
+use rhai::{Dynamic, Engine, ImmutableString, Map};
+
+/// The job as a script sees it.
+#[derive(Clone)]
+pub struct JobView(Arc<JobData>);
+
+struct JobData {
+    id: ImmutableString,
+    tenant: ImmutableString,
+    group: ImmutableString,
+    class: ImmutableString,
+    priority: i64,
+    release: i64,
+    deadline: Dynamic,
+    hard: bool,
+    estimate: i64,
+    request: Map,
+    labels: Map,
+    selector: Map,
+}
+
+fn quantities(resources: &ResourceSpace, q: &[Qty]) -> Map {
+    q.iter().enumerate().map(|(d, &v)| (resources.name(d).into(), Dynamic::from_int(v as i64))).collect()
+}
+
+fn pairs(symbols: &Symbols, p: &[(kairos_model::Sym, kairos_model::Sym)]) -> Map {
+    p.iter().map(|(k, v)| (symbols.name(*k).into(), Dynamic::from(ImmutableString::from(symbols.name(*v))))).collect()
+}
+
+impl JobView {
+    /// The view of `job`.
+    pub fn new(job: &Job, cx: &Context<'_>) -> Self {
+        let s = cx.symbols;
+        JobView(Arc::new(JobData {
+            id: job.id.as_str().into(),
+            tenant: s.name(job.tenant).into(),
+            group: s.name(job.group).into(),
+            class: s.name(job.priority_class).into(),
+            priority: i64::from(job.priority),
+            release: job.release,
+            deadline: job.deadline.map_or(Dynamic::UNIT, Dynamic::from_int),
+            hard: job.hard_deadline,
+            estimate: job.estimate,
+            request: quantities(cx.resources, &job.request),
+            labels: pairs(s, &job.labels),
+            selector: pairs(s, &job.selector),
+        }))
+    }
+}
+
+/// What a node cannot change while the table's layout stays the same.
+struct NodeStatic {
+    name: ImmutableString,
+    region: ImmutableString,
+    zone: ImmutableString,
+    labels: Map,
+    capacity: Map,
+    allocatable: Map,
+}
+
+/// The node as a script sees it.
+#[derive(Clone)]
+pub struct NodeView {
+    s: Arc<NodeStatic>,
+    /// Allocatable and used of every node, flat, snapshotted once per call.
+    live: Arc<Live>,
+    node: usize,
+}
+
+/// Per-call snapshot of the dynamic node state.
+pub struct Live {
+    dims: usize,
+    names: Arc<[ImmutableString]>,
+    allocatable: Vec<Qty>,
+    used: Vec<Qty>,
+    running: Vec<u32>,
+}
+
+impl Live {
+    /// Snapshots `nodes`.
+    pub fn of(nodes: &NodeTable, resources: &ResourceSpace) -> Arc<Live> {
+        Arc::new(Live {
+            dims: nodes.dims(),
+            names: resources.names().iter().map(|n| ImmutableString::from(n.as_str())).collect(),
+            allocatable: nodes.allocatable_flat().to_vec(),
+            used: nodes.used_flat().to_vec(),
+            running: (0..nodes.len() as NodeId).map(|n| nodes.running(n)).collect(),
+        })
+    }
+
+    fn map(&self, node: usize, f: impl Fn(Qty, Qty) -> Qty) -> Map {
+        let base = node * self.dims;
+        (0..self.dims)
+            .map(|d| {
+                (
+                    self.names[d].clone().into(),
+                    Dynamic::from_int(f(self.allocatable[base + d], self.used[base + d]) as i64),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Builds node views, keeping each node's static part for as long as the node
+/// table's layout is unchanged.
+#[derive(Default)]
+pub struct NodeViews {
+    cache: RwLock<Option<(Layout, Arc<[Arc<NodeStatic>]>)>>,
+}
+
+impl NodeViews {
+    fn statics(&self, cx: &Context<'_>) -> Arc<[Arc<NodeStatic>]> {
+        let layout = cx.nodes.layout();
+        if let Some((l, v)) = &*self.cache.read().unwrap_or_else(|e| e.into_inner()) {
+            if *l == layout {
+                return Arc::clone(v);
+            }
+        }
+        let nodes = cx.nodes;
+        let s = cx.symbols;
+        let v: Arc<[Arc<NodeStatic>]> = (0..nodes.len() as NodeId)
+            .map(|n| {
+                Arc::new(NodeStatic {
+                    name: nodes.names[n as usize].as_str().into(),
+                    region: s.name(nodes.region[n as usize]).into(),
+                    zone: s.name(nodes.zone[n as usize]).into(),
+                    labels: pairs(s, &nodes.labels[n as usize]),
+                    capacity: quantities(cx.resources, nodes.capacity(n)),
+                    allocatable: quantities(cx.resources, nodes.allocatable(n)),
+                })
+            })
+            .collect();
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some((layout, Arc::clone(&v)));
+        v
+    }
+
+    /// Views of `nodes`, with dynamic state from one snapshot.
+    pub fn views(&self, cx: &Context<'_>, nodes: &[NodeId]) -> Vec<NodeView> {
+        let statics = self.statics(cx);
+        let live = Live::of(cx.nodes, cx.resources);
+        nodes
+            .iter()
+            .map(|&n| NodeView { s: Arc::clone(&statics[n as usize]), live: Arc::clone(&live), node: n as usize })
+            .collect()
+    }
+}
+
+/// The call context as a script sees it (cheap to clone: one per call batch).
+#[derive(Clone)]
+pub struct CtxView(Arc<CtxData>);
+
+struct CtxData {
+    now: i64,
+    args: Dynamic,
+    shares: BTreeMap<String, f64>,
+    total: Map,
+}
+
+impl CtxView {
+    /// The context of one call, with the entry's `args`.
+    pub fn new(cx: &Context<'_>, args: &Dynamic) -> Self {
+        let shares =
+            cx.usage.groups().iter().map(|&g| (cx.symbols.name(g).to_owned(), cx.usage.dominant_share(g))).collect();
+        CtxView(Arc::new(CtxData {
+            now: cx.now,
+            args: args.clone(),
+            shares,
+            total: quantities(cx.resources, &cx.usage.total),
+        }))
+    }
+}
+
+/// Registers the view types and their properties.
+pub(crate) fn register(e: &mut Engine) {
+    e.register_type_with_name::<JobView>("Job")
+        .register_get("id", |j: &mut JobView| j.0.id.clone())
+        .register_get("tenant", |j: &mut JobView| j.0.tenant.clone())
+        .register_get("group", |j: &mut JobView| j.0.group.clone())
+        .register_get("class", |j: &mut JobView| j.0.class.clone())
+        .register_get("priority", |j: &mut JobView| j.0.priority)
+        .register_get("release", |j: &mut JobView| j.0.release)
+        .register_get("deadline", |j: &mut JobView| j.0.deadline.clone())
+        .register_get("hard", |j: &mut JobView| j.0.hard)
+        .register_get("estimate", |j: &mut JobView| j.0.estimate)
+        .register_get("request", |j: &mut JobView| j.0.request.clone())
+        .register_get("labels", |j: &mut JobView| j.0.labels.clone())
+        .register_get("selector", |j: &mut JobView| j.0.selector.clone());
+    e.register_type_with_name::<NodeView>("Node")
+        .register_get("name", |n: &mut NodeView| n.s.name.clone())
+        .register_get("region", |n: &mut NodeView| n.s.region.clone())
+        .register_get("zone", |n: &mut NodeView| n.s.zone.clone())
+        .register_get("labels", |n: &mut NodeView| n.s.labels.clone())
+        .register_get("capacity", |n: &mut NodeView| n.s.capacity.clone())
+        .register_get("allocatable", |n: &mut NodeView| n.s.allocatable.clone())
+        .register_get("used", |n: &mut NodeView| n.live.map(n.node, |_, u| u))
+        .register_get("free", |n: &mut NodeView| n.live.map(n.node, |a, u| a.saturating_sub(u)))
+        .register_get("running", |n: &mut NodeView| i64::from(n.live.running[n.node]));
+    e.register_type_with_name::<CtxView>("Ctx")
+        .register_get("now", |c: &mut CtxView| c.0.now)
+        .register_get("args", |c: &mut CtxView| c.0.args.clone())
+        .register_get("total", |c: &mut CtxView| c.0.total.clone())
+        .register_fn("share", |c: &mut CtxView, group: &str| c.0.shares.get(group).copied().unwrap_or(0.0));
+}
