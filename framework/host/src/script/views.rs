@@ -132,11 +132,14 @@ impl Live {
 /// table's layout is unchanged.
 #[derive(Default)]
 pub struct NodeViews {
-    cache: RwLock<Option<(Layout, Arc<[Arc<NodeStatic>]>)>>,
+    cache: RwLock<Option<(Layout, Statics)>>,
 }
 
+/// Every node's static part, by node id.
+type Statics = Arc<[Arc<NodeStatic>]>;
+
 impl NodeViews {
-    fn statics(&self, cx: &Context<'_>) -> Arc<[Arc<NodeStatic>]> {
+    fn statics(&self, cx: &Context<'_>) -> Statics {
         let layout = cx.nodes.layout();
         if let Some((l, v)) = &*self.cache.read().unwrap_or_else(|e| e.into_inner()) {
             if *l == layout {
@@ -145,7 +148,7 @@ impl NodeViews {
         }
         let nodes = cx.nodes;
         let s = cx.symbols;
-        let v: Arc<[Arc<NodeStatic>]> = (0..nodes.len() as NodeId)
+        let v: Statics = (0..nodes.len() as NodeId)
             .map(|n| {
                 Arc::new(NodeStatic {
                     name: nodes.names[n as usize].as_str().into(),
