@@ -83,3 +83,22 @@ fn the_kth_sp2_log_replays_every_job() {
     assert_eq!(n("completed") + n("missed") + n("rejected") + n("pending") + n("running"), 27_992, "{jobs}");
     assert_eq!(n("rejected"), 0, "the SP2 takes every job of its own log: {jobs}");
 }
+
+/// The site policies in Rhai run on the whole day: every job is accounted for,
+/// contacts no antenna of their station can receive are rejected for good with
+/// the script's reason, and no script call fails.
+#[test]
+fn the_site_policies_run_on_the_pass_window_day() {
+    let out = kairos(&["run", "examples/pass-window/scenario-sites.yaml", "--json"]);
+    out.expect(0);
+    let r: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
+    let jobs = &r["jobs"];
+    let n = |k: &str| jobs[k].as_u64().unwrap();
+    assert_eq!(n("completed") + n("missed") + n("rejected") + n("pending") + n("running"), n("total"), "{jobs}");
+    assert!(n("rejected") > 0, "some contacts need a band their station lacks: {jobs}");
+    let reasons = r["reasons"].to_string();
+    assert!(reasons.contains("band-mismatch (../../policies/antenna-band.rhai)"), "{reasons}");
+    let errors = r["script_errors"].as_object().expect("script_errors");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.values().all(|v| v.as_u64() == Some(0)), "{errors:?}");
+}
