@@ -89,12 +89,13 @@ struct NodeStatic {
 #[derive(Clone)]
 pub struct NodeView {
     s: Arc<NodeStatic>,
-    /// Allocatable and used of every node, flat, snapshotted once per call.
+    /// Allocatable and used of the call's nodes, flat, snapshotted once per call.
     live: Arc<Live>,
-    node: usize,
+    /// Position of this node in the snapshot.
+    at: usize,
 }
 
-/// Per-call snapshot of the dynamic node state.
+/// Per-call snapshot of the dynamic state of the call's nodes.
 pub struct Live {
     dims: usize,
     names: Arc<[ImmutableString]>,
@@ -104,19 +105,28 @@ pub struct Live {
 }
 
 impl Live {
-    /// Snapshots `nodes`.
-    pub fn of(nodes: &NodeTable, resources: &ResourceSpace) -> Arc<Live> {
-        Arc::new(Live {
-            dims: nodes.dims(),
+    /// Snapshots the dynamic state of `nodes` (only those: a script after the
+    /// native filters sees few survivors, and copying the whole table would cost
+    /// more than the calls).
+    fn of(table: &NodeTable, resources: &ResourceSpace, nodes: &[NodeId]) -> Arc<Live> {
+        let mut live = Live {
+            dims: table.dims(),
             names: resources.names().iter().map(|n| ImmutableString::from(n.as_str())).collect(),
-            allocatable: nodes.allocatable_flat().to_vec(),
-            used: nodes.used_flat().to_vec(),
-            running: (0..nodes.len() as NodeId).map(|n| nodes.running(n)).collect(),
-        })
+            allocatable: Vec::with_capacity(nodes.len() * table.dims()),
+            used: Vec::with_capacity(nodes.len() * table.dims()),
+            running: Vec::with_capacity(nodes.len()),
+        };
+        for &n in nodes {
+            live.allocatable.extend_from_slice(table.allocatable(n));
+            live.used.extend_from_slice(table.used(n));
+            live.running.push(table.running(n));
+        }
+        Arc::new(live)
     }
 
-    fn map(&self, node: usize, f: impl Fn(Qty, Qty) -> Qty) -> Map {
-        let base = node * self.dims;
+    /// A map of `f(allocatable, used)` per resource for the `i`-th snapshotted node.
+    fn map(&self, i: usize, f: impl Fn(Qty, Qty) -> Qty) -> Map {
+        let base = i * self.dims;
         (0..self.dims)
             .map(|d| {
                 (
@@ -167,10 +177,11 @@ impl NodeViews {
     /// Views of `nodes`, with dynamic state from one snapshot.
     pub fn views(&self, cx: &Context<'_>, nodes: &[NodeId]) -> Vec<NodeView> {
         let statics = self.statics(cx);
-        let live = Live::of(cx.nodes, cx.resources);
+        let live = Live::of(cx.nodes, cx.resources, nodes);
         nodes
             .iter()
-            .map(|&n| NodeView { s: Arc::clone(&statics[n as usize]), live: Arc::clone(&live), node: n as usize })
+            .enumerate()
+            .map(|(at, &n)| NodeView { s: Arc::clone(&statics[n as usize]), live: Arc::clone(&live), at })
             .collect()
     }
 }
@@ -222,9 +233,9 @@ pub(crate) fn register(e: &mut Engine) {
         .register_get("labels", |n: &mut NodeView| n.s.labels.clone())
         .register_get("capacity", |n: &mut NodeView| n.s.capacity.clone())
         .register_get("allocatable", |n: &mut NodeView| n.s.allocatable.clone())
-        .register_get("used", |n: &mut NodeView| n.live.map(n.node, |_, u| u))
-        .register_get("free", |n: &mut NodeView| n.live.map(n.node, |a, u| a.saturating_sub(u)))
-        .register_get("running", |n: &mut NodeView| i64::from(n.live.running[n.node]));
+        .register_get("used", |n: &mut NodeView| n.live.map(n.at, |_, u| u))
+        .register_get("free", |n: &mut NodeView| n.live.map(n.at, |a, u| a.saturating_sub(u)))
+        .register_get("running", |n: &mut NodeView| i64::from(n.live.running[n.at]));
     e.register_type_with_name::<CtxView>("Ctx")
         .register_get("now", |c: &mut CtxView| c.0.now)
         .register_get("args", |c: &mut CtxView| c.0.args.clone())
