@@ -238,3 +238,50 @@ fn bad_scripts_are_refused_at_load_with_their_position() {
     let dir = Dir::new(&[("p.yaml", "filter:\n  - plugin: fit\n    on_error: fail\n")]);
     assert!(load(&dir).unwrap_err().to_string().contains("`on_error` applies only to `script:` entries"));
 }
+
+#[test]
+fn a_script_reads_every_documented_property() {
+    // The filter throws (and the run fails) on the first property that is not
+    // what the job, the node and the context say.
+    let script = r#"
+fn check(what, got, want) { if got != want { throw `${what} is ${got}, expected ${want}`; } }
+fn filter(job, node, ctx) {
+    check("job.id", job.id, "x");
+    check("job.tenant", job.tenant, "acme");
+    check("job.group", job.group, "g1");
+    check("job.priority", job.priority, 7);
+    check("job.release", job.release, 5);
+    check("job.deadline", job.deadline, 100);
+    check("job.hard", job.hard, true);
+    check("job.estimate", job.estimate, 20);
+    check("job.request", job.request.antenna, 1);
+    check("job.labels", job.labels.satellite, "NOAA 19");
+    check("job.selector", job.selector.station, "Kiruna-Esrange");
+    check("node.name", node.name, "kiruna");
+    check("node.region", node.region, "eu");
+    check("node.zone", node.zone, "eu");
+    check("node.labels", node.labels.band, "S,X");
+    check("node.capacity", node.capacity.antenna, 1);
+    check("node.allocatable", node.allocatable.antenna, 1);
+    check("node.free", node.free.antenna, 1);
+    check("node.used", node.used.antenna, 0);
+    check("node.running", node.running, 0);
+    check("ctx.now", ctx.now, 5);
+    check("ctx.args", ctx.args.limit, 3);
+    check("ctx.total", ctx.total.antenna, 2);
+    check("ctx.share", ctx.share("nobody"), 0.0);
+    true
+}
+"#;
+    let dir = Dir::new(&[
+        (
+            "p.yaml",
+            "filter:\n  - plugin: node-selector\n  - script: s.rhai\n    args: { limit: 3 }\n    on_error: fail\n",
+        ),
+        ("s.rhai", script),
+    ]);
+    let jobs = "id,tenant,group,priority,release,deadline,hard,duration,request,labels,selector\n\
+                x,acme,g1,7,5,100,true,20,antenna=1,satellite=NOAA 19,station=Kiruna-Esrange\n";
+    let sim = run(&dir, jobs).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(placed(&sim), [("x".into(), "kiruna".into(), 5)]);
+}
