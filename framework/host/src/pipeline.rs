@@ -115,6 +115,17 @@ pub struct PipelineDef {
     pub engine: Arc<rhai::Engine>,
 }
 
+/// Counters of one script entry, shared with its plugin.
+#[derive(Clone, Debug)]
+pub struct ScriptStats {
+    /// The script as named in the pipeline.
+    pub name: String,
+    /// Calls into the script (a result reused from the memo is not a call).
+    pub calls: Arc<AtomicU64>,
+    /// Calls that failed.
+    pub errors: Arc<AtomicU64>,
+}
+
 /// A stage of a built pipeline: a plugin and the name it was given.
 pub struct Stage<P: ?Sized> {
     /// Plugin name as written in the pipeline.
@@ -141,8 +152,8 @@ pub struct Pipeline {
     pub rebalance: Vec<Stage<dyn RebalancePlugin>>,
     /// The partition-scoped order plugin, if any: its position and key.
     pub partition: Option<(usize, PartitionKey)>,
-    /// Every script entry and its count of failed calls.
-    pub scripts: Vec<(String, Arc<AtomicU64>)>,
+    /// Every script entry and its counters.
+    pub scripts: Vec<ScriptStats>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -299,6 +310,7 @@ impl PipelineDef {
         for e in &self.entries {
             if let Some(script) = &e.script {
                 let errors = Arc::new(AtomicU64::new(0));
+                let calls = Arc::new(AtomicU64::new(0));
                 let common = || Common {
                     engine: Arc::clone(&self.engine),
                     script: Arc::clone(script),
@@ -309,6 +321,7 @@ impl PipelineDef {
                     },
                     on_error: e.on_error,
                     errors: Arc::clone(&errors),
+                    calls: Arc::clone(&calls),
                 };
                 let stage = |plugin| Stage { name: e.plugin.clone(), weight: e.weight, plugin };
                 match e.point {
@@ -318,16 +331,24 @@ impl PipelineDef {
                     ExtensionPoint::Filter => p.filter.push(Stage {
                         name: e.plugin.clone(),
                         weight: 1.0,
-                        plugin: Box::new(ScriptFilter { c: common(), nodes: Default::default() }),
+                        plugin: Box::new(ScriptFilter {
+                            c: common(),
+                            nodes: Default::default(),
+                            memo: Default::default(),
+                        }),
                     }),
                     ExtensionPoint::Score => p.score.push(Stage {
                         name: e.plugin.clone(),
                         weight: e.weight,
-                        plugin: Box::new(ScriptScore { c: common(), nodes: Default::default() }),
+                        plugin: Box::new(ScriptScore {
+                            c: common(),
+                            nodes: Default::default(),
+                            memo: Default::default(),
+                        }),
                     }),
                     ExtensionPoint::Rebalance => unreachable!("checked at load: no rebalance scripts yet"),
                 }
-                p.scripts.push((e.plugin.clone(), errors));
+                p.scripts.push(ScriptStats { name: e.plugin.clone(), calls, errors });
                 continue;
             }
             let Some(spec) = registry.get(e.point, &e.plugin) else {

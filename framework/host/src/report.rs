@@ -61,6 +61,8 @@ pub struct Report {
     pub skipped_rows: usize,
     /// Failed calls per policy script of the pipeline (0 when all went well).
     pub script_errors: BTreeMap<String, u64>,
+    /// Calls per policy script (verdicts reused from the memo are not calls).
+    pub script_calls: BTreeMap<String, u64>,
 }
 
 /// Where every job ended.
@@ -454,7 +456,13 @@ impl Report {
                 .pipeline()
                 .scripts
                 .iter()
-                .map(|(name, n)| (name.clone(), n.load(std::sync::atomic::Ordering::Relaxed)))
+                .map(|st| (st.name.clone(), st.errors.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect(),
+            script_calls: e
+                .pipeline()
+                .scripts
+                .iter()
+                .map(|st| (st.name.clone(), st.calls.load(std::sync::atomic::Ordering::Relaxed)))
                 .collect(),
         }
     }

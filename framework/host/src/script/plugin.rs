@@ -1,17 +1,17 @@
 //! The script plugins: a compiled script behind each extension-point trait.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kairos_model::{
-    Candidates, Context, FilterPlugin, Job, NodeId, OrderKey, OrderPlugin, PluginError, PluginResult, Reason,
+    Candidates, Context, FilterPlugin, Job, Layout, NodeId, OrderKey, OrderPlugin, PluginError, PluginResult, Reason,
     ScorePlugin, MAX_SCORE,
 };
 use rhai::{CallFnOptions, Dynamic, Engine, Scope};
 
 use super::sandbox::start_call;
-use super::views::{CtxView, JobView, NodeViews};
+use super::views::{begin_reads, end_reads, CtxView, JobView, NodeViews, Prop};
 use super::{describe, OnError, Script};
 
 /// What every script plugin holds.
@@ -21,12 +21,15 @@ pub(crate) struct Common {
     pub(crate) args: Dynamic,
     pub(crate) on_error: OnError,
     pub(crate) errors: Arc<AtomicU64>,
+    pub(crate) calls: Arc<AtomicU64>,
 }
 
 impl Common {
     /// Calls `function` with `args`; an error becomes a message naming the script.
     fn call(&self, function: &str, args: impl rhai::FuncArgs) -> Result<Dynamic, String> {
         start_call();
+        begin_reads();
+        self.calls.fetch_add(1, Ordering::Relaxed);
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         self.engine
             .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &self.script.ast, function, args)
@@ -82,31 +85,160 @@ fn number(v: &Dynamic) -> Option<f64> {
     v.as_float().ok().or_else(|| v.as_int().ok().map(|i| i as f64))
 }
 
+/// Remembered results of script calls that read only static properties.
+///
+/// Most site rules read only what cannot change during a run — the station,
+/// band and labels of a node; the satellite, tenant and class of a job — so
+/// their result for one (job, node) holds for every job and node with the same
+/// values of what was read (Borg's equivalence classes). After each call the
+/// plugin knows what it read (the views log it):
+///
+/// 1. if it read anything dynamic (free capacity, the time, shares), the result
+///    is not kept;
+/// 2. otherwise the set of properties it read is a *signature*; the nodes of the
+///    table fall into classes with equal values of the signature's node
+///    properties, and the result is kept for (signature, the job's values of the
+///    signature's job properties, the node's class).
+///
+/// A later pair whose job values and node class match a kept entry of any
+/// signature gets the kept result without a call: the script, being
+/// deterministic (the sandbox offers no clock or randomness), would read the same
+/// properties with the same values and return the same thing. Everything is
+/// forgotten when the node table's layout changes or the pipeline is rebuilt
+/// (a reload builds new plugins).
+pub(crate) struct Memo<T> {
+    layout: Option<Layout>,
+    sigs: Vec<Sig>,
+    results: HashMap<(usize, String), Vec<Option<T>>>,
+}
+
+struct Sig {
+    /// Job properties read, sorted.
+    job: Vec<Prop>,
+    /// Node properties read, sorted.
+    node: Vec<Prop>,
+    /// Class of every node of the table under `node`.
+    classes: Vec<u32>,
+    /// Number of classes.
+    count: usize,
+}
+
+/// Job-value entries kept before the memo starts afresh (bounds its memory when
+/// a script reads something unique per job, such as its id).
+const MEMO_MAX_ENTRIES: usize = 65_536;
+
+impl<T: Clone> Default for Memo<T> {
+    fn default() -> Self {
+        Memo { layout: None, sigs: Vec::new(), results: HashMap::new() }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    /// Forgets everything if the node table is not the one remembered.
+    fn check_layout(&mut self, layout: Layout) {
+        if self.layout != Some(layout) {
+            *self = Memo { layout: Some(layout), ..Default::default() };
+        }
+    }
+
+    /// Takes out, for each known signature, the results kept for this job's values.
+    fn take_tables(&mut self, job: &JobView) -> Vec<(String, Vec<Option<T>>)> {
+        let sigs = &self.sigs;
+        let results = &mut self.results;
+        sigs.iter()
+            .enumerate()
+            .map(|(i, sig)| {
+                let key: String = sig.job.iter().map(|&p| job.value(p) + "\u{1f}").collect();
+                let table = results.remove(&(i, key.clone())).unwrap_or_else(|| vec![None; sig.count]);
+                (key, table)
+            })
+            .collect()
+    }
+
+    /// Puts the tables back after a call.
+    fn put_tables(&mut self, tables: Vec<(String, Vec<Option<T>>)>) {
+        if self.results.len() > MEMO_MAX_ENTRIES {
+            self.results.clear();
+        }
+        for (i, (key, table)) in tables.into_iter().enumerate() {
+            self.results.insert((i, key), table);
+        }
+    }
+
+    /// A kept result for node `n`, from any signature.
+    #[inline]
+    fn lookup(&self, tables: &[(String, Vec<Option<T>>)], n: NodeId) -> Option<T> {
+        self.sigs.iter().zip(tables).find_map(|(sig, (_, t))| t[sig.classes[n as usize] as usize].clone())
+    }
+
+    /// Keeps `value` for node `n`, which a call that read only the static
+    /// properties `read` returned.
+    #[allow(clippy::too_many_arguments)] // one call site, each argument a different piece of the call
+    fn keep(
+        &mut self,
+        tables: &mut Vec<(String, Vec<Option<T>>)>,
+        views: &NodeViews,
+        cx: &Context<'_>,
+        job: &JobView,
+        n: NodeId,
+        read: &[Prop],
+        value: T,
+    ) {
+        let mut job_props: Vec<Prop> = read.iter().copied().filter(|p| !p.is_node()).collect();
+        let mut node_props: Vec<Prop> = read.iter().copied().filter(|p| p.is_node()).collect();
+        job_props.sort();
+        node_props.sort();
+        let i = match self.sigs.iter().position(|s| s.job == job_props && s.node == node_props) {
+            Some(i) => i,
+            None => {
+                let classes = views.classes(cx, &node_props);
+                let count = classes.iter().max().map_or(0, |&m| m as usize + 1);
+                let key: String = job_props.iter().map(|&p| job.value(p) + "\u{1f}").collect();
+                self.sigs.push(Sig { job: job_props, node: node_props, classes, count });
+                tables.push((key, vec![None; count]));
+                self.sigs.len() - 1
+            }
+        };
+        let class = self.sigs[i].classes[n as usize] as usize;
+        tables[i].1[class] = Some(value);
+    }
+}
+
 /// A filter written in Rhai.
 pub struct ScriptFilter {
     pub(crate) c: Common,
     pub(crate) nodes: NodeViews,
+    pub(crate) memo: Mutex<Memo<Option<Reason>>>,
 }
 
 impl FilterPlugin for ScriptFilter {
     fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
         let job_view = JobView::new(job, cx);
         let ctx = CtxView::new(cx, &self.c.args);
-        let views = self.nodes.views(cx, candidates.ids());
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        memo.check_layout(cx.nodes.layout());
+        let mut tables = memo.take_tables(&job_view);
         let mut fatal = None;
-        let mut i = 0;
-        candidates.retain(|_| {
-            let node = views[i].clone();
-            i += 1;
+        candidates.retain(|n| {
             if fatal.is_some() {
                 return None;
             }
+            if let Some(kept) = memo.lookup(&tables, n) {
+                return kept;
+            }
+            let node = self.nodes.view(cx, n);
             let outcome = self
                 .c
                 .call("filter", (job_view.clone(), node, ctx.clone()))
                 .and_then(|v| verdict(&v).map_err(|m| format!("{}: in fn filter: {m}", self.c.script.path.display())));
+            let reads = end_reads();
             match outcome {
-                Ok(r) => r,
+                Ok(r) => {
+                    if !reads.dynamic {
+                        memo.keep(&mut tables, &self.nodes, cx, &job_view, n, &reads.props, r);
+                    }
+                    r
+                }
                 Err(e) => {
                     self.c.failed();
                     match self.c.on_error {
@@ -120,6 +252,7 @@ impl FilterPlugin for ScriptFilter {
                 }
             }
         });
+        memo.put_tables(tables);
         fatal.map_or(Ok(()), |e| Err(PluginError(e)))
     }
 }
@@ -128,36 +261,47 @@ impl FilterPlugin for ScriptFilter {
 pub struct ScriptScore {
     pub(crate) c: Common,
     pub(crate) nodes: NodeViews,
+    pub(crate) memo: Mutex<Memo<f64>>,
 }
 
 impl ScorePlugin for ScriptScore {
     fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
         let job_view = JobView::new(job, cx);
         let ctx = CtxView::new(cx, &self.c.args);
-        for (view, s) in self.nodes.views(cx, nodes).into_iter().zip(scores.iter_mut()) {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        memo.check_layout(cx.nodes.layout());
+        let mut tables = memo.take_tables(&job_view);
+        let path = self.c.script.path.display();
+        for (&n, s) in nodes.iter().zip(scores.iter_mut()) {
+            if let Some(kept) = memo.lookup(&tables, n) {
+                *s = kept;
+                continue;
+            }
+            let view = self.nodes.view(cx, n);
             let outcome = self.c.call("score", (job_view.clone(), view, ctx.clone())).and_then(|v| match number(&v) {
                 Some(x) if (0.0..=MAX_SCORE).contains(&x) => Ok(x),
-                Some(x) => Err(format!(
-                    "{}: in fn score: returned {x}; a score must be within 0..=100",
-                    self.c.script.path.display()
-                )),
-                None => Err(format!(
-                    "{}: in fn score: returned {}; expected a number",
-                    self.c.script.path.display(),
-                    v.type_name()
-                )),
+                Some(x) => Err(format!("{path}: in fn score: returned {x}; a score must be within 0..=100")),
+                None => Err(format!("{path}: in fn score: returned {}; expected a number", v.type_name())),
             });
+            let reads = end_reads();
             *s = match outcome {
-                Ok(x) => x,
+                Ok(x) => {
+                    if !reads.dynamic {
+                        memo.keep(&mut tables, &self.nodes, cx, &job_view, n, &reads.props, x);
+                    }
+                    x
+                }
                 Err(e) => {
                     self.c.failed();
                     if self.c.on_error == OnError::Fail {
+                        memo.put_tables(tables);
                         return Err(PluginError(e));
                     }
                     0.0
                 }
             };
         }
+        memo.put_tables(tables);
         Ok(())
     }
 }
@@ -171,7 +315,9 @@ impl OrderPlugin for ScriptOrder {
     fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         let ctx = CtxView::new(cx, &self.c.args);
         for (job, k) in jobs.iter().zip(keys.iter_mut()) {
-            let outcome = self.c.call("key", (JobView::new(job, cx), ctx.clone())).and_then(|v| match number(&v) {
+            let outcome = self.c.call("key", (JobView::new(job, cx), ctx.clone()));
+            end_reads();
+            let outcome = outcome.and_then(|v| match number(&v) {
                 Some(x) if x.is_finite() => Ok(x),
                 _ => Err(format!(
                     "{}: in fn key: returned {}; expected a finite number",

@@ -285,3 +285,61 @@ fn filter(job, node, ctx) {
     let sim = run(&dir, jobs).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(placed(&sim), [("x".into(), "kiruna".into(), 5)]);
 }
+
+#[test]
+fn a_verdict_that_read_free_capacity_is_never_reused() {
+    // No `fit` filter: the script alone decides, from free capacity. If its first
+    // verdict on kiruna were kept, the second job would be offered a full node.
+    let dir = Dir::new(&[
+        ("p.yaml", "filter:\n  - plugin: node-selector\n  - script: s.rhai\nscore: [{ plugin: first-fit }]\n"),
+        ("s.rhai", "fn filter(job, node, ctx) { if node.free.antenna >= 1 { true } else { \"busy\" } }"),
+    ]);
+    let jobs = "id,release,duration,request,selector\na,0,10,antenna=1,station=Kiruna-Esrange\nb,0,10,antenna=1,station=Kiruna-Esrange\n";
+    let sim = run(&dir, jobs).unwrap();
+    assert_eq!(placed(&sim), [("a".into(), "kiruna".into(), 0), ("b".into(), "kiruna".into(), 10)]);
+}
+
+#[test]
+fn static_verdicts_are_reused_across_jobs_and_nodes_with_the_same_values() {
+    // Many identical jobs and nodes: the band policy reads only static values,
+    // so its verdicts are reused, and they are the same as when computed afresh.
+    let cluster_nodes: String = (0..40)
+        .map(|i| {
+            format!(
+                "  - {{ name: n{i}, region: eu, labels: {{ station: S{}, band: {} }}, capacity: {{ antenna: 1 }} }}\n",
+                i % 4,
+                if i % 2 == 0 { "X" } else { "S" }
+            )
+        })
+        .collect();
+    let cluster = format!("resources: [antenna, cpu]\nnodes:\n{cluster_nodes}");
+    let pipeline = format!("filter:\n  - plugin: fit\n  - script: {}/antenna-band.rhai\n    args: {{ bands: {{ SENTINEL: X }} }}\nscore: [{{ plugin: first-fit }}]\n", policies().display());
+    let dir = Dir::new(&[("p.yaml", &pipeline)]);
+    let jobs: String =
+        std::iter::once("id,release,duration,request,labels\n".to_owned())
+            .chain((0..30).map(|i| {
+                format!("j{i},0,10,antenna=1,satellite={}\n", if i % 3 == 0 { "SENTINEL-2A" } else { "NOAA 19" })
+            }))
+            .collect();
+    let def = load(&dir).unwrap();
+    let mut c = Cluster::parse(Path::new("c.yaml"), &cluster).unwrap();
+    let w = workload::csv::parse(Path::new("w.csv"), &jobs, &mut c).unwrap();
+    let r = Registry::builtin();
+    let mut symbols = c.symbols.clone();
+    let p = def.build(&r, &c.resources, &mut symbols).unwrap();
+    let engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    let sim = simulate(engine, w.jobs, &[], |_, _| {}).unwrap();
+    for (job, node, _) in placed(&sim) {
+        let i: usize = job[1..].parse().unwrap();
+        let n: usize = node[1..].parse().unwrap();
+        if i % 3 == 0 {
+            assert_eq!(n % 2, 0, "{job} needs X and got {node}");
+        }
+    }
+    assert_eq!(placed(&sim).len(), 30);
+    // 30 jobs × up to 40 nodes would be up to 1,200 calls. The script reads the
+    // job's labels (2 distinct) and the node's labels (4 distinct: a label map is
+    // one value, and nodes differ in station and band), so 2 × 4 calls suffice.
+    let calls = Report::new("t", &sim, 0).script_calls.values().sum::<u64>();
+    assert_eq!(calls, 8);
+}

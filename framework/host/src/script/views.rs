@@ -21,11 +21,85 @@
 //! (name, region, zone, labels, capacity) are built once per node and shared;
 //! `used` and `free` read a snapshot taken once per plugin call.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use kairos_model::{Context, Job, Layout, NodeId, NodeTable, Qty, ResourceSpace, Symbols};
 use rhai::{Dynamic, Engine, ImmutableString, Map};
+
+/// A static property a script read: one whose value cannot change while the
+/// node table's layout and the job stay the same. What a call read decides
+/// whether its result may be reused (see `plugin.rs`, memoization).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Prop {
+    JobId,
+    JobTenant,
+    JobGroup,
+    JobClass,
+    JobPriority,
+    JobRelease,
+    JobDeadline,
+    JobHard,
+    JobEstimate,
+    JobRequest,
+    JobLabels,
+    JobSelector,
+    NodeName,
+    NodeRegion,
+    NodeZone,
+    NodeLabels,
+    NodeCapacity,
+    NodeAllocatable,
+}
+
+impl Prop {
+    /// Whether the property belongs to the node (else to the job).
+    pub(crate) fn is_node(self) -> bool {
+        self >= Prop::NodeName
+    }
+}
+
+/// What the current call on this thread has read.
+#[derive(Default)]
+pub(crate) struct Reads {
+    /// Static properties read, in first-read order, without repeats.
+    pub(crate) props: Vec<Prop>,
+    /// Whether anything that changes over time was read (free or used capacity,
+    /// running jobs, the time, shares, totals).
+    pub(crate) dynamic: bool,
+}
+
+thread_local! {
+    static READS: RefCell<Reads> = RefCell::new(Reads::default());
+}
+
+/// Starts recording what a call reads.
+pub(crate) fn begin_reads() {
+    READS.with(|r| {
+        let mut r = r.borrow_mut();
+        r.props.clear();
+        r.dynamic = false;
+    });
+}
+
+/// What the call read since [`begin_reads`].
+pub(crate) fn end_reads() -> Reads {
+    READS.with(|r| std::mem::take(&mut *r.borrow_mut()))
+}
+
+fn read(p: Prop) {
+    READS.with(|r| {
+        let mut r = r.borrow_mut();
+        if !r.props.contains(&p) {
+            r.props.push(p);
+        }
+    });
+}
+
+fn read_dynamic() {
+    READS.with(|r| r.borrow_mut().dynamic = true);
+}
 
 /// The job as a script sees it.
 #[derive(Clone)]
@@ -72,6 +146,29 @@ impl JobView {
             labels: pairs(s, &job.labels),
             selector: pairs(s, &job.selector),
         }))
+    }
+}
+
+impl JobView {
+    /// The value of a job property, as text that is equal exactly when the
+    /// values are.
+    pub(crate) fn value(&self, p: Prop) -> String {
+        let j = &self.0;
+        match p {
+            Prop::JobId => format!("{:?}", j.id),
+            Prop::JobTenant => format!("{:?}", j.tenant),
+            Prop::JobGroup => format!("{:?}", j.group),
+            Prop::JobClass => format!("{:?}", j.class),
+            Prop::JobPriority => j.priority.to_string(),
+            Prop::JobRelease => j.release.to_string(),
+            Prop::JobDeadline => format!("{:?}", j.deadline),
+            Prop::JobHard => j.hard.to_string(),
+            Prop::JobEstimate => j.estimate.to_string(),
+            Prop::JobRequest => format!("{:?}", j.request),
+            Prop::JobLabels => format!("{:?}", j.labels),
+            Prop::JobSelector => format!("{:?}", j.selector),
+            _ => String::new(),
+        }
     }
 }
 
@@ -138,6 +235,22 @@ impl Live {
     }
 }
 
+impl NodeStatic {
+    /// The value of a node property, as text that is equal exactly when the
+    /// values are.
+    fn value(&self, p: Prop) -> String {
+        match p {
+            Prop::NodeName => format!("{:?}", self.name),
+            Prop::NodeRegion => format!("{:?}", self.region),
+            Prop::NodeZone => format!("{:?}", self.zone),
+            Prop::NodeLabels => format!("{:?}", self.labels),
+            Prop::NodeCapacity => format!("{:?}", self.capacity),
+            Prop::NodeAllocatable => format!("{:?}", self.allocatable),
+            _ => String::new(),
+        }
+    }
+}
+
 /// Builds node views, keeping each node's static part for as long as the node
 /// table's layout is unchanged.
 #[derive(Default)]
@@ -172,6 +285,28 @@ impl NodeViews {
             .collect();
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some((layout, Arc::clone(&v)));
         v
+    }
+
+    /// Equivalence classes of every node of the table under `props` (node
+    /// properties): nodes whose values of `props` are all equal share a class.
+    /// Returns the class of each node, by node id.
+    pub(crate) fn classes(&self, cx: &Context<'_>, props: &[Prop]) -> Vec<u32> {
+        let statics = self.statics(cx);
+        let mut ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        statics
+            .iter()
+            .map(|st| {
+                let key: String = props.iter().map(|&p| st.value(p) + "\u{1f}").collect();
+                let next = ids.len() as u32;
+                *ids.entry(key).or_insert(next)
+            })
+            .collect()
+    }
+
+    /// The view of node `n` alone, with its dynamic state snapshotted.
+    pub fn view(&self, cx: &Context<'_>, n: NodeId) -> NodeView {
+        let statics = self.statics(cx);
+        NodeView { s: Arc::clone(&statics[n as usize]), live: Live::of(cx.nodes, cx.resources, &[n]), at: 0 }
     }
 
     /// Views of `nodes`, with dynamic state from one snapshot.
@@ -214,31 +349,103 @@ impl CtxView {
 /// Registers the view types and their properties.
 pub(crate) fn register(e: &mut Engine) {
     e.register_type_with_name::<JobView>("Job")
-        .register_get("id", |j: &mut JobView| j.0.id.clone())
-        .register_get("tenant", |j: &mut JobView| j.0.tenant.clone())
-        .register_get("group", |j: &mut JobView| j.0.group.clone())
-        .register_get("class", |j: &mut JobView| j.0.class.clone())
-        .register_get("priority", |j: &mut JobView| j.0.priority)
-        .register_get("release", |j: &mut JobView| j.0.release)
-        .register_get("deadline", |j: &mut JobView| j.0.deadline.clone())
-        .register_get("hard", |j: &mut JobView| j.0.hard)
-        .register_get("estimate", |j: &mut JobView| j.0.estimate)
-        .register_get("request", |j: &mut JobView| j.0.request.clone())
-        .register_get("labels", |j: &mut JobView| j.0.labels.clone())
-        .register_get("selector", |j: &mut JobView| j.0.selector.clone());
+        .register_get("id", |j: &mut JobView| {
+            read(Prop::JobId);
+            j.0.id.clone()
+        })
+        .register_get("tenant", |j: &mut JobView| {
+            read(Prop::JobTenant);
+            j.0.tenant.clone()
+        })
+        .register_get("group", |j: &mut JobView| {
+            read(Prop::JobGroup);
+            j.0.group.clone()
+        })
+        .register_get("class", |j: &mut JobView| {
+            read(Prop::JobClass);
+            j.0.class.clone()
+        })
+        .register_get("priority", |j: &mut JobView| {
+            read(Prop::JobPriority);
+            j.0.priority
+        })
+        .register_get("release", |j: &mut JobView| {
+            read(Prop::JobRelease);
+            j.0.release
+        })
+        .register_get("deadline", |j: &mut JobView| {
+            read(Prop::JobDeadline);
+            j.0.deadline.clone()
+        })
+        .register_get("hard", |j: &mut JobView| {
+            read(Prop::JobHard);
+            j.0.hard
+        })
+        .register_get("estimate", |j: &mut JobView| {
+            read(Prop::JobEstimate);
+            j.0.estimate
+        })
+        .register_get("request", |j: &mut JobView| {
+            read(Prop::JobRequest);
+            j.0.request.clone()
+        })
+        .register_get("labels", |j: &mut JobView| {
+            read(Prop::JobLabels);
+            j.0.labels.clone()
+        })
+        .register_get("selector", |j: &mut JobView| {
+            read(Prop::JobSelector);
+            j.0.selector.clone()
+        });
     e.register_type_with_name::<NodeView>("Node")
-        .register_get("name", |n: &mut NodeView| n.s.name.clone())
-        .register_get("region", |n: &mut NodeView| n.s.region.clone())
-        .register_get("zone", |n: &mut NodeView| n.s.zone.clone())
-        .register_get("labels", |n: &mut NodeView| n.s.labels.clone())
-        .register_get("capacity", |n: &mut NodeView| n.s.capacity.clone())
-        .register_get("allocatable", |n: &mut NodeView| n.s.allocatable.clone())
-        .register_get("used", |n: &mut NodeView| n.live.map(n.at, |_, u| u))
-        .register_get("free", |n: &mut NodeView| n.live.map(n.at, |a, u| a.saturating_sub(u)))
-        .register_get("running", |n: &mut NodeView| i64::from(n.live.running[n.at]));
+        .register_get("name", |n: &mut NodeView| {
+            read(Prop::NodeName);
+            n.s.name.clone()
+        })
+        .register_get("region", |n: &mut NodeView| {
+            read(Prop::NodeRegion);
+            n.s.region.clone()
+        })
+        .register_get("zone", |n: &mut NodeView| {
+            read(Prop::NodeZone);
+            n.s.zone.clone()
+        })
+        .register_get("labels", |n: &mut NodeView| {
+            read(Prop::NodeLabels);
+            n.s.labels.clone()
+        })
+        .register_get("capacity", |n: &mut NodeView| {
+            read(Prop::NodeCapacity);
+            n.s.capacity.clone()
+        })
+        .register_get("allocatable", |n: &mut NodeView| {
+            read(Prop::NodeAllocatable);
+            n.s.allocatable.clone()
+        })
+        .register_get("used", |n: &mut NodeView| {
+            read_dynamic();
+            n.live.map(n.at, |_, u| u)
+        })
+        .register_get("free", |n: &mut NodeView| {
+            read_dynamic();
+            n.live.map(n.at, |a, u| a.saturating_sub(u))
+        })
+        .register_get("running", |n: &mut NodeView| {
+            read_dynamic();
+            i64::from(n.live.running[n.at])
+        });
     e.register_type_with_name::<CtxView>("Ctx")
-        .register_get("now", |c: &mut CtxView| c.0.now)
+        .register_get("now", |c: &mut CtxView| {
+            read_dynamic();
+            c.0.now
+        })
         .register_get("args", |c: &mut CtxView| c.0.args.clone())
-        .register_get("total", |c: &mut CtxView| c.0.total.clone())
-        .register_fn("share", |c: &mut CtxView, group: &str| c.0.shares.get(group).copied().unwrap_or(0.0));
+        .register_get("total", |c: &mut CtxView| {
+            read_dynamic();
+            c.0.total.clone()
+        })
+        .register_fn("share", |c: &mut CtxView, group: &str| {
+            read_dynamic();
+            c.0.shares.get(group).copied().unwrap_or(0.0)
+        });
 }
