@@ -181,9 +181,12 @@ impl World {
     }
 }
 
-/// A file of the pass-window example.
+/// A file of the pass-window example, or of this folder (`bench:NAME`).
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pass-window").join(name)
+    match name.strip_prefix("bench:") {
+        Some(own) => Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").join(own),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pass-window").join(name),
+    }
 }
 
 // ---- what is timed -----------------------------------------------------------------
@@ -263,7 +266,9 @@ fn cycle(c: &mut Criterion) {
     group.throughput(Throughput::Elements(BATCH as u64));
     for nodes in NODE_COUNTS {
         let mut world = World::new(nodes, BATCH);
-        for (variant, file) in [("pipeline", "pipeline.yaml"), ("baseline", "baseline.yaml")] {
+        for (variant, file) in
+            [("pipeline", "pipeline.yaml"), ("baseline", "baseline.yaml"), ("scripted", "bench:pipeline-scripted.yaml")]
+        {
             let pipeline = world.pipeline(file);
             let id = format!("{variant}/{nodes}");
             group.bench_with_input(BenchmarkId::new(variant, nodes), &nodes, |b, _| {
@@ -323,11 +328,16 @@ fn summary() {
     println!("{:<22} {:>14} {:>14} {:>14}", "variant/nodes", "per decision", "decisions/s", "× reference");
     for nodes in NODE_COUNTS {
         let reference = medians.get(&format!("reference/{nodes}")).copied();
-        for variant in ["pipeline", "baseline", "reference"] {
+        for variant in ["pipeline", "baseline", "scripted", "reference"] {
             let id = format!("{variant}/{nodes}");
             let Some(&ns) = medians.get(&id) else { continue };
             let ratio = reference.map_or_else(|| "-".to_owned(), |r| format!("{:.2}", ns / r));
             println!("{id:<22} {:>11.2} µs {:>14.0} {ratio:>14}", ns / 1e3, 1e9 / ns);
+        }
+        if let (Some(s), Some(p)) =
+            (medians.get(&format!("scripted/{nodes}")), medians.get(&format!("pipeline/{nodes}")))
+        {
+            println!("{:<22} scripted / native pipeline: {:.2}", format!("scripts/{nodes}"), s / p);
         }
     }
 }

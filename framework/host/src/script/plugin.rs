@@ -214,7 +214,8 @@ pub struct ScriptFilter {
 impl FilterPlugin for ScriptFilter {
     fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
         let job_view = JobView::new(job, cx);
-        let ctx = CtxView::new(cx, &self.c.args);
+        // Built on the first call only: memoized verdicts need no context.
+        let mut ctx: Option<CtxView> = None;
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         memo.check_layout(cx.nodes.layout());
         let mut tables = memo.take_tables(&job_view);
@@ -229,7 +230,10 @@ impl FilterPlugin for ScriptFilter {
             let node = self.nodes.view(cx, n);
             let outcome = self
                 .c
-                .call("filter", (job_view.clone(), node, ctx.clone()))
+                .call(
+                    "filter",
+                    (job_view.clone(), node, ctx.get_or_insert_with(|| CtxView::new(cx, &self.c.args)).clone()),
+                )
                 .and_then(|v| verdict(&v).map_err(|m| format!("{}: in fn filter: {m}", self.c.script.path.display())));
             let reads = end_reads();
             match outcome {
@@ -267,7 +271,8 @@ pub struct ScriptScore {
 impl ScorePlugin for ScriptScore {
     fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
         let job_view = JobView::new(job, cx);
-        let ctx = CtxView::new(cx, &self.c.args);
+        // Built on the first call only: memoized scores need no context.
+        let mut ctx: Option<CtxView> = None;
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         memo.check_layout(cx.nodes.layout());
         let mut tables = memo.take_tables(&job_view);
@@ -278,7 +283,8 @@ impl ScorePlugin for ScriptScore {
                 continue;
             }
             let view = self.nodes.view(cx, n);
-            let outcome = self.c.call("score", (job_view.clone(), view, ctx.clone())).and_then(|v| match number(&v) {
+            let ctx = ctx.get_or_insert_with(|| CtxView::new(cx, &self.c.args)).clone();
+            let outcome = self.c.call("score", (job_view.clone(), view, ctx)).and_then(|v| match number(&v) {
                 Some(x) if (0.0..=MAX_SCORE).contains(&x) => Ok(x),
                 Some(x) => Err(format!("{path}: in fn score: returned {x}; a score must be within 0..=100")),
                 None => Err(format!("{path}: in fn score: returned {}; expected a number", v.type_name())),
