@@ -11,7 +11,9 @@ mod check;
 mod compare;
 mod examples;
 mod explain;
+mod live;
 mod meta;
+mod policy;
 mod run;
 
 /// The good scenario: 12 jobs on 4 nodes, one node failing for good.

@@ -79,11 +79,20 @@ fn run_schedule_writes_one_row_per_job_in_workload_order() {
     let csv = std::fs::read_to_string(&path).expect("--schedule writes the file");
 
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("job,node,start,end,status,reason"));
-    // The reason is the last column and the only one that may be quoted, so the
-    // first five split on commas.
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.splitn(6, ',').collect()).collect();
-    assert!(rows.iter().all(|r| r.len() == 6), "six columns in every row:\n{csv}");
+    assert_eq!(lines.next(), Some("job,node,start,end,status,reason,revision"));
+    // The reason is the only column that may be quoted, so the revision splits
+    // off the end and the first five split on commas.
+    let rows: Vec<Vec<&str>> = lines
+        .map(|l| {
+            let (rest, revision) = l.rsplit_once(',').unwrap();
+            rest.splitn(6, ',').chain([revision]).collect()
+        })
+        .collect();
+    assert!(rows.iter().all(|r| r.len() == 7), "seven columns in every row:\n{csv}");
+    for r in &rows {
+        let ran = !r[2].is_empty();
+        assert_eq!(r[6], if ran { "1" } else { "" }, "a job that ran was placed by revision 1: {r:?}");
+    }
     let ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(ids, fixture_job_ids(), "one row per job, in workload order");
     for status in ["completed", "missed", "rejected", "pending"] {

@@ -56,6 +56,9 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
     if let Some(start) = rec.first_start {
         let _ = writeln!(s, "  first start {} (waited {})", sc.clock(start), fmt_duration(start - job.release));
     }
+    if let Some(revision) = rec.revision {
+        let _ = writeln!(s, "  placed by pipeline revision {revision}");
+    }
     if trace.attempts.is_empty() {
         let _ = writeln!(s, "\nno scheduling attempt: the job was never pending in a cycle");
         return s;

@@ -2,6 +2,8 @@
 //! their decisions, check their files.
 
 mod explain;
+mod live;
+mod policy;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -71,12 +73,19 @@ enum Command {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
-        /// Write one CSV row per job (job,node,start,end,status,reason) to FILE.
+        /// Write one CSV row per job (job,node,start,end,status,reason,revision) to FILE.
         #[arg(long, value_name = "FILE")]
         schedule: Option<PathBuf>,
         /// Never show a progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Play the scenario against a scaled wall clock, reloading the pipeline
+        /// and its scripts when they change; reloads and status go to stderr.
+        #[arg(long)]
+        live: bool,
+        /// With --live: simulated seconds per wall second.
+        #[arg(long, value_name = "N", default_value_t = live::DEFAULT_SPEED, requires = "live")]
+        speed: f64,
     },
     /// Validate pipelines, scenarios or clusters and everything they reference.
     #[command(after_help = EXIT_CODES)]
@@ -124,6 +133,11 @@ enum Command {
     },
     /// List the built-in plugins.
     Plugins,
+    /// Work with policy scripts: `kairos policy test` runs their test cases.
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+    },
 }
 
 /// Writes to stdout; a reader that went away (`kairos schema | head -1`) ends
@@ -164,11 +178,16 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Error> {
     let registry = Registry::builtin();
     match cli.command {
-        Command::Run { args, json, schedule, quiet } => {
+        Command::Run { args, json, schedule, quiet, live, speed } => {
             let sc = Scenario::load(&args.scenario, &args.overrides(), &registry)?;
-            let bar = render::progress(sc.jobs.len(), quiet || json);
-            let sim = sc.simulate(&sc.pipeline, &registry, |done, _| bar.set_position(done as u64))?;
-            bar.finish_and_clear();
+            let sim = if live {
+                live::run(&sc, &registry, speed, |line| eprintln!("{line}"))?
+            } else {
+                let bar = render::progress(sc.jobs.len(), quiet || json);
+                let sim = sc.simulate(&sc.pipeline, &registry, |done, _| bar.set_position(done as u64))?;
+                bar.finish_and_clear();
+                sim
+            };
             let report = Report::new(&sc.name, &sim, sc.skipped.len());
             if let Some(path) = schedule {
                 write_schedule(&path, &sim, &sc)?;
@@ -223,6 +242,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             out(&format!("{schema}\n"));
             Ok(())
         }
+        Command::Policy { command } => policy::run(command),
         Command::Plugins => {
             for spec in registry.specs() {
                 out(&format!("{:<10} {:<14} {}\n", spec.point.as_str(), spec.name, spec.summary));
@@ -234,7 +254,7 @@ fn run(cli: Cli) -> Result<(), Error> {
 
 fn write_schedule(path: &Path, sim: &kairos_host::sim::SimResult, _sc: &Scenario) -> Result<(), Error> {
     let werr = |e: std::io::Error| Error::Write { path: path.to_owned(), source: e };
-    let mut out = String::from("job,node,start,end,status,reason\n");
+    let mut out = String::from("job,node,start,end,status,reason,revision\n");
     for r in schedule_rows(&sim.engine) {
         let field = |s: &str| {
             if s.contains([',', '"', '\n']) {
@@ -245,13 +265,14 @@ fn write_schedule(path: &Path, sim: &kairos_host::sim::SimResult, _sc: &Scenario
         };
         let t = |t: Option<i64>| t.map_or(String::new(), |t| t.to_string());
         out.push_str(&format!(
-            "{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{}\n",
             field(&r.job),
             field(&r.node),
             t(r.start),
             t(r.end),
             r.status,
-            field(&r.reason)
+            field(&r.reason),
+            r.revision.map_or(String::new(), |r| r.to_string())
         ));
     }
     std::fs::write(path, out).map_err(werr)
@@ -294,35 +315,37 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
             continue;
         }
         let result = match kind_of(&text) {
-            "scenario" => Scenario::load(f, &Overrides::default(), registry).map(|sc| {
+            "scenario" => Scenario::load(f, &Overrides::default(), registry).and_then(|sc| {
+                let tried = policy::smoke_test_scenario(&sc)?;
                 let skipped = if sc.skipped.is_empty() {
                     String::new()
                 } else {
                     format!(", {} trace rows skipped", sc.skipped.len())
                 };
-                format!(
-                    "scenario `{}`: {}, {}{skipped}, pipeline `{}`, {}",
+                Ok(format!(
+                    "scenario `{}`: {}, {}{skipped}, pipeline `{}`, {}{tried}",
                     sc.name,
                     plural(sc.cluster.nodes.len(), "node"),
                     plural(sc.jobs.len(), "job"),
                     sc.pipeline.name,
                     plural(sc.events.len(), "node event")
-                )
+                ))
             }),
             "cluster" => kairos_host::cluster::Cluster::load(f).map(|c| {
                 format!("cluster: {}, resources {}", plural(c.nodes.len(), "node"), c.resources.names().join(", "))
             }),
-            _ => PipelineDef::load(f, registry).map(|p| {
+            _ => PipelineDef::load(f, registry).and_then(|p| {
+                let tried = policy::smoke_test_pipeline(&p)?;
                 let count = |pt| p.entries(pt).count();
                 use kairos_model::ExtensionPoint as E;
-                format!(
-                    "pipeline `{}`: {} order, {} filter, {} score, {} rebalance plugins",
+                Ok(format!(
+                    "pipeline `{}`: {} order, {} filter, {} score, {} rebalance plugins{tried}",
                     p.name,
                     count(E::Order),
                     count(E::Filter),
                     count(E::Score),
                     count(E::Rebalance)
-                )
+                ))
             }),
         };
         match result {

@@ -97,6 +97,14 @@ pub enum Error {
     /// A request that makes no sense for the current state (unknown job id…).
     #[error("{0}")]
     Usage(String),
+    /// Policy test cases ran and some did not return what they expected (exit code 1).
+    #[error("{failed} of {total} policy test cases failed")]
+    TestsFailed {
+        /// Cases that failed.
+        failed: usize,
+        /// Cases run.
+        total: usize,
+    },
 }
 
 impl Error {

@@ -6,6 +6,8 @@
 //! - [`engine`]: the incremental scheduler (arrivals, completions, node changes
 //!   one at a time), shared by the simulator and a live host;
 //! - [`sim`]: the discrete-event simulator that drives the engine;
+//! - [`reload`]: hot reload of a pipeline and its scripts, off the scheduling
+//!   path, swapped into the engine between decisions;
 //! - [`report`]: metrics and the run report;
 //! - [`schema`]: JSON Schemas of the file formats, for editors.
 //!
@@ -18,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod pipeline;
 pub mod registry;
+pub mod reload;
 pub mod report;
 pub mod scenario;
 pub mod schema;

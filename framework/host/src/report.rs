@@ -236,6 +236,9 @@ pub struct ScheduleRow {
     pub status: &'static str,
     /// Why, for anything but an on-time completion.
     pub reason: String,
+    /// The pipeline revision that placed it last (1 unless the pipeline was
+    /// reloaded; `None` if it never ran).
+    pub revision: Option<u64>,
 }
 
 /// Why a job ended as it did, in words.
@@ -299,6 +302,7 @@ pub fn schedule_rows(engine: &Engine) -> Vec<ScheduleRow> {
                 end,
                 status: Status::of(rec).as_str(),
                 reason: explain_outcome(engine, j),
+                revision: rec.revision,
             }
         })
         .collect()

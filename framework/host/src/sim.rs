@@ -18,10 +18,15 @@
 //!
 //! Given the same input the simulation is deterministic: ties between events are
 //! broken by kind and then by the order they were planned.
+//!
+//! [`simulate`] runs all of it at once. A [`Simulation`] runs it one instant at a
+//! time ([`Simulation::step`], [`Simulation::step_until`]), so that a live driver
+//! can pace it against a wall clock and swap the engine's pipeline between two
+//! instants; both give the same result for the same input.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kairos_model::{JobId, NodeId, Time};
 
@@ -63,56 +68,132 @@ enum Kind {
 /// Runs `jobs` on `engine` with `events`; `progress(done, total)` is called as
 /// jobs settle (for a progress bar).
 pub fn simulate(
-    mut engine: Engine,
+    engine: Engine,
     jobs: Vec<JobSpec>,
     events: &[NodeEvent],
     mut progress: impl FnMut(usize, usize),
 ) -> Result<SimResult, Error> {
     let started = Instant::now();
-    let total = jobs.len();
-    let start = jobs.iter().map(|j| j.job.release).chain(events.iter().map(|e| e.at)).min().unwrap_or(0);
-    let mut durations = Vec::with_capacity(total);
-    for spec in jobs {
-        durations.push(spec.duration);
-        engine.submit(spec.job, start)?;
-    }
-    let mut heap: BinaryHeap<Reverse<(Time, Kind, u64)>> = BinaryHeap::new();
-    let mut seq = 0u64;
-    for (i, e) in events.iter().enumerate() {
-        heap.push(Reverse((e.at, Kind::Node(i), seq)));
-        seq += 1;
-    }
-    let mut now = start;
-    let mut settled = 0usize;
+    let mut sim = Simulation::new(engine, jobs, events)?;
     let mut last_report = 0usize;
-    let mut first = true;
-    loop {
-        if !first {
-            let next_event = heap.peek().map(|Reverse((t, _, _))| *t);
-            now = match (next_event, engine.next_timer()) {
-                (Some(a), Some(b)) => a.min(b),
-                (Some(a), None) => a,
-                (None, Some(b)) => b,
-                (None, None) => break,
-            }
-            .max(now);
+    while sim.step()? {
+        if sim.settled() >= last_report + 1000 {
+            last_report = sim.settled();
+            progress(last_report, sim.total());
         }
-        first = false;
-        while let Some(Reverse((t, kind, _))) = heap.peek().copied() {
+    }
+    progress(sim.total(), sim.total());
+    let mut result = sim.finish();
+    result.wall_s = started.elapsed().as_secs_f64();
+    Ok(result)
+}
+
+/// A simulation driven one instant at a time: the event loop of [`simulate`]
+/// (steps 2–5 of the module docs), with the driver choosing when each instant runs.
+pub struct Simulation {
+    engine: Engine,
+    durations: Vec<Time>,
+    events: Vec<NodeEvent>,
+    heap: BinaryHeap<Reverse<(Time, Kind, u64)>>,
+    seq: u64,
+    start: Time,
+    now: Time,
+    /// Whether the first instant (at `start`, even with nothing due) has run.
+    begun: bool,
+    settled: usize,
+    total: usize,
+    /// Wall time spent in the engine (submitting and stepping).
+    busy: Duration,
+}
+
+impl Simulation {
+    /// Submits `jobs` to `engine` (step 1 of the module docs) and plans `events`.
+    pub fn new(mut engine: Engine, jobs: Vec<JobSpec>, events: &[NodeEvent]) -> Result<Simulation, Error> {
+        let started = Instant::now();
+        let total = jobs.len();
+        let start = jobs.iter().map(|j| j.job.release).chain(events.iter().map(|e| e.at)).min().unwrap_or(0);
+        let mut durations = Vec::with_capacity(total);
+        for spec in jobs {
+            durations.push(spec.duration);
+            engine.submit(spec.job, start)?;
+        }
+        let mut heap = BinaryHeap::new();
+        let mut seq = 0u64;
+        for (i, e) in events.iter().enumerate() {
+            heap.push(Reverse((e.at, Kind::Node(i), seq)));
+            seq += 1;
+        }
+        Ok(Simulation {
+            engine,
+            durations,
+            events: events.to_vec(),
+            heap,
+            seq,
+            start,
+            now: start,
+            begun: false,
+            settled: 0,
+            total,
+            busy: started.elapsed(),
+        })
+    }
+
+    /// The simulated time of the next instant, or `None` when nothing is left to
+    /// happen (the simulation is over).
+    pub fn next_event_time(&self) -> Option<Time> {
+        if !self.begun {
+            return Some(self.start);
+        }
+        let next_event = self.heap.peek().map(|Reverse((t, _, _))| *t);
+        let next = match (next_event, self.engine.next_timer()) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => return None,
+        };
+        Some(next.max(self.now))
+    }
+
+    /// Runs the next instant (step 3 of the module docs); returns `false`, doing
+    /// nothing, when the simulation is over.
+    pub fn step(&mut self) -> Result<bool, Error> {
+        let Some(now) = self.next_event_time() else { return Ok(false) };
+        let started = Instant::now();
+        self.begun = true;
+        self.now = now;
+        let result = self.run_instant(now);
+        self.busy += started.elapsed();
+        result.map(|()| true)
+    }
+
+    /// Runs every instant up to and including simulated time `t`; returns how
+    /// many ran.
+    pub fn step_until(&mut self, t: Time) -> Result<usize, Error> {
+        let mut n = 0;
+        while self.next_event_time().is_some_and(|next| next <= t) {
+            self.step()?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn run_instant(&mut self, now: Time) -> Result<(), Error> {
+        let engine = &mut self.engine;
+        while let Some(Reverse((t, kind, _))) = self.heap.peek().copied() {
             if t > now {
                 break;
             }
-            heap.pop();
+            self.heap.pop();
             match kind {
                 Kind::Complete(j, generation) => {
                     let rec = &engine.records()[j as usize];
                     if rec.generation == generation && matches!(rec.state, JobState::Running { .. }) {
                         engine.complete(j, now)?;
-                        settled += 1;
+                        self.settled += 1;
                     }
                 }
                 Kind::Node(i) => {
-                    let e = events[i];
+                    let e = self.events[i];
                     if e.up {
                         engine.recover_node(e.node, now);
                     } else {
@@ -126,15 +207,47 @@ pub fn simulate(
         for ev in planned {
             if let EngineEvent::Started { job, at, .. } = ev {
                 let generation = engine.records()[job as usize].generation;
-                heap.push(Reverse((at + durations[job as usize], Kind::Complete(job, generation), seq)));
-                seq += 1;
+                self.heap.push(Reverse((at + self.durations[job as usize], Kind::Complete(job, generation), self.seq)));
+                self.seq += 1;
             }
         }
-        if settled >= last_report + 1000 {
-            last_report = settled;
-            progress(settled, total);
+        Ok(())
+    }
+
+    /// The engine, for reading its state.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, for changes between instants (such as
+    /// [`Engine::swap_pipeline`]).
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// The simulated time of the last instant run (the start before the first).
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Runs completed so far.
+    pub fn settled(&self) -> usize {
+        self.settled
+    }
+
+    /// Jobs submitted.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Ends the simulation where it is (jobs not yet settled are reported as
+    /// they stand). `wall_s` is the wall time spent in the engine.
+    pub fn finish(self) -> SimResult {
+        SimResult {
+            span: (self.start, self.engine.now().max(self.start)),
+            wall_s: self.busy.as_secs_f64(),
+            engine: self.engine,
+            durations: self.durations,
         }
     }
-    progress(total, total);
-    Ok(SimResult { span: (start, engine.now().max(start)), engine, durations, wall_s: started.elapsed().as_secs_f64() })
 }

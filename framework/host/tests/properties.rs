@@ -17,6 +17,11 @@
 //! 4. **Jackson's rule**: on one machine, with every job released at 0 and
 //!    needing the whole machine, `edf` minimises the maximum lateness — checked
 //!    against every permutation.
+//! 5. **A pipeline swap loses nothing**: swapping the pipeline between
+//!    scheduling cycles (hot reload) leaves the pending and running jobs as they
+//!    were, never starts a job that is already running, keeps capacity and
+//!    accounting as in 1 and 2, and records on every placement the revision in
+//!    force when it was made.
 //!
 //! Case counts are kept small so the suite runs in seconds in a debug build.
 
@@ -24,7 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kairos_host::engine::{Engine, EngineEvent, JobState, Miss, Outcome};
-use kairos_host::pipeline::PipelineDef;
+use kairos_host::pipeline::{Pipeline, PipelineDef};
 use kairos_host::registry::Registry;
 use kairos_host::report::{schedule_rows, Report, Status};
 use kairos_host::sim::{simulate, NodeEvent, SimResult};
@@ -301,6 +306,103 @@ fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+// ---- 5. pipeline swaps -------------------------------------------------------------
+
+/// `yaml` built against `engine`'s resources and a clone of its symbols, as a
+/// reload builds a new revision.
+fn rebuild(engine: &Engine, yaml: &str) -> Arc<Pipeline> {
+    let registry = Registry::builtin();
+    let def = PipelineDef::parse(Path::new("reloaded.yaml"), yaml.to_owned(), &registry).expect("the pipeline checks");
+    Arc::new(def.build(&registry, engine.resources(), &mut engine.symbols().clone()).expect("the pipeline builds"))
+}
+
+/// Drives the input as [`drive_checking_allocation`] does, swapping in
+/// `swaps[i].1` (as revision `i + 2`) before the scheduling cycle of step
+/// `swaps[i].0`; checks each swap and each start. Returns what a simulation
+/// would.
+fn drive_with_swaps(input: Input, swaps: &[(usize, Arc<Pipeline>)]) -> Result<SimResult, TestCaseError> {
+    let Input { mut engine, jobs, mut events } = input;
+    let durations: Vec<Time> = jobs.iter().map(|j| j.duration).collect();
+    let start = jobs.iter().map(|j| j.job.release).chain(events.iter().map(|e| e.at)).min().unwrap_or(0);
+    for spec in jobs {
+        engine.submit(spec.job, start).expect("valid jobs");
+    }
+    events.sort_by_key(|e| e.at);
+    let mut events = events.into_iter().peekable();
+    let mut completions = std::collections::BTreeSet::<(Time, JobId, u32)>::new();
+    let mut running = std::collections::BTreeSet::<JobId>::new();
+    let mut swaps = swaps.iter().enumerate().peekable();
+    let mut now = start;
+    for step in 0.. {
+        prop_assert!(step < 100_000, "the run does not end");
+        if step > 0 {
+            let next = [completions.first().map(|c| c.0), events.peek().map(|e| e.at), engine.next_timer()];
+            match next.into_iter().flatten().min() {
+                Some(t) => now = t.max(now),
+                None => break,
+            }
+        }
+        while let Some(&(t, j, generation)) = completions.first() {
+            if t > now {
+                break;
+            }
+            completions.pop_first();
+            let rec = &engine.records()[j as usize];
+            if rec.generation == generation && matches!(rec.state, JobState::Running { .. }) {
+                engine.complete(j, now).expect("the job is running");
+                running.remove(&j);
+            }
+        }
+        while let Some(e) = events.next_if(|e| e.at <= now) {
+            if e.up {
+                engine.recover_node(e.node, now);
+            } else {
+                engine.fail_node(e.node, now);
+            }
+        }
+        engine.advance(now);
+        while let Some((i, (_, pipeline))) = swaps.next_if(|(_, (at, _))| *at <= step) {
+            let sorted = |v: &[JobId]| {
+                let mut v = v.to_vec();
+                v.sort_unstable();
+                v
+            };
+            let (pending, run) = (sorted(engine.pending()), sorted(engine.running()));
+            let records = engine.records().to_vec();
+            engine.swap_pipeline(Arc::clone(pipeline), i as u64 + 2);
+            prop_assert_eq!(sorted(engine.pending()), pending, "a swap keeps the pending jobs");
+            prop_assert_eq!(sorted(engine.running()), run, "a swap keeps the running jobs");
+            for (j, (before, after)) in records.iter().zip(engine.records()).enumerate() {
+                prop_assert_eq!(&before.state, &after.state, "a swap leaves job {} as it was", j);
+            }
+            check_allocation(&engine, "swap_pipeline")?;
+        }
+        engine.schedule(now).expect("the built-in plugins never fault");
+        check_allocation(&engine, "schedule")?;
+        let happened: Vec<EngineEvent> = engine.drain_events().collect();
+        for ev in happened {
+            match ev {
+                EngineEvent::Started { job, at, .. } => {
+                    prop_assert!(running.insert(job), "job {} started while it was running", job);
+                    prop_assert_eq!(
+                        engine.records()[job as usize].revision,
+                        Some(engine.revision()),
+                        "job {} records the revision that placed it",
+                        job
+                    );
+                    let generation = engine.records()[job as usize].generation;
+                    completions.insert((at + durations[job as usize], job, generation));
+                }
+                EngineEvent::Stopped { job, .. } => {
+                    prop_assert!(running.remove(&job), "job {} stopped while it was not running", job);
+                }
+                EngineEvent::Migrated { .. } => {}
+            }
+        }
+    }
+    Ok(SimResult { span: (start, engine.now().max(start)), engine, durations, wall_s: 0.0 })
+}
+
 // ---- 2. accounting -------------------------------------------------------------------
 
 fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseError> {
@@ -436,6 +538,32 @@ proptest! {
             let (a, b) = (run(&case, yaml), run(&case, yaml));
             prop_assert_eq!(comparable(&a), comparable(&b), "{}", name);
             prop_assert_eq!(schedule_rows(&a.engine), schedule_rows(&b.engine), "{}", name);
+        }
+    }
+
+    #[test]
+    fn a_pipeline_swapped_mid_run_loses_no_job_and_places_none_twice(
+        case in case(),
+        swaps in prop::collection::vec((0..40usize, 0..PIPELINES.len()), 1..=4),
+    ) {
+        let mut swaps = swaps;
+        swaps.sort_by_key(|s| s.0);
+        for (name, yaml) in PIPELINES {
+            let input = input(&case, yaml);
+            let specs = input.jobs.clone();
+            let swaps: Vec<(usize, Arc<Pipeline>)> =
+                swaps.iter().map(|&(step, p)| (step, rebuild(&input.engine, PIPELINES[p].1))).collect();
+            let sim = drive_with_swaps(input, &swaps).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+            check_accounting(&sim, &specs).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+            for (job, rec) in sim.engine.jobs().iter().zip(sim.engine.records()) {
+                let ran = rec.first_start.is_some();
+                prop_assert_eq!(rec.revision.is_some(), ran, "{}: job {} has a revision iff it ran", name, &job.id);
+                prop_assert!(
+                    rec.revision.is_none_or(|r| (1..=swaps.len() as u64 + 1).contains(&r)),
+                    "{}: job {} was placed by revision {:?}, which never ran",
+                    name, &job.id, rec.revision
+                );
+            }
         }
     }
 

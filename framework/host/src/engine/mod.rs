@@ -29,6 +29,21 @@
 //!
 //! Every job ends in exactly one [`Outcome`] or is still pending or running;
 //! nothing is dropped.
+//!
+//! # Swapping pipelines (hot reload)
+//! The engine is single-threaded: [`Engine::swap_pipeline`] called between two
+//! [`Engine::schedule`] calls is atomic with respect to decisions — every
+//! decision runs wholly under one revision.
+//! 1. Pending jobs stay pending and running jobs keep running on their nodes;
+//!    no job is dropped, re-queued or placed a second time by the swap.
+//! 2. What the engine derived from the outgoing pipeline is rebuilt: the
+//!    fair-share usage (recomputed from the running jobs when the partition key
+//!    changes) and whether pending jobs are retried on a timer (the pipeline has
+//!    scripts). Pending jobs are evaluated by the new filters at least once
+//!    before the free-capacity bound may skip them again.
+//! 3. Each placement records the revision that made it ([`JobRecord::revision`]);
+//!    rejection reasons keep the revision whose filters recorded them, so they
+//!    are described with the right plugin names after later swaps.
 
 mod record;
 mod trace;
@@ -163,6 +178,11 @@ pub const RETRY_INTERVAL_S: Time = 60;
 /// simulation running for ever: it ends pending, with its reasons.
 pub const RETRY_IDLE_LIMIT_S: Time = 86_400;
 
+/// Retired revisions whose filter names are kept before the engine looks for
+/// the ones no job's reasons refer to any more: the scan reads every record, so
+/// it runs once per this many swaps, not on each.
+const RETIRED_FILTERS_KEPT: usize = 64;
+
 /// Reused buffers of the decision hot path: nothing is allocated per
 /// (job, node) pair.
 #[derive(Default)]
@@ -204,6 +224,11 @@ pub struct Engine {
     retry_at: Option<Time>,
     /// Last release, start or completion.
     last_progress: Time,
+    /// The revision of `pipeline` (1 for the pipeline the engine was made with).
+    revision: u64,
+    /// Filter names of the revisions swapped out, for describing the reasons
+    /// they recorded.
+    retired_filters: Vec<(u64, Vec<String>)>,
 }
 
 impl Engine {
@@ -240,6 +265,8 @@ impl Engine {
             retry: false,
             retry_at: None,
             last_progress: Time::MIN,
+            revision: 1,
+            retired_filters: Vec::new(),
         };
         e.retry = !e.pipeline.scripts.is_empty();
         e.refresh_capacity();
@@ -256,11 +283,49 @@ impl Engine {
         self.trace.take()
     }
 
+    /// Runs `pipeline`, as revision `revision`, from the next decision on (see
+    /// "Swapping pipelines" in the module docs). Call it between two
+    /// [`Engine::schedule`] calls; revisions should increase, so that a job's
+    /// [`JobRecord::revision`] says which pipeline placed it. The pipeline must be
+    /// built against this engine's resources and a clone of its symbols.
+    pub fn swap_pipeline(&mut self, pipeline: Arc<Pipeline>, revision: u64) {
+        let names = self.pipeline.filter.iter().map(|s| s.name.clone()).collect();
+        self.retired_filters.retain(|(r, _)| *r != self.revision);
+        self.retired_filters.push((self.revision, names));
+        if self.retired_filters.len() > RETIRED_FILTERS_KEPT {
+            // Keep only the revisions some job's reasons still refer to.
+            let used: BTreeSet<u64> =
+                self.recs.iter().filter(|r| !r.reasons.is_empty()).map(|r| r.reasons_revision).collect();
+            self.retired_filters.retain(|(r, _)| used.contains(r));
+        }
+        self.pipeline = pipeline;
+        self.revision = revision;
+        let key = self.pipeline.partition.map(|(_, k)| k);
+        if key != self.usage.key {
+            let mut usage = GroupUsage::new(key, self.resources.dims());
+            usage.total = std::mem::take(&mut self.usage.total);
+            for &j in &self.running {
+                usage.account(&self.jobs[j as usize], 1);
+            }
+            self.usage = usage;
+        }
+        self.retry = !self.pipeline.scripts.is_empty();
+        // The free-capacity bound skips jobs an attempt has shown some node may
+        // take; that was the old filters' verdict, so the new ones judge again.
+        for &j in &self.pending {
+            self.recs[j as usize].resolvable = false;
+        }
+    }
+
     // ---- read access ---------------------------------------------------------
 
     /// The pipeline being run.
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+    /// The revision of the pipeline being run (1 until the first swap).
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
     /// The nodes and their allocation.
     pub fn nodes(&self) -> &NodeTable {
@@ -569,6 +634,7 @@ impl Engine {
         let r = &mut self.recs[j as usize];
         r.state = JobState::Running { node, start: now, expected_end: now + job.estimate };
         r.first_start.get_or_insert(now);
+        r.revision = Some(self.revision);
         r.slot = self.running.len() as u32;
         r.reasons.clear();
         self.running.push(j);
@@ -811,6 +877,7 @@ impl Engine {
             rec.reasons.clear();
             rec.reasons.extend_from_slice(&s.rejections.counts);
             rec.reasons_of = self.nodes.len() as u32;
+            rec.reasons_revision = self.revision;
             if s.rejections.unresolvable_nodes as usize == self.nodes.len() && !self.nodes.is_empty() {
                 self.scratch = s;
                 self.cancel_expiry(j);
@@ -1041,23 +1108,33 @@ impl Engine {
     /// (node-selector), 3 insufficient antenna (fit)".
     pub fn describe_reasons(&self, j: JobId) -> String {
         let r = &self.recs[j as usize];
-        describe(&r.reasons, r.reasons_of, &self.pipeline, &self.resources)
+        if r.reasons_revision == self.revision || r.reasons.is_empty() {
+            return describe(&r.reasons, r.reasons_of, &self.pipeline, &self.resources);
+        }
+        let names = self.retired_filters.iter().find(|(rev, _)| *rev == r.reasons_revision).map(|(_, n)| n);
+        describe_with(&r.reasons, r.reasons_of, |p| names.and_then(|n| n.get(p)).map(String::as_str), &self.resources)
     }
 }
 
 /// Renders aggregated rejection counts for people.
 pub fn describe(reasons: &[RejectionCount], of: u32, pipeline: &Pipeline, resources: &ResourceSpace) -> String {
+    describe_with(reasons, of, |p| pipeline.filter.get(p).map(|s| s.name.as_str()), resources)
+}
+
+/// [`describe`], with the name of the filter at each position from `filter_name`.
+fn describe_with<'a>(
+    reasons: &[RejectionCount],
+    of: u32,
+    filter_name: impl Fn(usize) -> Option<&'a str>,
+    resources: &ResourceSpace,
+) -> String {
     if reasons.is_empty() {
         return String::new();
     }
     let mut parts: Vec<(u32, String)> = reasons
         .iter()
         .map(|c| {
-            let plugin = if c.plugin == HOST_PLUGIN {
-                "host"
-            } else {
-                pipeline.filter.get(c.plugin as usize).map_or("?", |s| s.name.as_str())
-            };
+            let plugin = if c.plugin == HOST_PLUGIN { "host" } else { filter_name(c.plugin as usize).unwrap_or("?") };
             let what = match c.resource {
                 Some(d) => format!("{} {}", c.code, resources.name(d as usize)),
                 None => c.code.to_owned(),

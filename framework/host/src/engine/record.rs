@@ -101,6 +101,13 @@ pub struct JobRecord {
     pub reasons_of: u32,
     /// Bumped whenever a run is stopped, so a driver can ignore a stale completion.
     pub generation: u32,
+    /// The pipeline revision that made the job's last placement — its start, or
+    /// a later migration (`None` if it never ran). The first pipeline an engine
+    /// runs is revision 1; see [`Engine::swap_pipeline`](super::Engine::swap_pipeline).
+    pub revision: Option<u64>,
+    /// The pipeline revision whose filters recorded [`JobRecord::reasons`]: the
+    /// filter positions in them index that revision's filters.
+    pub reasons_revision: u64,
     /// Position in `running` while running.
     pub(crate) slot: u32,
     /// Whether an attempt has shown the job is not unresolvable everywhere.
@@ -118,6 +125,8 @@ impl JobRecord {
             reasons: Vec::new(),
             reasons_of: 0,
             generation: 0,
+            revision: None,
+            reasons_revision: 0,
             slot: u32::MAX,
             resolvable: false,
         }

@@ -247,3 +247,91 @@ fn a_nan_order_key_stops_the_run_naming_the_plugin() {
     assert_eq!(err.to_string(), "plugin `nan` (order): returned NaN as the order key of job `x`");
     assert!(!err.is_input());
 }
+
+// ---- swapping pipelines (hot reload) ----------------------------------------------
+
+/// A simulation of `jobs_csv` on [`CLUSTER`] under `pipeline`, not yet started.
+fn simulation(pipeline: &str, jobs_csv: &str) -> (crate::sim::Simulation, Cluster) {
+    let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).expect("cluster parses");
+    let w = workload::csv::parse(Path::new("w.csv"), jobs_csv, &mut c).expect("workload parses");
+    let p = build(pipeline, &c.resources, &mut c.symbols.clone());
+    let engine = Engine::new(p, c.nodes.clone(), c.resources.clone(), c.symbols.clone());
+    (crate::sim::Simulation::new(engine, w.jobs, &[]).expect("jobs submit"), c)
+}
+
+fn build(pipeline: &str, resources: &ResourceSpace, symbols: &mut Symbols) -> Arc<Pipeline> {
+    let r = Registry::builtin();
+    let def = PipelineDef::parse(Path::new("p.yaml"), pipeline.to_owned(), &r).expect("pipeline parses");
+    Arc::new(def.build(&r, resources, symbols).expect("pipeline builds"))
+}
+
+#[test]
+fn each_placement_records_the_revision_of_the_pipeline_that_made_it() {
+    // x starts at 0 under revision 1; y is released at 100, after the swap.
+    let (mut sim, c) = simulation(FIFO, "id,release,duration,request\nx,0,500,cpu=1\ny,100,10,cpu=1\n");
+    assert_eq!(sim.step_until(0).unwrap(), 1);
+    assert_eq!(sim.engine().revision(), 1, "an engine starts at revision 1");
+    let edf = build(EDF, &c.resources, &mut sim.engine().symbols().clone());
+    sim.engine_mut().swap_pipeline(edf, 2);
+    while sim.step().unwrap() {}
+    let e = sim.engine();
+    assert_eq!(e.revision(), 2);
+    assert_eq!(e.pipeline().order[0].name, "edf", "the new pipeline runs");
+    assert_eq!(e.records()[0].revision, Some(1), "x was placed before the swap");
+    assert_eq!(e.records()[1].revision, Some(2), "y was placed after it");
+    let o = outcomes(&sim.finish());
+    assert_eq!((get(&o, "x").1, get(&o, "y").1), ("completed", "completed"), "x ran through the swap");
+}
+
+#[test]
+fn a_swap_keeps_pending_and_running_jobs_and_places_nothing_by_itself() {
+    // a fits one 3-cpu job at a time (b's allocatable cpu is 1): x runs, y waits.
+    let (mut sim, c) = simulation(FIFO, "id,release,duration,request\nx,0,50,cpu=3\ny,0,50,cpu=3\n");
+    sim.step_until(0).unwrap();
+    let before = (sim.engine().pending().to_vec(), sim.engine().running().to_vec(), sim.engine().stats().clone());
+    let edf = build(EDF, &c.resources, &mut sim.engine().symbols().clone());
+    sim.engine_mut().swap_pipeline(edf, 2);
+    let e = sim.engine();
+    assert_eq!((e.pending().to_vec(), e.running().to_vec(), e.stats().clone()), before);
+    while sim.step().unwrap() {}
+    let result = sim.finish();
+    let o = outcomes(&result);
+    assert_eq!((get(&o, "x").3, get(&o, "y").3), (Some(0), Some(50)), "y starts once x is done, once");
+    assert_eq!(result.engine.stats().placements, 2, "each job was placed exactly once");
+    assert_eq!(result.engine.records()[1].revision, Some(2));
+}
+
+#[test]
+fn a_swap_to_another_fair_share_key_recomputes_usage_from_the_running_jobs() {
+    let by_tenant = "order: [{ plugin: fair-share, args: { key: tenant } }]\nfilter: [{ plugin: fit }]\n";
+    let by_group = "order: [{ plugin: fair-share, args: { key: group } }]\nfilter: [{ plugin: fit }]\n";
+    let jobs = "id,release,duration,request,tenant,group\nx,0,50,cpu=1,t1,g1\ny,0,50,cpu=2,t2,g1\n";
+    let (mut sim, c) = simulation(by_tenant, jobs);
+    sim.step_until(0).unwrap();
+    assert_eq!(sim.engine().running().len(), 2);
+    let sym = |s: &str| c.symbols.get(s).expect("interned by the workload");
+    assert_eq!(sim.engine().usage.used(sym("t2")), Some(&[2, 0][..]));
+    let p = build(by_group, &c.resources, &mut sim.engine().symbols().clone());
+    sim.engine_mut().swap_pipeline(p, 2);
+    let usage = &sim.engine().usage;
+    assert_eq!(usage.key, Some(kairos_model::PartitionKey::Group));
+    assert_eq!(usage.used(sym("g1")), Some(&[3, 0][..]), "both running jobs count for their group");
+    assert_eq!(usage.running(sym("g1")), 2);
+    assert_eq!(usage.used(sym("t2")), None, "the old key's groups are gone");
+    while sim.step().unwrap() {}
+    assert!(sim.engine().usage.groups().iter().all(|&g| sim.engine().usage.running(g) == 0), "all released");
+}
+
+#[test]
+fn rejection_reasons_keep_the_filter_names_of_the_revision_that_recorded_them() {
+    // z asks for more cpu than any node has: `fit` (filter 1) rejects it for good.
+    let two = "order: [{ plugin: fifo }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\n";
+    let swapped = "order: [{ plugin: fifo }]\nfilter: [{ plugin: fit }, { plugin: node-selector }]\n";
+    let (mut sim, c) = simulation(two, "id,release,duration,request\nz,0,10,cpu=9\n");
+    sim.step_until(0).unwrap();
+    let why = sim.engine().describe_reasons(0);
+    assert!(why.contains("(fit)"), "{why}");
+    let p = build(swapped, &c.resources, &mut sim.engine().symbols().clone());
+    sim.engine_mut().swap_pipeline(p, 2);
+    assert_eq!(sim.engine().describe_reasons(0), why, "filter 1 of revision 2 is node-selector");
+}

@@ -35,7 +35,13 @@
 //! | `fail` | the run stops with the error | the run stops | the run stops |
 //!
 //! Every error is counted per script and shown in the report.
+//!
+//! # Tests
+//! A script may carry test cases beside it (`NAME.test.yaml` beside
+//! `NAME.rhai`), which `kairos policy test` runs; `kairos check` calls every
+//! script of a pipeline once on a sample job and node. See [`policy_test`].
 
+pub mod policy_test;
 pub mod sandbox;
 pub mod views;
 
