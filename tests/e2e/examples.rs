@@ -87,6 +87,7 @@ fn the_kth_sp2_log_replays_every_job() {
 /// The site policies in Rhai run on the whole day: every job is accounted for,
 /// contacts no antenna of their station can receive are rejected for good with
 /// the script's reason, and no script call fails.
+/// Every policy in `policies/` is used, at every extension point.
 #[test]
 fn the_site_policies_run_on_the_pass_window_day() {
     let out = kairos(&["run", "examples/pass-window/scenario-sites.yaml", "--json"]);
@@ -98,7 +99,27 @@ fn the_site_policies_run_on_the_pass_window_day() {
     assert!(n("rejected") > 0, "some contacts need a band their station lacks: {jobs}");
     let reasons = r["reasons"].to_string();
     assert!(reasons.contains("band-mismatch (../../policies/antenna-band.rhai)"), "{reasons}");
+    assert!(reasons.contains("tenant-excluded (../../policies/tenant-region.rhai)"), "{reasons}");
+    assert!(r["moves"]["migrations"].as_u64() > Some(0), "the drain moves work off proc-eu-small: {}", r["moves"]);
     let errors = r["script_errors"].as_object().expect("script_errors");
-    assert_eq!(errors.len(), 2, "{errors:?}");
+    let calls = r["script_calls"].as_object().expect("script_calls");
+    // Every policy of policies/ but the drain runs once; the drain twice (filter, rebalance).
+    assert_eq!(errors.len(), 7, "{errors:?}");
     assert!(errors.values().all(|v| v.as_u64() == Some(0)), "{errors:?}");
+    assert!(calls.values().all(|v| v.as_u64() > Some(0)), "every script is called: {calls:?}");
+}
+
+/// The drain policy's rebalance moves the processing still running on
+/// proc-eu-small when its maintenance begins, and `explain` says who moved it.
+#[test]
+fn explain_names_the_rebalance_script_that_moved_a_job() {
+    let out = kairos(&["explain", "examples/pass-window/scenario-sites.yaml", "p1096-proc1"]);
+    out.expect(0);
+    assert!(
+        out.stdout.contains(
+            "2023-07-05T14:00:13Z migrated from proc-eu-small to proc-eu-large by ../../policies/drain-node.rhai"
+        ),
+        "{}",
+        out.stdout
+    );
 }

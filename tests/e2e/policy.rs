@@ -90,7 +90,7 @@ fn check_tries_every_script_once_on_a_sample_job_and_node() {
         kairos(&["check", "examples/pass-window/scenario-sites.yaml", "examples/pass-window/pipeline-sites.yaml"]);
     out.expect(0);
     for line in out.stdout.lines() {
-        assert!(line.ends_with(", 2 scripts tried on a sample job and node"), "{line}");
+        assert!(line.ends_with(", 7 scripts tried on a sample job and node"), "{line}");
     }
 }
 

@@ -59,6 +59,24 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
     if let Some(revision) = rec.revision {
         let _ = writeln!(s, "  placed by pipeline revision {revision}");
     }
+    let names = &e.nodes().names;
+    for m in &rec.moves {
+        let from = &names[m.from as usize];
+        match (m.to, m.reason) {
+            (Some(to), _) => {
+                let _ = writeln!(s, "  {} migrated from {from} to {} by {}", sc.clock(m.at), names[to as usize], m.by);
+            }
+            (None, reason) => {
+                let _ = writeln!(
+                    s,
+                    "  {} evicted from {from} by {} ({}), queued again",
+                    sc.clock(m.at),
+                    m.by,
+                    reason.unwrap_or("no reason")
+                );
+            }
+        }
+    }
     if trace.attempts.is_empty() {
         let _ = writeln!(s, "\nno scheduling attempt: the job was never pending in a cycle");
         return s;

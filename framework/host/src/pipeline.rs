@@ -40,7 +40,7 @@ use serde::Deserialize;
 
 use crate::error::{input_error, Error, InputError, Pos};
 use crate::registry::Registry;
-use crate::script::{self, Common, OnError, Script, ScriptFilter, ScriptOrder, ScriptScore};
+use crate::script::{self, Common, OnError, Script, ScriptFilter, ScriptOrder, ScriptRebalance, ScriptScore};
 use crate::yaml::{self, Spanned};
 
 /// A pipeline file as written.
@@ -118,7 +118,8 @@ pub struct PipelineDef {
 /// Counters of one script entry, shared with its plugin.
 #[derive(Clone, Debug)]
 pub struct ScriptStats {
-    /// The script as named in the pipeline.
+    /// The script as named in the pipeline; followed by ` (POINT)` when the
+    /// pipeline uses one script at several extension points.
     pub name: String,
     /// Calls into the script (a result reused from the memo is not a call).
     pub calls: Arc<AtomicU64>,
@@ -205,7 +206,7 @@ impl PipelineDef {
                         let file = yaml::resolve(path, &sc.value);
                         let script = match script::compile(&engine, &file) {
                             Ok(compiled) => match script::check_entry(&compiled, point) {
-                                Ok(()) => Some(Arc::new(compiled)),
+                                Ok(_) => Some(Arc::new(compiled)),
                                 Err(m) => {
                                     errors.push(err(Pos::of(sc), m));
                                     None
@@ -322,11 +323,13 @@ impl PipelineDef {
                     on_error: e.on_error,
                     errors: Arc::clone(&errors),
                     calls: Arc::clone(&calls),
+                    jobs: Default::default(),
                 };
                 let stage = |plugin| Stage { name: e.plugin.clone(), weight: e.weight, plugin };
                 match e.point {
                     ExtensionPoint::Order => {
-                        p.order.push(stage(Box::new(ScriptOrder { c: common() }) as Box<dyn OrderPlugin>))
+                        let compare = script::check_entry(script, ExtensionPoint::Order) == Ok(script::BEFORE);
+                        p.order.push(stage(Box::new(ScriptOrder { c: common(), compare }) as Box<dyn OrderPlugin>))
                     }
                     ExtensionPoint::Filter => p.filter.push(Stage {
                         name: e.plugin.clone(),
@@ -346,9 +349,23 @@ impl PipelineDef {
                             memo: Default::default(),
                         }),
                     }),
-                    ExtensionPoint::Rebalance => unreachable!("checked at load: no rebalance scripts yet"),
+                    ExtensionPoint::Rebalance => p.rebalance.push(Stage {
+                        name: e.plugin.clone(),
+                        weight: 1.0,
+                        plugin: Box::new(ScriptRebalance {
+                            c: common(),
+                            nodes: Default::default(),
+                            memo: Default::default(),
+                        }),
+                    }),
                 }
-                p.scripts.push(ScriptStats { name: e.plugin.clone(), calls, errors });
+                let name =
+                    if self.entries.iter().any(|o| o.script.is_some() && o.plugin == e.plugin && o.point != e.point) {
+                        format!("{} ({})", e.plugin, e.point)
+                    } else {
+                        e.plugin.clone()
+                    };
+                p.scripts.push(ScriptStats { name, calls, errors });
                 continue;
             }
             let Some(spec) = registry.get(e.point, &e.plugin) else {

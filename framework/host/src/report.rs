@@ -413,6 +413,7 @@ impl Report {
         peak_hours.sort_by_key(|h| h.0);
         let (pj, pok) = peak_hours.iter().fold((0, 0), |a, h| (a.0 + h.1 .0, a.1 + h.1 .1));
         let stats = e.stats();
+        let scripts = e.script_counts();
         let util = e.meter().utilization();
         let mut reasons: Vec<ReasonLine> =
             reasons.into_iter().map(|((status, reason), jobs)| ReasonLine { status, reason, jobs }).collect();
@@ -456,18 +457,8 @@ impl Report {
             span_s: Span { start: sim.span.0, end: sim.span.1 },
             reasons,
             skipped_rows,
-            script_errors: e
-                .pipeline()
-                .scripts
-                .iter()
-                .map(|st| (st.name.clone(), st.errors.load(std::sync::atomic::Ordering::Relaxed)))
-                .collect(),
-            script_calls: e
-                .pipeline()
-                .scripts
-                .iter()
-                .map(|st| (st.name.clone(), st.calls.load(std::sync::atomic::Ordering::Relaxed)))
-                .collect(),
+            script_errors: scripts.iter().map(|(k, c)| (k.clone(), c.1)).collect(),
+            script_calls: scripts.into_iter().map(|(k, c)| (k, c.0)).collect(),
         }
     }
 

@@ -11,6 +11,12 @@
 //! free capacity — and applies it or records why not. A migrated job keeps its
 //! progress; an evicted job goes back to pending and restarts from scratch. Moves
 //! are counted in the report.
+//!
+//! A plugin that knows *which* job should move but not *where* proposes
+//! [`Move::Relocate`]: the host then runs the pipeline's filters and scores for
+//! the job over every up node but its current one and migrates it to the best
+//! that holds it, as it would place a pending job — or leaves it where it is
+//! when no node does.
 
 use crate::context::Context;
 use crate::job::JobId;
@@ -40,6 +46,12 @@ pub enum Move {
         job: JobId,
         /// Target node.
         to: NodeId,
+    },
+    /// Move a running job, keeping its progress, to the node the pipeline's
+    /// filters and scores choose among the others; stay if none holds it.
+    Relocate {
+        /// The job.
+        job: JobId,
     },
     /// Stop a running job and put it back in the pending queue.
     Evict {

@@ -48,7 +48,7 @@
 mod record;
 mod trace;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use kairos_model::{
@@ -56,7 +56,7 @@ use kairos_model::{
     Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
 };
 
-pub use record::{JobRecord, JobState, Miss, Outcome};
+pub use record::{JobRecord, JobState, Miss, MoveRecord, Outcome};
 pub use trace::{Attempt, Trace};
 
 use crate::error::Error;
@@ -229,6 +229,8 @@ pub struct Engine {
     /// Filter names of the revisions swapped out, for describing the reasons
     /// they recorded.
     retired_filters: Vec<(u64, Vec<String>)>,
+    /// Calls and errors of the scripts of the revisions swapped out, by name.
+    retired_scripts: BTreeMap<String, (u64, u64)>,
 }
 
 impl Engine {
@@ -267,6 +269,7 @@ impl Engine {
             last_progress: Time::MIN,
             revision: 1,
             retired_filters: Vec::new(),
+            retired_scripts: BTreeMap::new(),
         };
         e.retry = !e.pipeline.scripts.is_empty();
         e.refresh_capacity();
@@ -298,6 +301,11 @@ impl Engine {
                 self.recs.iter().filter(|r| !r.reasons.is_empty()).map(|r| r.reasons_revision).collect();
             self.retired_filters.retain(|(r, _)| used.contains(r));
         }
+        for st in &self.pipeline.scripts {
+            let c = self.retired_scripts.entry(st.name.clone()).or_default();
+            c.0 += st.calls.load(std::sync::atomic::Ordering::Relaxed);
+            c.1 += st.errors.load(std::sync::atomic::Ordering::Relaxed);
+        }
         self.pipeline = pipeline;
         self.revision = revision;
         let key = self.pipeline.partition.map(|(_, k)| k);
@@ -322,6 +330,18 @@ impl Engine {
     /// The pipeline being run.
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+    /// Calls and failed calls per policy script, over every revision run so
+    /// far: a script keeps its counts across a reload as long as the pipeline
+    /// names it the same way.
+    pub fn script_counts(&self) -> BTreeMap<String, (u64, u64)> {
+        let mut counts = self.retired_scripts.clone();
+        for st in &self.pipeline.scripts {
+            let c = counts.entry(st.name.clone()).or_default();
+            c.0 += st.calls.load(std::sync::atomic::Ordering::Relaxed);
+            c.1 += st.errors.load(std::sync::atomic::Ordering::Relaxed);
+        }
+        counts
     }
     /// The revision of the pipeline being run (1 until the first swap).
     pub fn revision(&self) -> u64 {
@@ -1034,7 +1054,7 @@ impl Engine {
                 .rebalance(&self.context(), &running, &mut moves)
                 .map_err(|e| self.fault(kairos_model::ExtensionPoint::Rebalance, &stage.name, e.0))?;
             for m in moves {
-                if !self.apply(m) {
+                if !self.apply(m, &stage.name) {
                     self.stats.moves_refused += 1;
                 }
             }
@@ -1042,8 +1062,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Validates a move against the current state and applies it.
-    fn apply(&mut self, m: Move) -> bool {
+    /// Validates a move `by` a rebalance plugin against the current state and
+    /// applies it.
+    fn apply(&mut self, m: Move, by: &str) -> bool {
         match m {
             Move::Migrate { job: j, to } => {
                 let JobState::Running { node: from, start, expected_end } =
@@ -1066,9 +1087,21 @@ impl Engine {
                 let r = &mut self.recs[j as usize];
                 r.state = JobState::Running { node: to, start, expected_end };
                 r.migrations += 1;
+                r.moves.push(MoveRecord { at: self.now, from, to: Some(to), reason: None, by: by.to_owned() });
                 self.stats.migrations += 1;
                 self.events.push(EngineEvent::Migrated { job: j, from, to, at: self.now });
                 true
+            }
+            Move::Relocate { job: j } => {
+                let JobState::Running { node: from, .. } =
+                    self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone())
+                else {
+                    return false;
+                };
+                match self.relocation_target(j, from) {
+                    Some(to) => self.apply(Move::Migrate { job: j, to }, by),
+                    None => false,
+                }
             }
             Move::Evict { job: j, reason } => {
                 let JobState::Running { node, .. } =
@@ -1077,11 +1110,67 @@ impl Engine {
                     return false;
                 };
                 self.stop_run(j, node);
+                let at = self.now;
+                self.recs[j as usize].moves.push(MoveRecord {
+                    at,
+                    from: node,
+                    to: None,
+                    reason: Some(reason),
+                    by: by.to_owned(),
+                });
                 self.stats.evictions += 1;
                 self.requeue(j, reason);
                 true
             }
         }
+    }
+
+    /// Where the pipeline would put running job `j` if it were not on `from`:
+    /// the best-scoring node, other than `from`, that passes every filter and
+    /// holds the request (ties to the lowest index), as for a pending job. A
+    /// filter or score that fails, or a score out of range, vouches for nothing:
+    /// the job stays.
+    fn relocation_target(&mut self, j: JobId, from: NodeId) -> Option<NodeId> {
+        let mut s = std::mem::take(&mut self.scratch);
+        s.rejections.clear();
+        s.rejections.detail = false;
+        s.cands.clear();
+        s.cands.extend(self.up_nodes.iter().copied().filter(|&n| n != from));
+        let cx = self.context();
+        let job = &self.jobs[j as usize];
+        let mut ok = true;
+        for (p, stage) in self.pipeline.filter.iter().enumerate() {
+            if s.cands.is_empty() {
+                break;
+            }
+            let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
+            ok &= stage.plugin.filter(job, &cx, &mut c).is_ok();
+        }
+        let n = s.cands.len();
+        s.totals.clear();
+        s.totals.resize(n, 0.0);
+        for stage in &self.pipeline.score {
+            if !ok || n == 0 {
+                break;
+            }
+            s.scores.clear();
+            s.scores.resize(n, 0.0);
+            ok &= stage.plugin.score(job, &cx, &s.cands, &mut s.scores).is_ok();
+            for (t, &v) in s.totals.iter_mut().zip(&s.scores) {
+                ok &= (0.0..=MAX_SCORE).contains(&v);
+                *t += stage.weight * v;
+            }
+        }
+        let mut best: Option<(NodeId, f64)> = None;
+        if ok {
+            for (&node, &t) in s.cands.iter().zip(&s.totals) {
+                if self.nodes.fits(node, &job.request) && best.is_none_or(|(_, b)| t > b) {
+                    best = Some((node, t));
+                }
+            }
+        }
+        self.scratch = s;
+        best.map(|(node, _)| node)
     }
 
     fn filters_accept(&mut self, j: JobId, node: NodeId) -> bool {

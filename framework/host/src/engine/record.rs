@@ -82,6 +82,21 @@ pub enum Miss {
     },
 }
 
+/// A rebalance move applied to a running job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MoveRecord {
+    /// When.
+    pub at: Time,
+    /// The node it ran on.
+    pub from: NodeId,
+    /// Where it went: `Some` for a migration, `None` for an eviction.
+    pub to: Option<NodeId>,
+    /// The eviction's reason code.
+    pub reason: Option<&'static str>,
+    /// The rebalance plugin (or script) that proposed it.
+    pub by: String,
+}
+
 /// The engine's record of one job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobRecord {
@@ -93,6 +108,8 @@ pub struct JobRecord {
     pub restarts: u32,
     /// Times it was migrated.
     pub migrations: u32,
+    /// The rebalance moves applied to it, in order.
+    pub moves: Vec<MoveRecord>,
     /// Scheduling attempts that ran the filters.
     pub attempts: u32,
     /// Aggregated filter rejections of the last attempt that placed nothing.
@@ -121,6 +138,7 @@ impl JobRecord {
             first_start: None,
             restarts: 0,
             migrations: 0,
+            moves: Vec::new(),
             attempts: 0,
             reasons: Vec::new(),
             reasons_of: 0,

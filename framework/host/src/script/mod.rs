@@ -1,4 +1,4 @@
-//! Policy scripts in Rhai, at the order, filter and score extension points.
+//! Policy scripts in Rhai, at every extension point.
 //!
 //! A pipeline entry may name a script instead of a built-in plugin:
 //!
@@ -16,7 +16,22 @@
 //! |---|---|---|
 //! | filter | `fn filter(job, node, ctx)` | `true` to let the node through; `false` or a string reason code to reject it (waiting may help); `#{ reason: "code", permanent: true }` to reject it for good |
 //! | score | `fn score(job, node, ctx)` | a number in `0..=100`, higher is better; the entry's `weight` applies |
-//! | order | `fn key(job, ctx)` | a number; lower goes first |
+//! | order, by key | `fn key(job, ctx)` | a number; lower goes first |
+//! | order, by comparison | `fn before(a, b, ctx)` | `true` when job `a` should go before job `b` |
+//! | rebalance | `fn rebalance(job, node, run, ctx)` | for a running `job` on `node`: `()` or `false` to leave it; `"relocate"` to move it where the pipeline's filters and scores would place it now; `#{ migrate: NODE }` (a name or a node) to move it there; `#{ evict: "code" }` to stop it and queue it again |
+//!
+//! An order script defines `key` or `before`, not both. With `key` the host
+//! asks for one number per pending job each cycle; with `before` it sorts the
+//! pending jobs with the script as the comparison (a binary insertion sort that
+//! stays total and deterministic whatever the script answers: about
+//! `n·log2(n) + n` calls for `n` pending jobs, so prefer `key` when a number
+//! will do) and gives equal keys to the jobs the script ranks neither way.
+//!
+//! A rebalance script is called each cycle once per running job; `run` holds
+//! `started` and `expected_end` (seconds). A migrated job keeps its progress, an
+//! evicted one restarts; the host validates every move against the state as it
+//! is applied (the target is up, passes the pipeline's filters, holds the
+//! request) and counts refused moves in the report.
 //!
 //! The objects are described in [`views`]. A script cannot change host state:
 //! its only effect is what it returns. Scripts run in the sandbox of
@@ -28,11 +43,11 @@
 //! column where Rhai knows them, and the function. The entry's `on_error` decides
 //! what the host does with the node (or job) at hand:
 //!
-//! | `on_error` | filter | score | order |
-//! |---|---|---|---|
-//! | `reject-node` (default) | the node is rejected (`script-error`, transient) | the node scores 0 | the job goes last |
-//! | `skip-plugin` | the node passes this filter | the node scores 0 | the job's key is 0 |
-//! | `fail` | the run stops with the error | the run stops | the run stops |
+//! | `on_error` | filter | score | order | rebalance |
+//! |---|---|---|---|---|
+//! | `reject-node` (default) | the node is rejected (`script-error`, transient) | the node scores 0 | the job goes last (`before`: the comparison counts as `false`) | the job stays |
+//! | `skip-plugin` | the node passes this filter | the node scores 0 | the job's key is 0 (`before`: `false`) | the job stays |
+//! | `fail` | the run stops with the error | the run stops | the run stops | the run stops |
 //!
 //! Every error is counted per script and shown in the report.
 //!
@@ -56,7 +71,7 @@ use kairos_model::ExtensionPoint;
 use rhai::{Engine, EvalAltResult, Position, AST};
 use serde::Deserialize;
 
-pub use plugin::{ScriptFilter, ScriptOrder, ScriptScore};
+pub use plugin::{ScriptFilter, ScriptOrder, ScriptRebalance, ScriptScore};
 
 /// What the host does when a script call fails.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -85,14 +100,33 @@ impl std::fmt::Debug for Script {
     }
 }
 
-/// The function a script must define at `point`, and its arity; `None` where
-/// scripts are not supported.
-pub fn entry_point(point: ExtensionPoint) -> Option<(&'static str, usize, &'static str)> {
+/// A function a script may define to serve an extension point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryPoint {
+    /// The function's name.
+    pub name: &'static str,
+    /// Its number of parameters.
+    pub arity: usize,
+    /// Its signature, as the documentation writes it.
+    pub signature: &'static str,
+}
+
+const FILTER: EntryPoint = EntryPoint { name: "filter", arity: 3, signature: "fn filter(job, node, ctx)" };
+const SCORE: EntryPoint = EntryPoint { name: "score", arity: 3, signature: "fn score(job, node, ctx)" };
+/// The order entry point by key.
+pub const KEY: EntryPoint = EntryPoint { name: "key", arity: 2, signature: "fn key(job, ctx)" };
+/// The order entry point by comparison.
+pub const BEFORE: EntryPoint = EntryPoint { name: "before", arity: 3, signature: "fn before(a, b, ctx)" };
+const REBALANCE: EntryPoint =
+    EntryPoint { name: "rebalance", arity: 4, signature: "fn rebalance(job, node, run, ctx)" };
+
+/// The functions a script may define to serve `point`; it defines exactly one.
+pub fn entry_points(point: ExtensionPoint) -> &'static [EntryPoint] {
     match point {
-        ExtensionPoint::Filter => Some(("filter", 3, "fn filter(job, node, ctx)")),
-        ExtensionPoint::Score => Some(("score", 3, "fn score(job, node, ctx)")),
-        ExtensionPoint::Order => Some(("key", 2, "fn key(job, ctx)")),
-        ExtensionPoint::Rebalance => None,
+        ExtensionPoint::Filter => &[FILTER],
+        ExtensionPoint::Score => &[SCORE],
+        ExtensionPoint::Order => &[KEY, BEFORE],
+        ExtensionPoint::Rebalance => &[REBALANCE],
     }
 }
 
@@ -129,23 +163,39 @@ pub fn compile(engine: &Engine, path: &Path) -> Result<Script, crate::Error> {
     }
 }
 
-/// Checks that `script` defines the entry point of `point` with the right arity.
-pub fn check_entry(script: &Script, point: ExtensionPoint) -> Result<(), String> {
-    let Some((name, arity, signature)) = entry_point(point) else {
-        return Err(format!("scripts are not supported at the {point} extension point yet"));
+/// Checks that `script` defines one entry point of `point` with the right
+/// arity, and returns it.
+pub fn check_entry(script: &Script, point: ExtensionPoint) -> Result<EntryPoint, String> {
+    let arities = |name: &str| -> Vec<usize> {
+        script.ast.iter_functions().filter(|f| f.name == name).map(|f| f.params.len()).collect()
     };
-    let found: Vec<usize> = script.ast.iter_functions().filter(|f| f.name == name).map(|f| f.params.len()).collect();
-    if found.contains(&arity) {
-        return Ok(());
+    let wanted = entry_points(point);
+    let found: Vec<EntryPoint> = wanted.iter().copied().filter(|e| arities(e.name).contains(&e.arity)).collect();
+    let path = script.path.display();
+    let a = if point == ExtensionPoint::Order { "an" } else { "a" };
+    match found.as_slice() {
+        [one] => return Ok(*one),
+        [first, second, ..] => {
+            return Err(format!(
+                "{path} defines both `{}` and `{}`; {a} {point} script defines one of them",
+                first.signature, second.signature
+            ))
+        }
+        [] => {}
     }
-    Err(match found.first() {
-        Some(n) => format!(
-            "{} defines `{name}` with {n} parameter{}; a {point} script needs `{signature}`",
-            script.path.display(),
-            if *n == 1 { "" } else { "s" }
-        ),
-        None => format!("{} has no `{signature}`, which a {point} script needs", script.path.display()),
-    })
+    // Name the first function with a right name but a wrong arity, if any.
+    for e in wanted {
+        if let Some(n) = arities(e.name).first() {
+            return Err(format!(
+                "{path} defines `{}` with {n} parameter{}; {a} {point} script needs `{}`",
+                e.name,
+                if *n == 1 { "" } else { "s" },
+                e.signature
+            ));
+        }
+    }
+    let signatures: Vec<String> = wanted.iter().map(|e| format!("`{}`", e.signature)).collect();
+    Err(format!("{path} has no {}, which {a} {point} script needs", signatures.join(" or ")))
 }
 
 /// One engine for all scripts of a pipeline, from the one constructor.

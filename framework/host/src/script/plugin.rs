@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kairos_model::{
-    Candidates, Context, FilterPlugin, Job, Layout, NodeId, OrderKey, OrderPlugin, PluginError, PluginResult, Reason,
-    ScorePlugin, MAX_SCORE,
+    Candidates, Context, FilterPlugin, Job, JobId, Layout, Move, NodeId, OrderKey, OrderPlugin, PluginError,
+    PluginResult, Reason, RebalancePlugin, Running, ScorePlugin, MAX_SCORE,
 };
 use rhai::{CallFnOptions, Dynamic, Engine, Scope};
 
 use super::sandbox::start_call;
-use super::views::{begin_reads, end_reads, CtxView, JobView, NodeViews, Prop};
+use super::views::{begin_reads, end_reads, CtxView, JobView, JobViews, NodeView, NodeViews, Prop, RunView};
 use super::{describe, OnError, Script};
 
 /// What every script plugin holds.
@@ -22,6 +22,8 @@ pub(crate) struct Common {
     pub(crate) on_error: OnError,
     pub(crate) errors: Arc<AtomicU64>,
     pub(crate) calls: Arc<AtomicU64>,
+    /// Views of the jobs the plugin was called about.
+    pub(crate) jobs: JobViews,
 }
 
 impl Common {
@@ -213,7 +215,7 @@ pub struct ScriptFilter {
 
 impl FilterPlugin for ScriptFilter {
     fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
-        let job_view = JobView::new(job, cx);
+        let job_view = self.c.jobs.view(job, cx);
         // Built on the first call only: memoized verdicts need no context.
         let mut ctx: Option<CtxView> = None;
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
@@ -270,7 +272,7 @@ pub struct ScriptScore {
 
 impl ScorePlugin for ScriptScore {
     fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
-        let job_view = JobView::new(job, cx);
+        let job_view = self.c.jobs.view(job, cx);
         // Built on the first call only: memoized scores need no context.
         let mut ctx: Option<CtxView> = None;
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
@@ -312,16 +314,21 @@ impl ScorePlugin for ScriptScore {
     }
 }
 
-/// An order key written in Rhai.
+/// An order written in Rhai: a key per job, or a comparison of two jobs.
 pub struct ScriptOrder {
     pub(crate) c: Common,
+    /// The script defines `before(a, b, ctx)` rather than `key(job, ctx)`.
+    pub(crate) compare: bool,
 }
 
 impl OrderPlugin for ScriptOrder {
     fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
+        if self.compare {
+            return self.ranks(jobs, cx, keys);
+        }
         let ctx = CtxView::new(cx, &self.c.args);
         for (job, k) in jobs.iter().zip(keys.iter_mut()) {
-            let outcome = self.c.call("key", (JobView::new(job, cx), ctx.clone()));
+            let outcome = self.c.call("key", (self.c.jobs.view(job, cx), ctx.clone()));
             end_reads();
             let outcome = outcome.and_then(|v| match number(&v) {
                 Some(x) if x.is_finite() => Ok(x),
@@ -345,4 +352,182 @@ impl OrderPlugin for ScriptOrder {
         }
         Ok(())
     }
+}
+
+impl ScriptOrder {
+    /// Keys from the comparison `before(a, b, ctx)`: the jobs' ranks after
+    /// sorting them with it, equal for jobs it ranks neither way.
+    ///
+    /// A binary insertion sort: it asks about `log2(i)` pairs to insert the
+    /// `i`-th job and never relies on the script being a consistent order, so an
+    /// inconsistent script gives some order, the same every time, instead of a
+    /// panic (the standard library's sorts may panic on one). A failed call
+    /// counts as `false`, unless `on_error` is `fail`.
+    fn ranks(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
+        let ctx = CtxView::new(cx, &self.c.args);
+        let views: Vec<JobView> = jobs.iter().map(|j| self.c.jobs.view(j, cx)).collect();
+        let path = self.c.script.path.display();
+        let mut fatal: Option<String> = None;
+        let mut before = |a: usize, b: usize| -> bool {
+            if fatal.is_some() {
+                return false;
+            }
+            let outcome = self.c.call("before", (views[a].clone(), views[b].clone(), ctx.clone()));
+            end_reads();
+            let outcome = outcome.and_then(|v| {
+                v.as_bool().map_err(|t| format!("{path}: in fn before: returned {t}; expected true or false"))
+            });
+            match outcome {
+                Ok(x) => x,
+                Err(e) => {
+                    self.c.failed();
+                    if self.c.on_error == OnError::Fail {
+                        fatal = Some(e);
+                    }
+                    false
+                }
+            }
+        };
+        let mut sorted: Vec<usize> = Vec::with_capacity(jobs.len());
+        for i in 0..jobs.len() {
+            // After every job `i` does not go before: stable for ties.
+            let (mut lo, mut hi) = (0, sorted.len());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if before(i, sorted[mid]) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            sorted.insert(lo, i);
+        }
+        let mut rank = 0.0;
+        for pos in 0..sorted.len() {
+            if pos > 0 && before(sorted[pos - 1], sorted[pos]) {
+                rank += 1.0;
+            }
+            keys[sorted[pos]] = rank;
+        }
+        fatal.map_or(Ok(()), |e| Err(PluginError(e)))
+    }
+}
+
+/// A rebalance written in Rhai: asked about each running job, every cycle.
+///
+/// Most running jobs stay where they are, for a reason that reads only static
+/// properties (a drain policy compares the node's name with its list first), so
+/// results are memoized as a filter's are: a call that read nothing dynamic (the
+/// time, the run, free capacity) is not repeated for a job and node with the
+/// same values of what it read.
+pub struct ScriptRebalance {
+    pub(crate) c: Common,
+    pub(crate) nodes: NodeViews,
+    pub(crate) memo: Mutex<Memo<Verdict>>,
+}
+
+/// What a rebalance script says about one running job.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Verdict {
+    Stay,
+    Relocate,
+    Migrate(NodeId),
+    Evict(&'static str),
+}
+
+impl Verdict {
+    fn to_move(self, job: JobId) -> Option<Move> {
+        match self {
+            Verdict::Stay => None,
+            Verdict::Relocate => Some(Move::Relocate { job }),
+            Verdict::Migrate(to) => Some(Move::Migrate { job, to }),
+            Verdict::Evict(reason) => Some(Move::Evict { job, reason }),
+        }
+    }
+}
+
+impl RebalancePlugin for ScriptRebalance {
+    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>) -> PluginResult {
+        if running.is_empty() {
+            return Ok(());
+        }
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        memo.check_layout(cx.nodes.layout());
+        let mut ctx: Option<CtxView> = None;
+        let path = self.c.script.path.display();
+        for r in running {
+            let job = self.c.jobs.view(&cx.jobs[r.job as usize], cx);
+            let mut tables = memo.take_tables(&job);
+            if let Some(kept) = memo.lookup(&tables, r.node) {
+                memo.put_tables(tables);
+                moves.extend(kept.to_move(r.job));
+                continue;
+            }
+            let node = self.nodes.view(cx, r.node);
+            let run = RunView::new(r.started, r.expected_end);
+            let ctx = ctx.get_or_insert_with(|| CtxView::new(cx, &self.c.args)).clone();
+            let outcome = self
+                .c
+                .call("rebalance", (job.clone(), node, run, ctx))
+                .and_then(|v| proposal(&v, cx).map_err(|m| format!("{path}: in fn rebalance: {m}")));
+            let reads = end_reads();
+            match outcome {
+                Ok(v) => {
+                    if !reads.dynamic {
+                        memo.keep(&mut tables, &self.nodes, cx, &job, r.node, &reads.props, v);
+                    }
+                    moves.extend(v.to_move(r.job));
+                }
+                Err(e) => {
+                    self.c.failed();
+                    if self.c.on_error == OnError::Fail {
+                        memo.put_tables(tables);
+                        return Err(PluginError(e));
+                    }
+                }
+            }
+            memo.put_tables(tables);
+        }
+        Ok(())
+    }
+}
+
+/// What a rebalance script returned, read.
+fn proposal(v: &Dynamic, cx: &Context<'_>) -> Result<Verdict, String> {
+    const SHAPES: &str = "expected (), false, \"relocate\", #{ migrate: NODE } or #{ evict: \"code\" }";
+    if v.is_unit() || v.as_bool() == Ok(false) {
+        return Ok(Verdict::Stay);
+    }
+    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
+        return match s.as_str() {
+            "relocate" => Ok(Verdict::Relocate),
+            "stay" => Ok(Verdict::Stay),
+            other => Err(format!("returned \"{other}\"; {SHAPES}")),
+        };
+    }
+    if let Some(m) = v.read_lock::<rhai::Map>() {
+        let keys: Vec<&str> = m.keys().map(|k| k.as_str()).collect();
+        return match keys.as_slice() {
+            ["migrate"] => {
+                let target = &m["migrate"];
+                let name = if let Some(n) = target.read_lock::<NodeView>() {
+                    n.name().to_string()
+                } else if let Some(s) = target.read_lock::<rhai::ImmutableString>() {
+                    s.to_string()
+                } else {
+                    return Err(format!("`migrate` must be a node or a node name, got {}", target.type_name()));
+                };
+                match cx.nodes.names.iter().position(|n| *n == name) {
+                    Some(to) => Ok(Verdict::Migrate(to as NodeId)),
+                    None => Err(format!("`migrate` names node `{name}`, which the cluster does not have")),
+                }
+            }
+            ["evict"] => match m["evict"].read_lock::<rhai::ImmutableString>() {
+                Some(code) if !code.trim().is_empty() => Ok(Verdict::Evict(intern(&code))),
+                _ => Err(format!("`evict` must be a reason code, got {}", m["evict"])),
+            },
+            _ => Err(format!("returned a map with keys {keys:?}; {SHAPES}")),
+        };
+    }
+    Err(format!("returned {}; {SHAPES}", v.type_name()))
 }

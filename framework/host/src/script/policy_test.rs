@@ -8,7 +8,7 @@
 //! args: { windows: [ { station: Kiruna-Esrange, from: 100, to: 200 } ] }  # every case's, unless it has its own
 //! cases:
 //!   - name: a contact that would overlap the window is turned away
-//!     point: filter          # filter | score | order; default: the script's only entry point
+//!     point: filter          # filter | score | order | rebalance; default: the script's only entry point
 //!     now: 60                # seconds; default: the job's release
 //!     job: { estimate: 50 }
 //!     node: { labels: { station: Kiruna-Esrange } }
@@ -21,7 +21,14 @@
 //! `labels`, `capacity`, `reserve`, `used` and `running` (default: 1 when `used`
 //! is not all zero, else 0). Names default to `default` (`job` and `node` for the
 //! ids), numbers to 0, maps to empty. The resources are the names the case uses.
-//! `ctx.total` is the node's allocatable capacity and `ctx.share(g)` is 0.
+//! `ctx.total` is the allocatable capacity of the case's nodes and `ctx.share(g)` is 0.
+//!
+//! An order case may give several `jobs:` instead of one `job:` and expect the
+//! order their keys put them in (`{ order: [ID, …] }`, ties in the order
+//! written, as the engine breaks them) — the way to test a `before(a, b, ctx)`
+//! script. A rebalance case asks about its `job` running on its `node` (from
+//! `run: { started, expected_end }`, default `now` and `now + estimate`); more
+//! nodes, which a script may name as targets, go in `nodes:`.
 //!
 //! | `expect` | the case passes when the script |
 //! |---|---|
@@ -31,6 +38,11 @@
 //! | `{ reason: CODE, permanent: true }` | rejects it with `CODE`, for good (`false`: waiting may help) |
 //! | `{ score: N }` | scores the node `N` (score; equal to 1e-9) |
 //! | `{ key: N }` | gives the job the key `N` (order; equal to 1e-9) |
+//! | `{ order: [ID, …] }` | puts the case's `jobs` in this order (order) |
+//! | `stay` | leaves the running job where it is (rebalance) |
+//! | `relocate` | asks the host to move it where the pipeline would place it (rebalance) |
+//! | `{ migrate: NODE }` | moves it to node `NODE` (rebalance) |
+//! | `{ evict: CODE }` | evicts it with reason `CODE` (rebalance) |
 //! | `{ error: TEXT }` | fails, with an error message that contains `TEXT` (any point) |
 //!
 //! # How a case runs
@@ -38,11 +50,12 @@
 //! the host will see the same result:
 //!
 //! 1. loading the test file builds each case's job and node into a [`Job`] and a
-//!    one-node [`NodeTable`] (every problem with file:line:column);
+//!    [`NodeTable`] of its nodes (every problem with file:line:column);
 //! 2. a one-entry pipeline is built around the compiled script, with the case's
 //!    `args` and `on_error: fail`, by [`PipelineDef::build`];
 //! 3. its stage is called once, as the engine calls it (a candidate batch for a
-//!    filter, a node slice for a score, a job slice for an order key), and what
+//!    filter, a node slice for a score, a job slice for an order, the job's run
+//!    for a rebalance), and what
 //!    it returned is compared with `expect`.
 //!
 //! # Smoke test
@@ -56,8 +69,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kairos_model::{
-    Candidates, Context, ExtensionPoint, GroupUsage, Job, NodeId, NodeSpec, NodeTable, Qty, Reason, Rejections,
-    ResourceSpace, Sym, Symbols, Time,
+    Candidates, Context, ExtensionPoint, GroupUsage, Job, Move, NodeId, NodeSpec, NodeTable, Qty, Reason, Rejections,
+    ResourceSpace, Running, Sym, Symbols, Time,
 };
 use serde::Deserialize;
 
@@ -97,12 +110,28 @@ struct CaseDef {
     #[serde(default)]
     args: Option<serde_json::Value>,
     #[serde(default)]
-    job: JobDef,
+    job: Option<JobDef>,
+    /// Several jobs instead of `job`, for an order case (`expect: { order }`).
+    #[serde(default)]
+    jobs: Option<Spanned<Vec<JobDef>>>,
     #[serde(default)]
     node: Option<Spanned<NodeDef>>,
+    /// More nodes, after `node` (targets a rebalance script may name).
+    #[serde(default)]
+    nodes: Vec<NodeDef>,
+    /// The run of the job on `node`, for a rebalance case.
+    #[serde(default)]
+    run: RunDef,
     #[serde(default)]
     now: Option<Time>,
     expect: Spanned<serde_json::Value>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RunDef {
+    started: Option<Time>,
+    expected_end: Option<Time>,
 }
 
 /// The extension points a script can be tested at, as spelled in test files.
@@ -112,6 +141,7 @@ enum PointName {
     Filter,
     Score,
     Order,
+    Rebalance,
 }
 
 impl From<PointName> for ExtensionPoint {
@@ -120,6 +150,7 @@ impl From<PointName> for ExtensionPoint {
             PointName::Filter => ExtensionPoint::Filter,
             PointName::Score => ExtensionPoint::Score,
             PointName::Order => ExtensionPoint::Order,
+            PointName::Rebalance => ExtensionPoint::Rebalance,
         }
     }
 }
@@ -208,8 +239,25 @@ pub enum Expect {
     Score(f64),
     /// The order key.
     Key(f64),
+    /// The order of the case's `jobs`, by id.
+    Order(Vec<String>),
+    /// The rebalance script leaves the job where it runs.
+    Stay,
+    /// It proposes this move.
+    Move(Proposal),
     /// The call fails with an error containing this text.
     Error(String),
+}
+
+/// A move a rebalance script proposes, by names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Proposal {
+    /// Wherever the pipeline would place the job now.
+    Relocate,
+    /// To the node of this name.
+    Migrate(String),
+    /// Stop it and queue it again, with this reason code.
+    Evict(String),
 }
 
 /// What one call of a script entry returned.
@@ -223,6 +271,12 @@ pub enum Got {
     Score(f64),
     /// The order key.
     Key(f64),
+    /// The jobs' ids in the order their keys put them.
+    Order(Vec<String>),
+    /// No move.
+    Stay,
+    /// A proposed move.
+    Move(Proposal),
     /// The call failed (the message names the script, and the line and column
     /// where Rhai knows them).
     Error(String),
@@ -241,6 +295,9 @@ impl Expect {
                 r.code == code && permanent.is_none_or(|p| p == r.unresolvable)
             }
             (Expect::Score(want), Got::Score(x)) | (Expect::Key(want), Got::Key(x)) => close(*want, *x),
+            (Expect::Order(want), Got::Order(got)) => want == got,
+            (Expect::Stay, Got::Stay) => true,
+            (Expect::Move(want), Got::Move(got)) => want == got,
             (Expect::Error(text), Got::Error(msg)) => msg.contains(text.as_str()),
             _ => false,
         }
@@ -251,7 +308,8 @@ impl Expect {
         match self {
             Expect::Pass | Expect::Reject | Expect::Reason { .. } => Some(ExtensionPoint::Filter),
             Expect::Score(_) => Some(ExtensionPoint::Score),
-            Expect::Key(_) => Some(ExtensionPoint::Order),
+            Expect::Key(_) | Expect::Order(_) => Some(ExtensionPoint::Order),
+            Expect::Stay | Expect::Move(_) => Some(ExtensionPoint::Rebalance),
             Expect::Error(_) => None,
         }
     }
@@ -260,19 +318,35 @@ impl Expect {
     fn parse(v: &serde_json::Value) -> Result<Expect, String> {
         use serde_json::Value as J;
         const SHAPES: &str =
-            "`expect` is one of: pass, reject, a reason code, { reason: CODE, permanent: BOOL }, { score: N }, { key: N }, { error: TEXT }";
+            "`expect` is one of: pass, reject, a reason code, { reason: CODE, permanent: BOOL }, { score: N }, { key: N }, { order: [JOB, …] }, stay, relocate, { migrate: NODE }, { evict: CODE }, { error: TEXT }";
         let number = |v: &J, what: &str| {
             v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| format!("`{what}` must be a finite number, got {v}"))
         };
         match v {
             J::String(s) if s == "pass" => Ok(Expect::Pass),
             J::String(s) if s == "reject" => Ok(Expect::Reject),
+            J::String(s) if s == "stay" => Ok(Expect::Stay),
+            J::String(s) if s == "relocate" => Ok(Expect::Move(Proposal::Relocate)),
             J::String(s) if !s.trim().is_empty() => Ok(Expect::Reason { code: s.clone(), permanent: None }),
             J::Object(m) => {
                 let keys: Vec<&str> = m.keys().map(String::as_str).collect();
                 match keys.as_slice() {
                     ["score"] => number(&m["score"], "score").map(Expect::Score),
                     ["key"] => number(&m["key"], "key").map(Expect::Key),
+                    ["order"] => match &m["order"] {
+                        J::Array(ids) if ids.iter().all(J::is_string) => {
+                            Ok(Expect::Order(ids.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()))
+                        }
+                        other => Err(format!("`order` must be the list of the case's job ids, got {other}")),
+                    },
+                    ["migrate"] => match &m["migrate"] {
+                        J::String(n) if !n.trim().is_empty() => Ok(Expect::Move(Proposal::Migrate(n.clone()))),
+                        other => Err(format!("`migrate` must be a node name, got {other}")),
+                    },
+                    ["evict"] => match &m["evict"] {
+                        J::String(c) if !c.trim().is_empty() => Ok(Expect::Move(Proposal::Evict(c.clone()))),
+                        other => Err(format!("`evict` must be a reason code, got {other}")),
+                    },
                     ["error"] => match &m["error"] {
                         J::String(s) => Ok(Expect::Error(s.clone())),
                         other => Err(format!("`error` must be the text the error contains, got {other}")),
@@ -307,6 +381,9 @@ impl std::fmt::Display for Expect {
             Expect::Reason { code, permanent: Some(false) } => write!(f, "reject `{code}` (transient)"),
             Expect::Score(x) => write!(f, "score {x}"),
             Expect::Key(x) => write!(f, "key {x}"),
+            Expect::Order(ids) => write!(f, "order [{}]", ids.join(", ")),
+            Expect::Stay => write!(f, "stay"),
+            Expect::Move(m) => write!(f, "{m}"),
             Expect::Error(text) => write!(f, "an error containing {text:?}"),
         }
     }
@@ -321,27 +398,46 @@ impl std::fmt::Display for Got {
             }
             Got::Score(x) => write!(f, "score {x}"),
             Got::Key(x) => write!(f, "key {x}"),
+            Got::Order(ids) => write!(f, "order [{}]", ids.join(", ")),
+            Got::Stay => write!(f, "stay"),
+            Got::Move(m) => write!(f, "{m}"),
             Got::Error(msg) => write!(f, "error: {msg}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Proposal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proposal::Relocate => write!(f, "relocate"),
+            Proposal::Migrate(n) => write!(f, "migrate to `{n}`"),
+            Proposal::Evict(c) => write!(f, "evict `{c}`"),
         }
     }
 }
 
 // ---- a world of one job and some nodes --------------------------------------------
 
-/// What a script call sees: a job, the nodes, the time.
+/// What a script call sees: the jobs, the nodes, the time.
 struct World {
     resources: ResourceSpace,
     symbols: Symbols,
     nodes: NodeTable,
-    /// The job under test, alone (`jobs[0]`, `idx` 0).
+    /// The job under test first (`idx` 0), then the other jobs of an order case.
     jobs: Vec<Job>,
     now: Time,
     usage: GroupUsage,
+    /// For a rebalance case: when the job under test started on node 0, and
+    /// when it is expected to end.
+    run: (Time, Time),
 }
 
 impl World {
-    fn new(resources: ResourceSpace, symbols: Symbols, nodes: NodeTable, mut job: Job, now: Time) -> World {
-        job.idx = 0;
+    fn new(resources: ResourceSpace, symbols: Symbols, nodes: NodeTable, mut jobs: Vec<Job>, now: Time) -> World {
+        for (i, job) in jobs.iter_mut().enumerate() {
+            job.idx = i as u32;
+        }
+        let run = (now, now + jobs[0].estimate);
         let dims = resources.dims();
         // As the engine keeps it: allocatable capacity of the up nodes.
         let mut usage = GroupUsage::new(None, dims);
@@ -350,7 +446,7 @@ impl World {
                 *t += a;
             }
         }
-        World { resources, symbols, nodes, jobs: vec![job], now, usage }
+        World { resources, symbols, nodes, jobs, now, usage, run }
     }
 
     fn context(&self) -> Context<'_> {
@@ -414,11 +510,33 @@ impl World {
                 r.map(|()| Got::Score(scores[0]))
             }
             ExtensionPoint::Order => {
-                let mut keys = [0.0];
-                let r = pipeline.order[0].plugin.keys(&[job], &cx, &mut keys);
-                r.map(|()| Got::Key(keys[0]))
+                let jobs: Vec<&Job> = self.jobs.iter().collect();
+                let mut keys = vec![0.0; jobs.len()];
+                let r = pipeline.order[0].plugin.keys(&jobs, &cx, &mut keys);
+                r.map(|()| {
+                    if jobs.len() == 1 {
+                        return Got::Key(keys[0]);
+                    }
+                    // As the engine sorts: by key, ties in submission order.
+                    let mut idx: Vec<usize> = (0..jobs.len()).collect();
+                    idx.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]).then(a.cmp(&b)));
+                    Got::Order(idx.into_iter().map(|i| jobs[i].id.clone()).collect())
+                })
             }
-            ExtensionPoint::Rebalance => unreachable!("no scripts at the rebalance point"),
+            ExtensionPoint::Rebalance => {
+                let (started, expected_end) = self.run;
+                let running = [Running { job: 0, node, started, expected_end }];
+                let mut moves = Vec::new();
+                let r = pipeline.rebalance[0].plugin.rebalance(&cx, &running, &mut moves);
+                r.map(|()| match moves.first() {
+                    None => Got::Stay,
+                    Some(Move::Relocate { .. }) => Got::Move(Proposal::Relocate),
+                    Some(&Move::Migrate { to, .. }) => {
+                        Got::Move(Proposal::Migrate(self.nodes.names[to as usize].clone()))
+                    }
+                    Some(Move::Evict { reason, .. }) => Got::Move(Proposal::Evict(reason.to_string())),
+                })
+            }
         };
         outcome.unwrap_or_else(|e| Got::Error(e.0))
     }
@@ -581,13 +699,13 @@ impl PolicyTests {
         let file: FileDef = yaml::parse(path, text)?;
         let mut errors: Vec<InputError> = Vec::new();
         let mut err = |pos: Pos, m: String| errors.push(input_error(path, Some(text), pos, m));
-        let points = [ExtensionPoint::Filter, ExtensionPoint::Score, ExtensionPoint::Order];
+        let points = [ExtensionPoint::Filter, ExtensionPoint::Score, ExtensionPoint::Order, ExtensionPoint::Rebalance];
         let defined: Vec<ExtensionPoint> = points.into_iter().filter(|&p| check_entry(&script, p).is_ok()).collect();
         if defined.is_empty() {
             err(
                 Pos::default(),
                 format!(
-                    "{} defines no entry point to test: `fn filter(job, node, ctx)`, `fn score(job, node, ctx)` or `fn key(job, ctx)`",
+                    "{} defines no entry point to test: `fn filter(job, node, ctx)`, `fn score(job, node, ctx)`, `fn key(job, ctx)`, `fn before(a, b, ctx)` or `fn rebalance(job, node, run, ctx)`",
                     script.path.display()
                 ),
             );
@@ -632,14 +750,38 @@ impl PolicyTests {
                 err(
                     expect_pos,
                     format!(
-                        "expects {expect}, which only a {p} script returns; this case tests the {point} entry point"
+                        "expects {expect}, which only {} {p} script returns; this case tests the {point} entry point",
+                        if p == ExtensionPoint::Order { "an" } else { "a" }
                     ),
                 );
                 continue;
             }
             let node_pos = c.node.as_ref().map_or(name_pos, Pos::of);
-            let node = c.node.map(|n| n.value).unwrap_or_default();
-            let world = match case_world(c.job, node, c.now) {
+            let jobs = match (c.job, c.jobs) {
+                (Some(_), Some(jobs)) => {
+                    err(Pos::of(&jobs), "a case gives `job` or `jobs`, not both".into());
+                    continue;
+                }
+                (_, Some(jobs)) if jobs.value.is_empty() => {
+                    err(Pos::of(&jobs), "`jobs` needs at least one job".into());
+                    continue;
+                }
+                (_, Some(jobs)) => jobs.value,
+                (job, None) => vec![job.unwrap_or_default()],
+            };
+            if let Expect::Order(ids) = &expect {
+                let mut want = ids.clone();
+                let mut have: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+                want.sort();
+                have.sort();
+                if want != have {
+                    err(expect_pos, format!("`order` must list each of the case's job ids once: {}", have.join(", ")));
+                    continue;
+                }
+            }
+            let mut nodes = vec![c.node.map(|n| n.value).unwrap_or_default()];
+            nodes.extend(c.nodes);
+            let world = match case_world(jobs, nodes, c.now, c.run) {
                 Ok(w) => w,
                 Err(m) => {
                     err(node_pos, m);
@@ -668,11 +810,16 @@ impl PolicyTests {
     }
 }
 
-/// The one-node world of a case; `Err` says what is wrong with its node.
-fn case_world(job: JobDef, node: NodeDef, now: Option<Time>) -> Result<World, String> {
+/// The world of a case: its jobs (the one under test first) and its nodes (the
+/// one under test first); `Err` says what is wrong with a node.
+fn case_world(jobs: Vec<JobDef>, nodes: Vec<NodeDef>, now: Option<Time>, run: RunDef) -> Result<World, String> {
     // The resources are the names the case uses.
     let mut names: Vec<&str> = Vec::new();
-    for k in job.request.keys().chain(node.capacity.keys()).chain(node.reserve.keys()).chain(node.used.keys()) {
+    let used_names = jobs
+        .iter()
+        .flat_map(|j| j.request.keys())
+        .chain(nodes.iter().flat_map(|n| n.capacity.keys().chain(n.reserve.keys()).chain(n.used.keys())));
+    for k in used_names {
         if !names.contains(&k.as_str()) {
             names.push(k);
         }
@@ -681,71 +828,83 @@ fn case_world(job: JobDef, node: NodeDef, now: Option<Time>) -> Result<World, St
     let vector = |m: &BTreeMap<String, Qty>| -> Vec<Qty> {
         resources.names().iter().map(|r| m.get(r).copied().unwrap_or(0)).collect()
     };
-    let (capacity, reserve, used) = (vector(&node.capacity), vector(&node.reserve), vector(&node.used));
-    for (d, r) in resources.names().iter().enumerate() {
-        if reserve[d] > capacity[d] {
-            return Err(format!("the node reserves {} {r} but its capacity is only {}", reserve[d], capacity[d]));
-        }
-        if used[d] > capacity[d] - reserve[d] {
-            return Err(format!(
-                "the node uses {} {r} but only {} is allocatable (capacity minus reserve)",
-                used[d],
-                capacity[d] - reserve[d]
-            ));
-        }
-    }
-    let busy = used.iter().any(|&u| u > 0);
-    let running = node.running.unwrap_or(u32::from(busy));
-    if busy && running == 0 {
-        return Err("the node uses resources, so it runs at least one job: `running` must be at least 1".into());
-    }
-
     let mut symbols = Symbols::default();
-    // As the cluster loader does: `region` and `zone` labels on every node.
-    let zone = node.zone.clone().unwrap_or_else(|| node.region.clone());
-    let mut labels = pairs(&node.labels, &mut symbols);
-    for (key, value) in [("region", &node.region), ("zone", &zone)] {
-        let k = symbols.intern(key);
-        if !labels.iter().any(|&(l, _)| l == k) {
-            labels.push((k, symbols.intern(value)));
+    let mut table = NodeTable::new(resources.dims());
+    let several = nodes.len() > 1;
+    for node in &nodes {
+        let whose = if several { format!("node `{}`", node.name) } else { "the node".to_owned() };
+        let (capacity, reserve, used) = (vector(&node.capacity), vector(&node.reserve), vector(&node.used));
+        for (d, r) in resources.names().iter().enumerate() {
+            if reserve[d] > capacity[d] {
+                return Err(format!("{whose} reserves {} {r} but its capacity is only {}", reserve[d], capacity[d]));
+            }
+            if used[d] > capacity[d] - reserve[d] {
+                return Err(format!(
+                    "{whose} uses {} {r} but only {} is allocatable (capacity minus reserve)",
+                    used[d],
+                    capacity[d] - reserve[d]
+                ));
+            }
+        }
+        let busy = used.iter().any(|&u| u > 0);
+        let running = node.running.unwrap_or(u32::from(busy));
+        if busy && running == 0 {
+            return Err(format!("{whose} uses resources, so it runs at least one job: `running` must be at least 1"));
+        }
+        if table.names.contains(&node.name) {
+            return Err(format!("two nodes are named `{}`", node.name));
+        }
+        // As the cluster loader does: `region` and `zone` labels on every node.
+        let zone = node.zone.clone().unwrap_or_else(|| node.region.clone());
+        let mut labels = pairs(&node.labels, &mut symbols);
+        for (key, value) in [("region", &node.region), ("zone", &zone)] {
+            let k = symbols.intern(key);
+            if !labels.iter().any(|&(l, _)| l == k) {
+                labels.push((k, symbols.intern(value)));
+            }
+        }
+        let id = table.push(NodeSpec {
+            name: node.name.clone(),
+            region: symbols.intern(&node.region),
+            zone: symbols.intern(&zone),
+            labels,
+            taints: Vec::new(),
+            capacity,
+            reserve,
+        });
+        // The host's own bookkeeping: the first job holds `used`, the others nothing.
+        let zero = vec![0; resources.dims()];
+        for i in 0..running {
+            let ok = table.allocate(id, if i == 0 { &used } else { &zero });
+            debug_assert!(ok, "checked above: `used` fits the allocatable capacity");
         }
     }
-    let mut table = NodeTable::new(resources.dims());
-    let id = table.push(NodeSpec {
-        name: node.name.clone(),
-        region: symbols.intern(&node.region),
-        zone: symbols.intern(&zone),
-        labels,
-        taints: Vec::new(),
-        capacity,
-        reserve,
-    });
-    // The host's own bookkeeping: the first job holds `used`, the others nothing.
-    let zero = vec![0; resources.dims()];
-    for i in 0..running {
-        let ok = table.allocate(id, if i == 0 { &used } else { &zero });
-        debug_assert!(ok, "checked above: `used` fits the allocatable capacity");
-    }
 
-    let job = Job {
-        idx: 0,
-        id: job.id.clone(),
-        tenant: symbols.intern(&job.tenant),
-        group: symbols.intern(&job.group),
-        priority_class: symbols.intern(&job.class),
-        priority: job.priority,
-        release: job.release,
-        deadline: job.deadline,
-        hard_deadline: job.hard,
-        estimate: job.estimate,
-        request: vector(&job.request),
-        selector: pairs(&job.selector, &mut symbols),
-        tolerations: Vec::new(),
-        labels: pairs(&job.labels, &mut symbols),
-        after: None,
-    };
-    let now = now.unwrap_or(job.release);
-    Ok(World::new(resources, symbols, table, job, now))
+    let jobs: Vec<Job> = jobs
+        .iter()
+        .map(|job| Job {
+            idx: 0,
+            id: job.id.clone(),
+            tenant: symbols.intern(&job.tenant),
+            group: symbols.intern(&job.group),
+            priority_class: symbols.intern(&job.class),
+            priority: job.priority,
+            release: job.release,
+            deadline: job.deadline,
+            hard_deadline: job.hard,
+            estimate: job.estimate,
+            request: vector(&job.request),
+            selector: pairs(&job.selector, &mut symbols),
+            tolerations: Vec::new(),
+            labels: pairs(&job.labels, &mut symbols),
+            after: None,
+        })
+        .collect();
+    let now = now.unwrap_or(jobs[0].release);
+    let mut world = World::new(resources, symbols, table, jobs, now);
+    let started = run.started.unwrap_or(now);
+    world.run = (started, run.expected_end.unwrap_or(started + world.jobs[0].estimate));
+    Ok(world)
 }
 
 /// Interned `key: value` pairs, sorted by key as the model keeps them.
@@ -788,7 +947,7 @@ impl PipelineDef {
                     None => synthetic_job(&c.resources, &mut symbols),
                 };
                 let now = job.release;
-                World::new(c.resources.clone(), symbols, c.nodes.clone(), job, now)
+                World::new(c.resources.clone(), symbols, c.nodes.clone(), vec![job], now)
             }
             _ => synthetic_world(),
         };
@@ -846,7 +1005,7 @@ fn synthetic_world() -> World {
         capacity: [("cpu".to_owned(), 4), ("memory".to_owned(), 16)].into(),
         ..NodeDef::default()
     };
-    case_world(job, node, None).expect("the synthetic sample is valid")
+    case_world(vec![job], vec![node], None, RunDef::default()).expect("the synthetic sample is valid")
 }
 
 #[cfg(test)]

@@ -143,6 +143,106 @@ fn scores_and_order_keys_come_from_scripts() {
 }
 
 #[test]
+fn a_comparison_script_orders_the_queue() {
+    let cases = [
+        (
+            "by comparison: the longest job first",
+            "fn before(a, b, ctx) { a.estimate > b.estimate }",
+            ["long", "mid", "short", "tie"],
+        ),
+        (
+            "jobs the comparison ranks neither way keep submission order",
+            "fn before(a, b, ctx) { false }",
+            ["short", "long", "mid", "tie"],
+        ),
+        (
+            "an inconsistent comparison gives some order, without a panic",
+            "fn before(a, b, ctx) { true }",
+            ["tie", "short", "mid", "long"],
+        ),
+    ];
+    // One antenna: jobs run one after another, in the order the script sets.
+    let jobs = "id,release,duration,request,selector\nshort,0,10,antenna=1,station=Kiruna-Esrange\nlong,0,30,antenna=1,station=Kiruna-Esrange\nmid,0,20,antenna=1,station=Kiruna-Esrange\ntie,0,10,antenna=1,station=Kiruna-Esrange\n";
+    for (name, src, want) in cases {
+        let dir = Dir::new(&[
+            ("p.yaml", "order:\n  - script: o.rhai\nfilter: [{ plugin: node-selector }]\n"),
+            ("o.rhai", src),
+        ]);
+        let sim = run(&dir, jobs).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut p = placed(&sim);
+        p.sort_by_key(|(_, _, start)| *start);
+        let got: Vec<&str> = p.iter().map(|(id, _, _)| id.as_str()).collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn an_order_script_defines_a_key_or_a_comparison_not_both() {
+    let dir = Dir::new(&[
+        ("p.yaml", "order:\n  - script: o.rhai\n"),
+        ("o.rhai", "fn key(job, ctx) { 0 }\nfn before(a, b, ctx) { false }"),
+    ]);
+    let err = load(&dir).unwrap_err().to_string();
+    assert!(err.contains("defines both `fn key(job, ctx)` and `fn before(a, b, ctx)`"), "{err}");
+}
+
+#[test]
+fn a_rebalance_script_moves_running_jobs_and_the_host_validates_each_move() {
+    // `x` starts at 0 on kiruna (first-fit, then the only free antenna is
+    // svalbard). At 5 `y` is released: its cycle runs the rebalance script.
+    let cases = [
+        ("a relocated job moves where the pipeline places it", "\"relocate\"", "svalbard", 1, 0),
+        ("a job migrated to a named node moves there", "#{ migrate: \"svalbard\" }", "svalbard", 1, 0),
+        ("a job migrated to a name from args moves there", "#{ migrate: ctx.args.to }", "svalbard", 1, 0),
+        ("a move to its own node, given as a view, is refused", "#{ migrate: node }", "kiruna", 0, 0),
+        ("an evicted job restarts", "#{ evict: \"drain\" }", "kiruna", 0, 0),
+        ("a move to its own node is refused", "#{ migrate: \"kiruna\" }", "kiruna", 0, 0),
+    ];
+    for (name, ret, x_node, migrations, errors) in cases {
+        let script = format!(
+            "fn rebalance(job, node, run, ctx) {{\n  if job.id == \"x\" && node.name == \"kiruna\" && ctx.now == 5 {{ return {ret}; }}\n  ()\n}}\n"
+        );
+        let dir = Dir::new(&[
+            (
+                "p.yaml",
+                "filter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\nrebalance:\n  - script: r.rhai\n    args: { to: svalbard }\n",
+            ),
+            ("r.rhai", &script),
+        ]);
+        let sim = run(&dir, "id,release,duration,request\nx,0,100,antenna=1\ny,5,1,cpu=0\n")
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let report = Report::new("t", &sim, 0);
+        let x = placed(&sim).into_iter().find(|(id, _, _)| id == "x");
+        assert_eq!(x.map(|x| x.1), Some(x_node.to_owned()), "{name}");
+        assert_eq!(sim.engine.stats().migrations, migrations, "{name}");
+        assert_eq!(report.script_errors.values().copied().sum::<u64>(), errors, "{name}");
+        if ret.contains("evict") {
+            assert_eq!(sim.engine.stats().evictions, 1, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_rebalance_script_that_returns_nonsense_fails_naming_itself() {
+    let cases = [
+        ("a number", "3", "returned i64; expected (), false, \"relocate\""),
+        ("an unknown word", "\"move\"", "returned \"move\""),
+        ("an unknown node", "#{ migrate: \"nowhere\" }", "names node `nowhere`, which the cluster does not have"),
+        ("an empty reason", "#{ evict: \"\" }", "`evict` must be a reason code"),
+        ("a map of the wrong shape", "#{ to: 1 }", "returned a map with keys [\"to\"]"),
+    ];
+    for (name, ret, want) in cases {
+        let script = format!("fn rebalance(job, node, run, ctx) {{ {ret} }}");
+        let dir = Dir::new(&[("p.yaml", "rebalance:\n  - script: r.rhai\n    on_error: fail\n"), ("r.rhai", &script)]);
+        let err = run(&dir, "id,release,duration,request\nx,0,100,antenna=1\ny,5,1,cpu=0\n")
+            .err()
+            .unwrap_or_else(|| panic!("{name}: ran"))
+            .to_string();
+        assert!(err.contains("r.rhai: in fn rebalance: ") && err.contains(want), "{name}: {err}");
+    }
+}
+
+#[test]
 fn a_failing_script_follows_its_on_error_policy_and_is_counted() {
     let script = "fn filter(job, node, ctx) {\n  if node.name == \"kiruna\" { loop {} }\n  true\n}\n";
     let cases = [

@@ -11,6 +11,7 @@
 //! | | `labels` | map |
 //! | | `capacity`, `allocatable`, `used`, `free` | map, resource → quantity |
 //! | | `running` | int: jobs running on it |
+//! | `run` (rebalance) | `started`, `expected_end` | int, seconds |
 //! | `ctx` | `now` | int, seconds |
 //! | | `args` | map: the pipeline entry's `args` |
 //! | | `share(group)` | float: the group's dominant share under the pipeline's fair-share key (0 without one) |
@@ -149,6 +150,45 @@ impl JobView {
     }
 }
 
+/// Job views, built once per job and kept: a job does not change while it is
+/// in the engine, and building a view (its maps) costs more than a short call.
+///
+/// The cache belongs to one plugin, which one engine calls at a time; it starts
+/// afresh when the engine's job table moves (it grew, or another engine calls),
+/// and a kept view is used only for the job with the same index and id.
+#[derive(Default)]
+pub struct JobViews {
+    cache: RwLock<(usize, Vec<Option<JobView>>)>,
+}
+
+impl JobViews {
+    /// The view of `job`, from the cache when it holds it.
+    pub fn view(&self, job: &Job, cx: &Context<'_>) -> JobView {
+        let table = cx.jobs.as_ptr() as usize;
+        let i = job.idx as usize;
+        {
+            let c = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            if c.0 == table {
+                if let Some(Some(v)) = c.1.get(i) {
+                    if v.0.id.as_str() == job.id.as_str() {
+                        return v.clone();
+                    }
+                }
+            }
+        }
+        let v = JobView::new(job, cx);
+        let mut c = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        if c.0 != table {
+            *c = (table, Vec::new());
+        }
+        if c.1.len() <= i {
+            c.1.resize(i + 1, None);
+        }
+        c.1[i] = Some(v.clone());
+        v
+    }
+}
+
 impl JobView {
     /// The value of a job property, as text that is equal exactly when the
     /// values are.
@@ -251,6 +291,13 @@ impl NodeStatic {
     }
 }
 
+impl NodeView {
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        &self.s.name
+    }
+}
+
 /// Builds node views, keeping each node's static part for as long as the node
 /// table's layout is unchanged.
 #[derive(Default)]
@@ -346,6 +393,20 @@ impl CtxView {
     }
 }
 
+/// A running job's run, as a rebalance script sees it.
+#[derive(Clone)]
+pub struct RunView {
+    started: i64,
+    expected_end: i64,
+}
+
+impl RunView {
+    /// The run that started at `started` and is expected to end at `expected_end`.
+    pub fn new(started: i64, expected_end: i64) -> Self {
+        RunView { started, expected_end }
+    }
+}
+
 /// Registers the view types and their properties.
 pub(crate) fn register(e: &mut Engine) {
     e.register_type_with_name::<JobView>("Job")
@@ -433,6 +494,15 @@ pub(crate) fn register(e: &mut Engine) {
         .register_get("running", |n: &mut NodeView| {
             read_dynamic();
             i64::from(n.live.running[n.at])
+        });
+    e.register_type_with_name::<RunView>("Run")
+        .register_get("started", |r: &mut RunView| {
+            read_dynamic();
+            r.started
+        })
+        .register_get("expected_end", |r: &mut RunView| {
+            read_dynamic();
+            r.expected_end
         });
     e.register_type_with_name::<CtxView>("Ctx")
         .register_get("now", |c: &mut CtxView| {

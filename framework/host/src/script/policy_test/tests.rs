@@ -148,6 +148,36 @@ fn a_case_runs_through_the_host_plugins_and_is_compared_with_expect() {
             "key -15",
         ),
         (
+            "several jobs come back in the order a comparison puts them",
+            "fn before(a, b, ctx) { a.priority > b.priority }",
+            "jobs: [ { id: low, priority: 1 }, { id: high, priority: 9 }, { id: also-low, priority: 1 } ]\nexpect: { order: [high, low, also-low] }",
+            "order [high, low, also-low]",
+        ),
+        (
+            "several jobs come back in the order their keys put them",
+            "fn key(job, ctx) { -job.priority }",
+            "jobs: [ { id: a, priority: 1 }, { id: b, priority: 2 } ]\nexpect: { order: [b, a] }",
+            "order [b, a]",
+        ),
+        (
+            "a rebalance that leaves the job says stay",
+            "fn rebalance(job, node, run, ctx) { () }",
+            "expect: stay",
+            "stay",
+        ),
+        (
+            "a rebalance sees the run and can name another node of the case",
+            "fn rebalance(job, node, run, ctx) { if run.expected_end - run.started == 60 { #{ migrate: \"b\" } } }",
+            "node: { name: a }\nnodes: [ { name: b } ]\nexpect: { migrate: b }",
+            "migrate to `b`",
+        ),
+        (
+            "a rebalance that names a node the case does not have fails",
+            "fn rebalance(job, node, run, ctx) { #{ migrate: \"c\" } }",
+            "expect: { error: \"does not have\" }",
+            "error: s.rhai: in fn rebalance: `migrate` names node `c`, which the cluster does not have",
+        ),
+        (
             "a score out of range is the host's error, as in a run",
             "fn score(job, node, ctx) { 101 }",
             "expect: { error: \"within 0..=100\" }",
@@ -221,10 +251,28 @@ fn bad_test_files_are_refused_with_their_position() {
         ("a missing expect", filter, "cases:\n  - name: x\n", "missing field `expect`"),
         ("no cases", filter, "cases: []\n", "s.test.yaml:1:8: no cases"),
         (
+            "an order that does not list the case's jobs",
+            "fn key(job, ctx) { 0 }",
+            "cases:\n  - name: x\n    jobs: [ { id: a }, { id: b } ]\n    expect: { order: [a, c] }\n",
+            "s.test.yaml:4:13: `order` must list each of the case's job ids once: a, b",
+        ),
+        (
+            "both job and jobs",
+            "fn key(job, ctx) { 0 }",
+            "cases:\n  - name: x\n    job: { id: a }\n    jobs: [ { id: b } ]\n    expect: { key: 0 }\n",
+            "s.test.yaml:4:11: a case gives `job` or `jobs`, not both",
+        ),
+        (
+            "two nodes with one name",
+            "fn rebalance(job, node, run, ctx) { () }",
+            "cases:\n  - name: x\n    node: { name: a }\n    nodes: [ { name: a } ]\n    expect: stay\n",
+            "s.test.yaml:3:11: two nodes are named `a`",
+        ),
+        (
             "an expectation of another point",
             filter,
             "cases:\n  - name: x\n    expect: { key: 1 }\n",
-            "s.test.yaml:3:13: expects key 1, which only a order script returns; this case tests the filter entry point",
+            "s.test.yaml:3:13: expects key 1, which only an order script returns; this case tests the filter entry point",
         ),
         (
             "a point the script does not define",
@@ -235,8 +283,8 @@ fn bad_test_files_are_refused_with_their_position() {
         (
             "an unknown point",
             filter,
-            "cases:\n  - name: x\n    point: rebalance\n    expect: pass\n",
-            "s.test.yaml:3:12: unknown variant `rebalance`",
+            "cases:\n  - name: x\n    point: schedule\n    expect: pass\n",
+            "s.test.yaml:3:12: unknown variant `schedule`",
         ),
         (
             "a script with several entry points and a case without a point",
