@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use kairos_host::pipeline::PipelineDef;
 use kairos_host::scenario::Scenario;
 use kairos_host::script::policy_test::{self, PolicyTests, Sample};
-use kairos_host::script::shared_engine;
+use kairos_host::script::strict_engine;
 use kairos_host::{Error, InputError};
 
 const EXIT_CODES: &str = "\
@@ -49,7 +49,7 @@ pub fn run(command: PolicyCommand) -> Result<(), Error> {
 
 fn test(paths: &[PathBuf]) -> Result<(), Error> {
     let files = policy_test::discover(paths)?;
-    let engine = shared_engine();
+    let engine = strict_engine();
     let (mut passed, mut failed) = (0, 0);
     let mut bad: Vec<InputError> = Vec::new();
     for file in &files {

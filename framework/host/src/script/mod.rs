@@ -203,5 +203,11 @@ pub fn shared_engine() -> Arc<Engine> {
     Arc::new(sandbox::engine(sandbox::Limits::default()))
 }
 
+/// The same sandbox, strict about comparing values of different types: for
+/// `kairos check` and `kairos policy test` (see [`sandbox::strict_engine`]).
+pub fn strict_engine() -> Arc<Engine> {
+    Arc::new(sandbox::strict_engine(sandbox::Limits::default()))
+}
+
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,10 @@
 //! a sample job and node, and turns a failing call into an input error at the
 //! entry: `kairos check` runs it, so that a script that throws on the first job
 //! it meets is found before a run.
+//!
+//! Both run scripts in the strict engine ([`super::strict_engine`]): comparing
+//! values of two different types (`node.labels.tier == 2`, a string with a
+//! number), which a run answers `false`, is an error there.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -953,10 +957,13 @@ impl PipelineDef {
         };
         let node_name = &world.nodes.names[0];
         let job_id = &world.jobs[0].id;
+        // Strict: a comparison of two types, which a run would answer `false`,
+        // is an error here.
+        let engine = super::strict_engine();
         let mut errors = Vec::new();
         for e in &scripts {
             let script = e.script.as_ref().expect("filtered on scripts");
-            if let Got::Error(msg) = world.run(&self.engine, script, e.point, &e.args, 0) {
+            if let Got::Error(msg) = world.run(&engine, script, e.point, &e.args, 0) {
                 errors.push(input_error(
                     &self.path,
                     Some(&self.source),

@@ -80,12 +80,60 @@ pub fn engine(limits: Limits) -> Engine {
     e
 }
 
+/// The sandboxed engine, made strict for checking: comparing values of two
+/// different types is an error instead of `false` (see
+/// [`refuse_mismatched_comparisons`]). `kairos check` and `kairos policy test`
+/// run scripts in it; runs use [`engine`], whose operators on built-in types
+/// skip the lookup that overloading them needs (Rhai's fast operators: about
+/// 15–20% of a script's time on the site example).
+pub fn strict_engine(limits: Limits) -> Engine {
+    let mut e = engine(limits);
+    e.set_fast_operators(false);
+    refuse_mismatched_comparisons(&mut e);
+    e
+}
+
+/// Makes comparing values of two different types an error.
+///
+/// Rhai answers `false` to `1 == "1"` (and to `<`, `>`…) between types it has
+/// no operator for, so a rule comparing a label (a string) with a number
+/// silently never matches. Here each such comparison throws instead, naming
+/// the two types, so that `kairos check` (on its sample job and node) and
+/// `kairos policy test` (on every case) find it where the script reaches it. Integers and
+/// floats still compare with each other, and anything may be compared with `()`
+/// (the value of a missing property or map key).
+fn refuse_mismatched_comparisons(e: &mut Engine) {
+    use rhai::{Array, ImmutableString, Map, FLOAT, INT};
+
+    macro_rules! refuse {
+        ($a:ty, $b:ty) => {
+            for op in ["==", "!=", "<", ">", "<=", ">="] {
+                e.register_fn(op, move |x: $a, y: $b| -> Result<bool, Box<rhai::EvalAltResult>> {
+                    let (tx, ty) = (Dynamic::from(x).type_name(), Dynamic::from(y).type_name());
+                    Err(format!(
+                        "`{op}` compares a {tx} with a {ty}, which is never true; convert one side first (to_string, parse_int, parse_float)"
+                    )
+                    .into())
+                });
+            }
+        };
+    }
+    macro_rules! refuse_all {
+        ($a:ty; $($b:ty),*) => { $( refuse!($a, $b); refuse!($b, $a); )* };
+    }
+    refuse_all!(INT; bool, ImmutableString, Array, Map);
+    refuse_all!(FLOAT; bool, ImmutableString, Array, Map);
+    refuse_all!(bool; ImmutableString, Array, Map);
+    refuse_all!(ImmutableString; Array, Map);
+    refuse_all!(Array; Map);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn run(src: &str) -> String {
-        let e = engine(Limits::default());
+        let e = strict_engine(Limits::default());
         match e.eval::<Dynamic>(src) {
             Ok(v) => format!("ok {v}"),
             Err(err) => err.to_string(),
@@ -106,6 +154,26 @@ mod tests {
             let got = run(src);
             assert!(got.contains(want), "{name}: got {got}");
         }
+    }
+
+    #[test]
+    fn the_strict_engine_makes_comparing_values_of_different_types_an_error() {
+        let cases = [
+            ("a number with a string", "1 == \"1\"", "`==` compares a i64 with a string, which is never true"),
+            ("a string with a number", "\"3\" < 4", "`<` compares a string with a i64"),
+            ("a bool with a number", "true != 0", "`!=` compares a bool with a i64"),
+            ("a map with an array", "#{} == []", "`==` compares a map with a array"),
+            ("numbers of both kinds still compare", "1 == 1.0", "ok true"),
+            ("anything compares with ()", "let m = #{}; m.station == ()", "ok true"),
+            ("a string with a missing value is false, not an error", "\"x\" == ()", "ok false"),
+            ("strings compare", "\"S\" < \"X\"", "ok true"),
+        ];
+        for (name, src, want) in cases {
+            let got = run(src);
+            assert!(got.contains(want), "{name}: got {got}");
+        }
+        let fast = engine(Limits::default());
+        assert!(!fast.eval::<bool>("1 == \"1\"").unwrap(), "a run's engine keeps Rhai's answer: false");
     }
 
     #[test]

@@ -351,7 +351,7 @@ fn discover_finds_test_files_and_refuses_paths_that_name_none() {
 #[test]
 fn the_policies_shipped_with_kairos_have_tests_and_pass_them() {
     let dir = policies();
-    let engine = super::super::shared_engine();
+    let engine = super::super::strict_engine();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let script = entry.unwrap().path();
         if script.extension().is_some_and(|e| e == "rhai") {
@@ -399,6 +399,11 @@ fn the_smoke_test_names_a_script_that_fails_on_the_sample() {
             "score:\n  - script: high.rhai\n".to_owned(),
             Err("returned 130; a score must be within 0..=100"),
         ),
+        (
+            "comparing a string with a number is an error, not a silent false",
+            "filter:\n  - script: types.rhai\n".to_owned(),
+            Err("`==` compares a string with a i64, which is never true"),
+        ),
     ];
     for (name, pipeline, want) in cases {
         let dir = Dir::new(&[
@@ -406,6 +411,7 @@ fn the_smoke_test_names_a_script_that_fails_on_the_sample() {
             ("good.rhai", "fn score(job, node, ctx) { node.free.cpu * 10 }"),
             ("bad.rhai", "fn score(job, node, ctx) {\n  node.labels.band.split(\",\")\n}"),
             ("high.rhai", "fn score(job, node, ctx) { 130 }"),
+            ("types.rhai", "fn filter(job, node, ctx) { node.region == 3 }"),
             ("needs.rhai", "fn score(job, node, ctx) { ctx.args.factor * 10 }"),
         ]);
         let def = PipelineDef::load(&dir.path("p.yaml"), &Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
