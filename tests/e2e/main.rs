@@ -15,6 +15,7 @@ mod live;
 mod meta;
 mod policy;
 mod run;
+mod scripts;
 
 /// The good scenario: 12 jobs on 4 nodes, one node failing for good.
 pub const SCENARIO: &str = "tests/fixtures/scenario.yaml";

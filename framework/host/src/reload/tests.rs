@@ -124,6 +124,8 @@ fn a_failed_reload_keeps_the_last_good_revision_and_reports_file_line_and_column
         "{message}"
     );
     assert!(e.error.is_input());
+    let dir_text = dir.path("").display().to_string();
+    insta::assert_snapshot!("reload_syntax_error", message.replace(dir_text.trim_end_matches('/'), "[dir]"));
 
     // The next change tries again.
     dir.write("policy.rhai", ACCEPT);
@@ -153,6 +155,11 @@ fn a_deleted_script_keeps_the_last_good_revision_until_it_is_back() {
     let pipeline = dir.path("pipeline.yaml").display().to_string();
     assert!(message.starts_with(&format!("{pipeline}:5:13: script file ")), "{message}");
     assert!(message.contains("policy.rhai does not exist or cannot be read"), "{message}");
+    let dir_text = dir.path("").display().to_string();
+    insta::assert_snapshot!(
+        "reload_deleted_script",
+        errors[0].to_string().replace(dir_text.trim_end_matches('/'), "[dir]")
+    );
 
     // Writing it again is a change like any other.
     dir.write("policy.rhai", ACCEPT);

@@ -103,15 +103,31 @@ pub fn strict_engine(limits: Limits) -> Engine {
 /// floats still compare with each other, and anything may be compared with `()`
 /// (the value of a missing property or map key).
 fn refuse_mismatched_comparisons(e: &mut Engine) {
+    fn kind(v: &Dynamic) -> &'static str {
+        if v.is_int() {
+            "an integer"
+        } else if v.is_float() {
+            "a float"
+        } else if v.is_bool() {
+            "a bool"
+        } else if v.is_string() {
+            "a string"
+        } else if v.is_array() {
+            "an array"
+        } else {
+            "a map"
+        }
+    }
+
     use rhai::{Array, ImmutableString, Map, FLOAT, INT};
 
     macro_rules! refuse {
         ($a:ty, $b:ty) => {
             for op in ["==", "!=", "<", ">", "<=", ">="] {
                 e.register_fn(op, move |x: $a, y: $b| -> Result<bool, Box<rhai::EvalAltResult>> {
-                    let (tx, ty) = (Dynamic::from(x).type_name(), Dynamic::from(y).type_name());
+                    let (tx, ty) = (kind(&Dynamic::from(x)), kind(&Dynamic::from(y)));
                     Err(format!(
-                        "`{op}` compares a {tx} with a {ty}, which is never true; convert one side first (to_string, parse_int, parse_float)"
+                        "`{op}` compares {tx} with {ty}, which is never true; convert one side first (to_string, parse_int, parse_float)"
                     )
                     .into())
                 });
@@ -159,10 +175,10 @@ mod tests {
     #[test]
     fn the_strict_engine_makes_comparing_values_of_different_types_an_error() {
         let cases = [
-            ("a number with a string", "1 == \"1\"", "`==` compares a i64 with a string, which is never true"),
-            ("a string with a number", "\"3\" < 4", "`<` compares a string with a i64"),
-            ("a bool with a number", "true != 0", "`!=` compares a bool with a i64"),
-            ("a map with an array", "#{} == []", "`==` compares a map with a array"),
+            ("a number with a string", "1 == \"1\"", "`==` compares an integer with a string, which is never true"),
+            ("a string with a number", "\"3\" < 4", "`<` compares a string with an integer"),
+            ("a bool with a number", "true != 0", "`!=` compares a bool with an integer"),
+            ("a map with an array", "#{} == []", "`==` compares a map with an array"),
             ("numbers of both kinds still compare", "1 == 1.0", "ok true"),
             ("anything compares with ()", "let m = #{}; m.station == ()", "ok true"),
             ("a string with a missing value is false, not an error", "\"x\" == ()", "ok false"),

@@ -402,7 +402,7 @@ fn the_smoke_test_names_a_script_that_fails_on_the_sample() {
         (
             "comparing a string with a number is an error, not a silent false",
             "filter:\n  - script: types.rhai\n".to_owned(),
-            Err("`==` compares a string with a i64, which is never true"),
+            Err("`==` compares a string with an integer, which is never true"),
         ),
     ];
     for (name, pipeline, want) in cases {
