@@ -115,3 +115,19 @@ fn an_unknown_flag_exits_2() {
     out.expect(2);
     assert!(out.stderr.contains("unexpected argument '--no-such-flag'"), "{}", out.stderr);
 }
+
+/// A job that cannot restart is lost with its node; the one that runs after it
+/// is missed; the report and `explain` say so.
+#[test]
+fn a_job_that_cannot_restart_is_reported_lost_with_its_node() {
+    let out = kairos(&["run", "tests/fixtures/scenario-lost.yaml"]);
+    out.expect(0);
+    insta::assert_snapshot!(out.stdout);
+    let explain = kairos(&["explain", "tests/fixtures/scenario-lost.yaml", "render-long"]);
+    explain.expect(0);
+    assert!(
+        explain.stdout.contains("outcome: lost — its node `accel` failed at t=2000s, and it cannot restart"),
+        "{}",
+        explain.stdout
+    );
+}

@@ -39,6 +39,9 @@ pub fn compare(scenario: &str, reports: &[Report]) -> String {
     row("completed", &|r| r.jobs.completed.to_string());
     row("missed", &|r| r.jobs.missed.to_string());
     row("rejected", &|r| r.jobs.rejected.to_string());
+    if reports.iter().any(|r| r.jobs.lost > 0) {
+        row("lost", &|r| r.jobs.lost.to_string());
+    }
     row("pending", &|r| r.jobs.pending.to_string());
     row("deadline compliance", &|r| pct(r.deadline_compliance));
     row("peak-hour compliance", &|r| pct(r.peak.compliance));

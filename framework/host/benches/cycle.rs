@@ -150,6 +150,7 @@ impl World {
                     tolerations: Vec::new(),
                     labels: Vec::new(),
                     after: None,
+                    restartable: true,
                 }
             })
             .collect();

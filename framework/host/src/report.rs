@@ -2,7 +2,8 @@
 //!
 //! Every job of a run lands in exactly one bucket of [`JobCounts`]: completed,
 //! missed (a hard deadline that could not be met, a soft one finished late, or the
-//! job it ran after failed), rejected (no node can ever take it) or pending/running
+//! job it ran after failed), rejected (no node can ever take it), lost (its node
+//! failed and it cannot restart) or pending/running
 //! (still waiting or working when the run ended). The report says which, per job
 //! in `--schedule` output and in aggregate here.
 
@@ -76,6 +77,8 @@ pub struct JobCounts {
     pub missed: usize,
     /// No node can ever take them.
     pub rejected: usize,
+    /// Lost with a failed node, unable to restart.
+    pub lost: usize,
     /// Still waiting when the run ended.
     pub pending: usize,
     /// Still running when the run ended (0 after a full simulation).
@@ -93,6 +96,8 @@ pub struct GroupReport {
     pub missed: usize,
     /// Rejected.
     pub rejected: usize,
+    /// Lost with a failed node.
+    pub lost: usize,
     /// Pending or running at the end.
     pub pending: usize,
     /// Deadline compliance within the group (null when no job has a deadline).
@@ -156,8 +161,10 @@ pub struct Moves {
     pub migrations: u64,
     /// Evictions applied.
     pub evictions: u64,
-    /// Runs stopped by node failures (the jobs were re-queued).
+    /// Runs stopped by node failures (re-queued, or lost when they cannot restart).
     pub node_failures: u64,
+    /// Of those, runs of jobs that could not restart: lost.
+    pub lost: u64,
     /// Proposed moves the host refused.
     pub refused: u64,
 }
@@ -191,6 +198,8 @@ pub enum Status {
     Missed,
     /// Rejected.
     Rejected,
+    /// Lost with a failed node, unable to restart.
+    Lost,
     /// Still pending (or waiting on another job).
     Pending,
     /// Still running.
@@ -204,6 +213,7 @@ impl Status {
             Status::Completed => "completed",
             Status::Missed => "missed",
             Status::Rejected => "rejected",
+            Status::Lost => "lost",
             Status::Pending => "pending",
             Status::Running => "running",
         }
@@ -215,6 +225,7 @@ impl Status {
             JobState::Done(Outcome::Completed { .. }) => Status::Completed,
             JobState::Done(Outcome::Missed { .. }) => Status::Missed,
             JobState::Done(Outcome::Rejected { .. }) => Status::Rejected,
+            JobState::Done(Outcome::Lost { .. }) => Status::Lost,
             JobState::Running { .. } => Status::Running,
             _ => Status::Pending,
         }
@@ -266,6 +277,9 @@ pub fn explain_outcome(engine: &Engine, j: kairos_model::JobId) -> String {
             }
         },
         JobState::Done(Outcome::Rejected { .. }) => engine.describe_reasons(j),
+        JobState::Done(Outcome::Lost { at, node }) => {
+            format!("its node `{}` failed at t={at}s, and it cannot restart", engine.nodes().names[*node as usize])
+        }
         JobState::Waiting { on } => format!("waiting for `{}`", engine.jobs()[*on as usize].id),
         JobState::Submitted => format!("not released before the run ended (release t={}s)", job.release),
         JobState::Pending { .. } => {
@@ -360,6 +374,10 @@ impl Report {
                     counts.rejected += 1;
                     g.0.rejected += 1
                 }
+                Status::Lost => {
+                    counts.lost += 1;
+                    g.0.lost += 1
+                }
                 Status::Pending => {
                     counts.pending += 1;
                     g.0.pending += 1
@@ -452,6 +470,7 @@ impl Report {
                 migrations: stats.migrations,
                 evictions: stats.evictions,
                 node_failures: stats.node_failures_stopped,
+                lost: stats.lost,
                 refused: stats.moves_refused,
             },
             span_s: Span { start: sim.span.0, end: sim.span.1 },
@@ -478,8 +497,8 @@ impl Report {
         let j = &self.jobs;
         let _ = writeln!(
             s,
-            "\njobs      {} total: {} completed, {} missed, {} rejected, {} pending, {} running",
-            j.total, j.completed, j.missed, j.rejected, j.pending, j.running
+            "\njobs      {} total: {} completed, {} missed, {} rejected, {} lost, {} pending, {} running",
+            j.total, j.completed, j.missed, j.rejected, j.lost, j.pending, j.running
         );
         if self.skipped_rows > 0 {
             let _ = writeln!(s, "          {} trace rows skipped (see `kairos check`)", self.skipped_rows);
@@ -503,20 +522,30 @@ impl Report {
             self.jain_fairness.map_or("—".into(), |x| format!("{x:.4}")),
             self.groups.len()
         );
+        // The `lost` column appears when a job was lost.
+        let lost = |n: usize| if j.lost > 0 { format!(" {n:>5}") } else { String::new() };
         let _ = writeln!(
             s,
-            "\n{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}",
-            "group", "jobs", "completed", "missed", "rejected", "pending", "compliance"
+            "\n{:<20} {:>7} {:>9} {:>7} {:>8}{} {:>7} {:>10}",
+            "group",
+            "jobs",
+            "completed",
+            "missed",
+            "rejected",
+            if j.lost > 0 { "  lost" } else { "" },
+            "pending",
+            "compliance"
         );
         for (name, g) in self.groups.iter().take(MAX_GROUP_ROWS) {
             let _ = writeln!(
                 s,
-                "{:<20} {:>7} {:>9} {:>7} {:>8} {:>7} {:>10}",
+                "{:<20} {:>7} {:>9} {:>7} {:>8}{} {:>7} {:>10}",
                 name,
                 g.total,
                 g.completed,
                 g.missed,
                 g.rejected,
+                lost(g.lost),
                 g.pending,
                 pct(g.compliance)
             );
@@ -536,8 +565,13 @@ impl Report {
         if m.migrations + m.evictions + m.node_failures + m.refused > 0 {
             let _ = writeln!(
                 s,
-                "moves     {} migrations, {} evictions, {} runs stopped by node failures, {} refused",
-                m.migrations, m.evictions, m.node_failures, m.refused
+                "moves     {} migrations, {} evictions, {} runs stopped by node failures ({} restarted, {} lost), {} refused",
+                m.migrations,
+                m.evictions,
+                m.node_failures,
+                m.node_failures - m.lost,
+                m.lost,
+                m.refused
             );
         }
         let c = &self.scheduler;

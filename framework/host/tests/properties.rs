@@ -101,6 +101,8 @@ struct JobGen {
     after: Option<Index>,
     priority: i32,
     group: u8,
+    /// Whether a node failure restarts it or loses it.
+    restartable: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -123,11 +125,13 @@ fn job_gen() -> impl Strategy<Value = JobGen> {
         prop::option::of((0..400i64, any::<bool>())),
         prop::option::weighted(0.3, 0..3u8),
         prop::option::weighted(0.3, any::<Index>()),
-        (0..10i32, 0..3u8),
+        (0..10i32, 0..3u8, prop::bool::weighted(0.8)),
     )
-        .prop_map(|((release, duration, estimate), request, deadline, selector, after, (priority, group))| {
-            JobGen { release, duration, estimate, request, deadline, selector, after, priority, group }
-        })
+        .prop_map(
+            |((release, duration, estimate), request, deadline, selector, after, (priority, group, restartable))| {
+                JobGen { release, duration, estimate, request, deadline, selector, after, priority, group, restartable }
+            },
+        )
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -190,6 +194,7 @@ fn input(case: &Case, pipeline_yaml: &str) -> Input {
                 tolerations: vec![],
                 labels: vec![],
                 after: j.after.filter(|_| i > 0).map(|a| a.index(i) as JobId),
+                restartable: j.restartable,
             },
             duration: j.duration,
         })
@@ -408,7 +413,7 @@ fn drive_with_swaps(input: Input, swaps: &[(usize, Arc<Pipeline>)]) -> Result<Si
 fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseError> {
     let e = &sim.engine;
     prop_assert_eq!(e.jobs().len(), specs.len(), "every job was submitted");
-    let mut tally = [0usize; 5];
+    let mut tally = [0usize; 6];
     for ((job, rec), spec) in e.jobs().iter().zip(e.records()).zip(specs) {
         let status = Status::of(rec);
         prop_assert!(status != Status::Running, "job {} still runs after the simulation", job.id);
@@ -418,8 +423,10 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
             Status::Rejected => 2,
             Status::Pending => 3,
             Status::Running => 4,
+            Status::Lost => 5,
         };
         tally[bucket] += 1;
+        prop_assert!(job.restartable || rec.restarts == 0, "job {} cannot restart but was restarted", job.id);
         let run = match &rec.state {
             JobState::Done(Outcome::Completed { start, end, .. }) => {
                 if let Some(d) = job.deadline {
@@ -437,6 +444,10 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
             }
             JobState::Done(Outcome::Missed { why: Miss::Expired { .. }, .. }) => {
                 prop_assert!(job.hard_deadline, "job {} expired without a hard deadline", job.id);
+                None
+            }
+            JobState::Done(Outcome::Lost { .. }) => {
+                prop_assert!(!job.restartable, "job {} was lost though it can restart", job.id);
                 None
             }
             _ => None,
@@ -463,20 +474,20 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
     let j = report.jobs;
     prop_assert_eq!(j.total, specs.len());
     prop_assert_eq!(
-        j.completed + j.missed + j.rejected + j.pending + j.running,
+        j.completed + j.missed + j.rejected + j.lost + j.pending + j.running,
         j.total,
         "the buckets add up: {:?}",
         j
     );
     prop_assert_eq!(
-        [j.completed, j.missed, j.rejected, j.pending, j.running],
-        [tally[0], tally[1], tally[2], tally[3], tally[4]],
+        [j.completed, j.missed, j.rejected, j.pending, j.running, j.lost],
+        [tally[0], tally[1], tally[2], tally[3], tally[4], tally[5]],
         "the report counts what Status::of says"
     );
     let groups: usize = report.groups.values().map(|g| g.total).sum();
     prop_assert_eq!(groups, j.total, "the groups partition the jobs");
     for (name, g) in &report.groups {
-        prop_assert_eq!(g.completed + g.missed + g.rejected + g.pending, g.total, "group {}", name);
+        prop_assert_eq!(g.completed + g.missed + g.rejected + g.lost + g.pending, g.total, "group {}", name);
     }
     Ok(())
 }
@@ -585,6 +596,7 @@ proptest! {
                     after: None,
                     priority: 0,
                     group: 0,
+                    restartable: true,
                 })
                 .collect(),
             events: vec![],
@@ -624,6 +636,7 @@ fn a_finished_hard_deadline_jobs_expiry_timer_does_not_stretch_the_run() {
             after: None,
             priority: 0,
             group: 0,
+            restartable: true,
         }],
         events: vec![],
     };

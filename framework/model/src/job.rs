@@ -65,6 +65,11 @@ pub struct Job {
     /// A job that must complete before this one may start. The job still counts
     /// as released (and waiting) from its `release` time.
     pub after: Option<JobId>,
+    /// Whether a run stopped by a node failure starts again from scratch
+    /// (`true`) or the job is lost with it (`false`: a contact whose data
+    /// cannot be received twice, a job with side effects that must not be
+    /// repeated). A job that cannot restart is never evicted either.
+    pub restartable: bool,
 }
 
 impl Job {

@@ -295,6 +295,7 @@ impl Fixture {
             tolerations,
             labels,
             after: None,
+            restartable: true,
         }
     }
 

@@ -119,8 +119,10 @@ pub struct Stats {
     pub migrations: u64,
     /// Evictions applied (by rebalance plugins).
     pub evictions: u64,
-    /// Runs stopped because their node failed.
+    /// Runs stopped because their node failed (restarted or lost).
     pub node_failures_stopped: u64,
+    /// Of those, jobs lost because they cannot restart.
+    pub lost: u64,
     /// Proposed moves the host refused.
     pub moves_refused: u64,
 }
@@ -167,6 +169,11 @@ impl Meter {
 const TIMER_RELEASE: u8 = 0;
 const TIMER_EXPIRE: u8 = 1;
 const TIMER_RETRY: u8 = 2;
+
+/// Evictions a job may undergo; the host refuses (and counts) any further
+/// eviction proposal for it, so that a rebalance plugin that keeps evicting a
+/// job its pipeline keeps placing back cannot stall a run.
+pub const MAX_EVICTIONS_PER_JOB: usize = 10;
 
 /// How often pending jobs are tried again when the pipeline has policy scripts,
 /// whose verdicts may change with time alone (a maintenance window ends), not
@@ -558,7 +565,14 @@ impl Engine {
         for j in victims {
             self.stop_run(j, n);
             self.stats.node_failures_stopped += 1;
-            self.requeue(j, "node-failed");
+            if self.jobs[j as usize].restartable {
+                self.requeue(j, "node-failed");
+            } else {
+                self.stats.lost += 1;
+                self.recs[j as usize].generation += 1;
+                self.events.push(EngineEvent::Stopped { job: j, at: now, reason: "node-failed" });
+                self.finish(j, Outcome::Lost { at: now, node: n });
+            }
         }
         self.nodes.set_up(n, false);
         self.refresh_capacity();
@@ -1109,6 +1123,16 @@ impl Engine {
                 else {
                     return false;
                 };
+                if !self.jobs[j as usize].restartable {
+                    // An eviction restarts the job from scratch, which it cannot do.
+                    return false;
+                }
+                let evicted = self.recs[j as usize].moves.iter().filter(|m| m.to.is_none()).count();
+                if evicted >= MAX_EVICTIONS_PER_JOB {
+                    // A pipeline whose filters let an evicted job back onto the
+                    // node it was evicted from would evict it forever.
+                    return false;
+                }
                 self.stop_run(j, node);
                 let at = self.now;
                 self.recs[j as usize].moves.push(MoveRecord {

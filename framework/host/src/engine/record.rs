@@ -56,6 +56,14 @@ pub enum Outcome {
         /// When.
         at: Time,
     },
+    /// It was running on a node that failed, and cannot restart
+    /// ([`kairos_model::Job::restartable`] is false).
+    Lost {
+        /// When the node failed.
+        at: Time,
+        /// The node.
+        node: NodeId,
+    },
 }
 
 /// Why a deadline was missed.

@@ -137,6 +137,40 @@ fn a_failed_node_requeues_its_jobs_and_they_finish_elsewhere() {
 }
 
 #[test]
+fn a_job_that_cannot_restart_is_lost_with_its_node_and_so_are_its_dependents() {
+    let events = [NodeEvent { at: 5, node: 0, up: false }];
+    let jobs =
+        "id,release,duration,request,restartable,after\nx,0,20,cpu=1,false,\ny,0,20,cpu=1,true,\nz,0,5,cpu=1,,x\n";
+    let sim = run_with(CLUSTER, FIFO, jobs, &events);
+    let o = outcomes(&sim);
+    assert_eq!(get(&o, "x").1, "lost", "x ran on a when it failed and cannot restart");
+    assert_eq!(get(&o, "z").1, "missed", "z ran after x, which never completed");
+    let x = &sim.engine.records()[0];
+    assert_eq!(x.restarts, 0);
+    assert!(matches!(x.state, JobState::Done(Outcome::Lost { at: 5, node: 0 })), "{:?}", x.state);
+    assert_eq!(sim.engine.stats().lost, 1);
+    let report = crate::report::Report::new("t", &sim, 0);
+    assert_eq!((report.jobs.lost, report.jobs.completed), (1, 1), "{:?}", report.jobs);
+    assert!(report.render().contains(", 1 lost,"), "{}", report.render());
+}
+
+#[test]
+fn a_job_that_cannot_restart_is_never_evicted() {
+    let drain = "filter: [{ plugin: fit }]\nscore: [{ plugin: first-fit }]\nrebalance: [{ plugin: drain, args: { action: evict, label: role, value: small } }]\n";
+    let cluster =
+        "resources: [cpu]\nnodes:\n  - { name: a, region: r, labels: { role: small }, capacity: { cpu: 1 } }\n";
+    let jobs = "id,release,duration,request,restartable\nx,0,20,cpu=1,false\nkick,1,1,cpu=0,\n";
+    let sim = run_with(cluster, drain, jobs, &[]);
+    assert!(sim.engine.stats().moves_refused > 0, "the drain proposed it, the host refused");
+    assert_eq!(get(&outcomes(&sim), "x").1, "completed");
+    // `kick` can restart, and the pipeline puts it back on the drained node
+    // every time: it is evicted at most MAX_EVICTIONS_PER_JOB times, then left
+    // to run, so the run ends.
+    assert_eq!(sim.engine.stats().evictions, MAX_EVICTIONS_PER_JOB as u64);
+    assert_eq!(get(&outcomes(&sim), "kick").1, "completed");
+}
+
+#[test]
 fn without_a_fit_filter_the_host_still_refuses_to_over_commit() {
     let no_fit = "order: [{ plugin: fifo }]\nscore: [{ plugin: first-fit }]\n";
     let sim = run(no_fit, "id,release,duration,request\nx,0,10,cpu=4\ny,0,10,cpu=4\n");
@@ -241,6 +275,7 @@ fn a_nan_order_key_stops_the_run_naming_the_plugin() {
         tolerations: vec![],
         labels: vec![],
         after: None,
+        restartable: true,
     };
     e.submit(job, 0).unwrap();
     let err = e.schedule(0).unwrap_err();

@@ -902,6 +902,7 @@ fn case_world(jobs: Vec<JobDef>, nodes: Vec<NodeDef>, now: Option<Time>, run: Ru
             tolerations: Vec::new(),
             labels: pairs(&job.labels, &mut symbols),
             after: None,
+            restartable: true,
         })
         .collect();
     let now = now.unwrap_or(jobs[0].release);
@@ -996,6 +997,7 @@ fn synthetic_job(resources: &ResourceSpace, symbols: &mut Symbols) -> Job {
         tolerations: Vec::new(),
         labels: Vec::new(),
         after: None,
+        restartable: true,
     }
 }
 

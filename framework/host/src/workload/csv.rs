@@ -22,6 +22,7 @@
 //! | `selector`, `labels` | `station=Kiruna-Esrange;band=X` |
 //! | `tolerations` | `role=antenna;maintenance` (no `=`: any value) |
 //! | `after` | id of an earlier job that must complete first |
+//! | `restartable` | `true` (default) / `false`: does a run stopped by a node failure start again, or is the job lost |
 //!
 //! Cells are trimmed, and may be quoted as usual in CSV. Every error names the
 //! row's line and the 1-based column of the offending cell (or of the item
@@ -36,7 +37,7 @@ use crate::cluster::Cluster;
 use crate::error::{Error, Pos};
 
 /// The columns, in the order documented.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "id",
     "tenant",
     "group",
@@ -51,6 +52,7 @@ pub const COLUMNS: [&str; 14] = [
     "tolerations",
     "labels",
     "after",
+    "restartable",
 ];
 
 /// Columns without which a row cannot be a job.
@@ -73,10 +75,11 @@ enum Col {
     Tolerations,
     Labels,
     After,
+    Restartable,
 }
 
 impl Col {
-    const ALL: [Col; 14] = [
+    const ALL: [Col; 15] = [
         Col::Id,
         Col::Tenant,
         Col::Group,
@@ -91,6 +94,7 @@ impl Col {
         Col::Tolerations,
         Col::Labels,
         Col::After,
+        Col::Restartable,
     ];
 
     fn name(self) -> &'static str {
@@ -188,17 +192,8 @@ fn row(columns: &[Col], record: &::csv::StringRecord, cells: &[Cell], errors: &m
             Col::Duration => raw.duration = required_time(col, value, cell, errors),
             Col::Deadline => raw.deadline = time(col, value, cell, errors),
             Col::Estimate => raw.estimate = time(col, value, cell, errors),
-            Col::Hard => {
-                raw.hard = match value.to_ascii_lowercase().as_str() {
-                    "" => None,
-                    "true" => Some(Field::new(true, cell.pos)),
-                    "false" => Some(Field::new(false, cell.pos)),
-                    _ => {
-                        errors.at(cell.pos, format!("`hard` must be true or false, got `{value}`"));
-                        None
-                    }
-                }
-            }
+            Col::Hard => raw.hard = flag("hard", value, cell, errors),
+            Col::Restartable => raw.restartable = flag("restartable", value, cell, errors),
             Col::Request => {
                 for (key, qty) in items(value, cell) {
                     let Some(qty) = qty else {
@@ -413,6 +408,19 @@ fn csv_error(path: &Path, text: &str, locate: &mut Locator<'_>, e: ::csv::Error)
     Error::at(path, Some(text), pos, message)
 }
 
+/// A `true` / `false` cell (empty: the default).
+fn flag(name: &str, value: &str, cell: &Cell, errors: &mut Errors<'_>) -> Option<Field<bool>> {
+    match value.to_ascii_lowercase().as_str() {
+        "" => None,
+        "true" => Some(Field::new(true, cell.pos)),
+        "false" => Some(Field::new(false, cell.pos)),
+        _ => {
+            errors.at(cell.pos, format!("`{name}` must be true or false, got `{value}`"));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{assert_cases, cluster, messages};
@@ -455,7 +463,7 @@ mod tests {
             (
                 "an unknown column",
                 "id,release,prio,duration\n",
-                vec!["jobs.csv:1:12: unknown column `prio`; the columns are: id, tenant, group, priority, release, deadline, hard, duration, estimate, request, selector, tolerations, labels, after"],
+                vec!["jobs.csv:1:12: unknown column `prio`; the columns are: id, tenant, group, priority, release, deadline, hard, duration, estimate, request, selector, tolerations, labels, after, restartable"],
             ),
             ("a column given twice", "id,release,id,duration\n", vec!["jobs.csv:1:12: column `id` appears twice"]),
             ("a missing required column", "id,release\na,1\n", vec!["jobs.csv:1:1: missing required column `duration`"]),

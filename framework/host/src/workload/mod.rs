@@ -205,6 +205,7 @@ pub(crate) struct RawJob {
     pub(crate) tolerations: Vec<(Field<String>, Option<String>)>,
     pub(crate) labels: Vec<(Field<String>, String)>,
     pub(crate) after: Option<Field<String>>,
+    pub(crate) restartable: Option<Field<bool>>,
 }
 
 impl<T: Default> Default for Field<T> {
@@ -438,6 +439,7 @@ fn check(
         selector,
         tolerations,
         labels,
+        restartable: raw.restartable.as_ref().is_none_or(|r| r.value),
         after,
     }
 }

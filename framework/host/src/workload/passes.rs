@@ -311,6 +311,7 @@ pub fn to_jobs(
                 tolerations: Vec::new(),
                 labels,
                 after: None,
+                restartable: true,
             };
             let contact_idx = jobs.len() as u32;
             jobs.push(JobSpec { job: Job { id: format!("p{}-c{c}", p.id), ..base.clone() }, duration: contact });
@@ -327,6 +328,7 @@ pub fn to_jobs(
                         request: proc_request.clone(),
                         selector: selector.clone(),
                         after: Some(contact_idx),
+                        restartable: true,
                         ..base.clone()
                     },
                     duration: processing,

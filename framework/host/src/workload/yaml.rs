@@ -18,6 +18,7 @@
 //!     release: 600
 //!     duration: 1200
 //!     after: pass-1             # an earlier job's id
+//!     restartable: false        # lost, not restarted, if its node fails (default: true)
 //! ```
 //!
 //! The fields and defaults are those of the [CSV format](super::csv); unknown
@@ -67,6 +68,8 @@ struct JobEntry {
     labels: Entries<String>,
     #[serde(default)]
     after: Option<Spanned<String>>,
+    #[serde(default)]
+    restartable: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +107,7 @@ fn raw(j: JobEntry) -> RawJob {
         tolerations: j.tolerations.iter().map(|t| (Field::from(&t.key), t.value.clone())).collect(),
         labels: pairs(&j.labels),
         after: opt(&j.after),
+        restartable: j.restartable.as_ref().map(Field::from),
     }
 }
 
@@ -142,7 +146,7 @@ mod tests {
             (
                 "an unknown field",
                 "jobs:\n  - id: a\n    release: 0\n    duration: 5\n    prio: 3\n",
-                vec!["jobs.yaml:5:5: unknown field `prio`, expected one of id, tenant, group, priority, release, deadline, hard, duration, estimate, request, selector, tolerations, labels, after"],
+                vec!["jobs.yaml:5:5: unknown field `prio`, expected one of id, tenant, group, priority, release, deadline, hard, duration, estimate, request, selector, tolerations, labels, after, restartable"],
             ),
             ("a missing duration", "jobs:\n  - id: a\n    release: 0\n", vec!["jobs.yaml:3:5: missing field `duration`"]),
             (
