@@ -64,7 +64,14 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
         let from = &names[m.from as usize];
         match (m.to, m.reason) {
             (Some(to), _) => {
-                let _ = writeln!(s, "  {} migrated from {from} to {} by {}", sc.clock(m.at), names[to as usize], m.by);
+                let pause = if m.pause > 0 { format!(", paused {}", fmt_duration(m.pause)) } else { String::new() };
+                let _ = writeln!(
+                    s,
+                    "  {} migrated from {from} to {} by {}{pause}",
+                    sc.clock(m.at),
+                    names[to as usize],
+                    m.by
+                );
             }
             (None, reason) => {
                 let _ = writeln!(

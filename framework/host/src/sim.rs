@@ -12,7 +12,8 @@
 //! 4. Each start the engine reports gets a completion at start + the job's
 //!    *actual* duration, which only the simulator knows. A run that is stopped
 //!    (eviction, node failure) bumps the job's generation, voiding its planned
-//!    completion; a migrated run keeps it.
+//!    completion; a migrated run keeps it, unless the migration paused it, which
+//!    moves its completion that much later.
 //! 5. The run ends when nothing is left to happen. Jobs still pending then are
 //!    reported pending, with their reasons.
 //!
@@ -93,6 +94,8 @@ pub fn simulate(
 pub struct Simulation {
     engine: Engine,
     durations: Vec<Time>,
+    /// When each running job's run is planned to end.
+    ends: Vec<Time>,
     events: Vec<NodeEvent>,
     heap: BinaryHeap<Reverse<(Time, Kind, u64)>>,
     seq: u64,
@@ -125,6 +128,7 @@ impl Simulation {
         }
         Ok(Simulation {
             engine,
+            ends: vec![0; durations.len()],
             durations,
             events: events.to_vec(),
             heap,
@@ -177,6 +181,12 @@ impl Simulation {
         Ok(n)
     }
 
+    /// Plans the completion of `job`'s run of `generation` at `end`.
+    fn plan_completion(&mut self, job: JobId, end: Time, generation: u32) {
+        self.heap.push(Reverse((end, Kind::Complete(job, generation), self.seq)));
+        self.seq += 1;
+    }
+
     fn run_instant(&mut self, now: Time) -> Result<(), Error> {
         let engine = &mut self.engine;
         while let Some(Reverse((t, kind, _))) = self.heap.peek().copied() {
@@ -205,10 +215,17 @@ impl Simulation {
         engine.schedule(now)?;
         let planned: Vec<EngineEvent> = engine.drain_events().collect();
         for ev in planned {
-            if let EngineEvent::Started { job, at, .. } = ev {
-                let generation = engine.records()[job as usize].generation;
-                self.heap.push(Reverse((at + self.durations[job as usize], Kind::Complete(job, generation), self.seq)));
-                self.seq += 1;
+            match ev {
+                EngineEvent::Started { job, at, generation, .. } => {
+                    let end = at + self.durations[job as usize];
+                    self.ends[job as usize] = end;
+                    self.plan_completion(job, end, generation);
+                }
+                EngineEvent::Migrated { job, pause, generation, .. } if pause > 0 => {
+                    self.ends[job as usize] += pause;
+                    self.plan_completion(job, self.ends[job as usize], generation);
+                }
+                _ => {}
             }
         }
         Ok(())

@@ -43,7 +43,7 @@ use proptest::sample::Index;
 const CASES: u32 = 64;
 
 /// The pipelines every property runs under, as `(name, YAML)`.
-const PIPELINES: [(&str, &str); 4] = [
+const PIPELINES: [(&str, &str); 5] = [
     (
         "fifo, fit, first-fit",
         "name: fifo\norder: [{ plugin: fifo }]\nfilter: [{ plugin: fit }]\nscore: [{ plugin: first-fit }]\n",
@@ -71,6 +71,11 @@ score:
     // them (a node it does not fit counts as full, so it ranks first).
     ("edf, no fit, best-fit", "name: no-fit\norder: [{ plugin: edf }]\nscore: [{ plugin: best-fit }]\n"),
     ("no plugins at all", "name: empty\n"),
+    // Work moves between nodes while it runs, pausing 20 s a move.
+    (
+        "edf, selector, fit, first-fit, migration",
+        "name: migrating\norder: [{ plugin: edf }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\nrebalance: [{ plugin: migration, args: { threshold: 0.2, cost_s: 20, max_moves: 3, interval_s: 50 } }]\n",
+    ),
 ];
 
 /// The two resource dimensions.
@@ -266,6 +271,7 @@ fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
     let mut events = events.into_iter().peekable();
     // Planned completions: (time, job, generation of the run).
     let mut completions = std::collections::BTreeSet::<(Time, JobId, u32)>::new();
+    let mut ends = vec![0; durations.len()];
     let mut now = start;
     for step in 0.. {
         prop_assert!(step < 100_000, "the run does not end");
@@ -302,9 +308,17 @@ fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
         check_allocation(&engine, "schedule")?;
         let started: Vec<EngineEvent> = engine.drain_events().collect();
         for ev in started {
-            if let EngineEvent::Started { job, at, .. } = ev {
-                let generation = engine.records()[job as usize].generation;
-                completions.insert((at + durations[job as usize], job, generation));
+            match ev {
+                EngineEvent::Started { job, at, generation, .. } => {
+                    ends[job as usize] = at + durations[job as usize];
+                    completions.insert((ends[job as usize], job, generation));
+                }
+                EngineEvent::Migrated { job, pause, generation, .. } if pause > 0 => {
+                    check_migration_deadline(&engine, job)?;
+                    ends[job as usize] += pause;
+                    completions.insert((ends[job as usize], job, generation));
+                }
+                _ => {}
             }
         }
     }
@@ -315,6 +329,16 @@ fn drive_checking_allocation(input: Input) -> Result<(), TestCaseError> {
 
 /// `yaml` built against `engine`'s resources and a clone of its symbols, as a
 /// reload builds a new revision.
+/// A migration that pauses a job never makes it late, by its estimate: the
+/// host refuses a move whose pause would push the expected end past the deadline.
+fn check_migration_deadline(engine: &Engine, job: JobId) -> Result<(), TestCaseError> {
+    let (j, rec) = (&engine.jobs()[job as usize], &engine.records()[job as usize]);
+    if let (Some(d), JobState::Running { expected_end, .. }) = (j.deadline, &rec.state) {
+        prop_assert!(*expected_end <= d, "job {} migrated to end at {expected_end}, after its deadline {d}", j.id);
+    }
+    Ok(())
+}
+
 fn rebuild(engine: &Engine, yaml: &str) -> Arc<Pipeline> {
     let registry = Registry::builtin();
     let def = PipelineDef::parse(Path::new("reloaded.yaml"), yaml.to_owned(), &registry).expect("the pipeline checks");
@@ -335,6 +359,7 @@ fn drive_with_swaps(input: Input, swaps: &[(usize, Arc<Pipeline>)]) -> Result<Si
     events.sort_by_key(|e| e.at);
     let mut events = events.into_iter().peekable();
     let mut completions = std::collections::BTreeSet::<(Time, JobId, u32)>::new();
+    let mut ends = vec![0; durations.len()];
     let mut running = std::collections::BTreeSet::<JobId>::new();
     let mut swaps = swaps.iter().enumerate().peekable();
     let mut now = start;
@@ -387,7 +412,7 @@ fn drive_with_swaps(input: Input, swaps: &[(usize, Arc<Pipeline>)]) -> Result<Si
         let happened: Vec<EngineEvent> = engine.drain_events().collect();
         for ev in happened {
             match ev {
-                EngineEvent::Started { job, at, .. } => {
+                EngineEvent::Started { job, at, generation, .. } => {
                     prop_assert!(running.insert(job), "job {} started while it was running", job);
                     prop_assert_eq!(
                         engine.records()[job as usize].revision,
@@ -395,13 +420,19 @@ fn drive_with_swaps(input: Input, swaps: &[(usize, Arc<Pipeline>)]) -> Result<Si
                         "job {} records the revision that placed it",
                         job
                     );
-                    let generation = engine.records()[job as usize].generation;
-                    completions.insert((at + durations[job as usize], job, generation));
+                    ends[job as usize] = at + durations[job as usize];
+                    completions.insert((ends[job as usize], job, generation));
                 }
                 EngineEvent::Stopped { job, .. } => {
                     prop_assert!(running.remove(&job), "job {} stopped while it was not running", job);
                 }
-                EngineEvent::Migrated { .. } => {}
+                EngineEvent::Migrated { job, pause, generation, .. } => {
+                    if pause > 0 {
+                        check_migration_deadline(&engine, job)?;
+                        ends[job as usize] += pause;
+                        completions.insert((ends[job as usize], job, generation));
+                    }
+                }
             }
         }
     }
@@ -454,7 +485,8 @@ fn check_accounting(sim: &SimResult, specs: &[JobSpec]) -> Result<(), TestCaseEr
         };
         if let Some((start, end)) = run {
             prop_assert!(start >= job.release, "job {} started at {start}, before its release {}", job.id, job.release);
-            prop_assert_eq!(end - start, spec.duration, "job {} ran for its actual duration", &job.id);
+            let paused: Time = rec.moves.iter().filter(|m| m.at >= start).map(|m| m.pause).sum();
+            prop_assert_eq!(end - start, spec.duration + paused, "job {} ran for its actual duration", &job.id);
             if let Some(a) = job.after {
                 let done = match e.records()[a as usize].state {
                     JobState::Done(

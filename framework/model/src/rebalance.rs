@@ -47,6 +47,18 @@ pub enum Move {
         /// Target node.
         to: NodeId,
     },
+    /// Move a running job to another node, keeping its progress, at a cost:
+    /// the job makes no progress for `pause` seconds (its state is copied), so
+    /// it ends that much later. The host refuses the move if that would make it
+    /// finish after its deadline.
+    MigrateWithPause {
+        /// The job.
+        job: JobId,
+        /// Target node.
+        to: NodeId,
+        /// Seconds without progress.
+        pause: Time,
+    },
     /// Move a running job, keeping its progress, to the node the pipeline's
     /// filters and scores choose among the others; stay if none holds it.
     Relocate {

@@ -22,6 +22,7 @@
 //! | `worst-fit`     | score     | emptiest node after placement (spreads load)              |
 //! | `spread`        | score     | nodes running fewer jobs                                  |
 //! | `drain`         | rebalance | moves jobs off nodes labelled for draining                |
+//! | `migration`     | rebalance | moves jobs from the most to the least loaded nodes         |
 //!
 //! Filters and scores are called once per job with a batch of nodes and read
 //! node state from the [`kairos_model::NodeTable`]'s flat arrays; the hot ones
@@ -37,6 +38,7 @@ pub mod fifo;
 pub mod first_fit;
 pub mod fit;
 pub mod headroom;
+pub mod migration;
 pub mod node_selector;
 pub mod priority;
 pub mod spread;
@@ -68,6 +70,7 @@ pub fn builtins() -> Vec<PluginSpec> {
         worst_fit::spec(),
         spread::spec(),
         drain::spec(),
+        migration::spec(),
     ]
 }
 
@@ -94,7 +97,7 @@ mod tests {
                 assert!(built.is_ok(), "{} with {args}: {:?}", spec.name, built.err());
             }
         }
-        assert_eq!(seen.len(), 13);
+        assert_eq!(seen.len(), 14);
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub enum EngineEvent {
         node: NodeId,
         /// When.
         at: Time,
+        /// The run's generation, which its completion must carry.
+        generation: u32,
     },
     /// A running job was stopped (evicted or its node failed) and is pending again;
     /// any completion the driver planned for it is void.
@@ -101,6 +103,12 @@ pub enum EngineEvent {
         to: NodeId,
         /// When.
         at: Time,
+        /// Seconds the move kept the job from progressing: its end moves that
+        /// much later. When it is not 0 the job's generation was bumped, so a
+        /// driver plans the completion anew.
+        pause: Time,
+        /// The run's generation after the move.
+        generation: u32,
     },
 }
 
@@ -674,7 +682,8 @@ impl Engine {
         self.running.push(j);
         self.last_progress = self.now;
         self.stats.placements += 1;
-        self.events.push(EngineEvent::Started { job: j, node, at: now });
+        let generation = r.generation;
+        self.events.push(EngineEvent::Started { job: j, node, at: now, generation });
         true
     }
 
@@ -1080,12 +1089,20 @@ impl Engine {
     /// applies it.
     fn apply(&mut self, m: Move, by: &str) -> bool {
         match m {
-            Move::Migrate { job: j, to } => {
+            Move::Migrate { job: j, to } => self.apply(Move::MigrateWithPause { job: j, to, pause: 0 }, by),
+            Move::MigrateWithPause { job: j, to, pause } => {
                 let JobState::Running { node: from, start, expected_end } =
                     self.recs.get(j as usize).map_or(JobState::Submitted, |r| r.state.clone())
                 else {
                     return false;
                 };
+                let pause = pause.max(0);
+                if let Some(d) = self.jobs[j as usize].deadline {
+                    if pause > 0 && expected_end + pause > d {
+                        // The move would make it late.
+                        return false;
+                    }
+                }
                 if to == from || to as usize >= self.nodes.len() || !self.nodes.is_up(to) || !self.filters_accept(j, to)
                 {
                     return false;
@@ -1099,11 +1116,15 @@ impl Engine {
                 self.stats.placements -= 1;
                 self.events.pop(); // start_run's Started: this is a migration, not a start
                 let r = &mut self.recs[j as usize];
-                r.state = JobState::Running { node: to, start, expected_end };
+                r.state = JobState::Running { node: to, start, expected_end: expected_end + pause };
+                if pause > 0 {
+                    r.generation += 1;
+                }
                 r.migrations += 1;
-                r.moves.push(MoveRecord { at: self.now, from, to: Some(to), reason: None, by: by.to_owned() });
+                r.moves.push(MoveRecord { at: self.now, from, to: Some(to), reason: None, pause, by: by.to_owned() });
                 self.stats.migrations += 1;
-                self.events.push(EngineEvent::Migrated { job: j, from, to, at: self.now });
+                let generation = r.generation;
+                self.events.push(EngineEvent::Migrated { job: j, from, to, at: self.now, pause, generation });
                 true
             }
             Move::Relocate { job: j } => {
@@ -1140,6 +1161,7 @@ impl Engine {
                     from: node,
                     to: None,
                     reason: Some(reason),
+                    pause: 0,
                     by: by.to_owned(),
                 });
                 self.stats.evictions += 1;

@@ -101,6 +101,8 @@ pub struct MoveRecord {
     pub to: Option<NodeId>,
     /// The eviction's reason code.
     pub reason: Option<&'static str>,
+    /// Seconds the migration kept the job from progressing.
+    pub pause: Time,
     /// The rebalance plugin (or script) that proposed it.
     pub by: String,
 }

@@ -171,6 +171,35 @@ fn a_job_that_cannot_restart_is_never_evicted() {
 }
 
 #[test]
+fn a_migration_pauses_the_job_and_never_breaks_its_deadline() {
+    let cluster = "resources: [cpu]\nnodes:\n  - { name: a, region: r, capacity: { cpu: 4 } }\n  - { name: b, region: r, capacity: { cpu: 4 } }\n";
+    let pipeline = "order: [{ plugin: fifo }]\nfilter: [{ plugin: fit }]\nscore: [{ plugin: first-fit }]\nrebalance: [{ plugin: migration, args: { max_moves: 1, cost_s: 30 } }]\n";
+    let cases = [
+        ("the largest job moves to the idle node and ends 30 s later", "", ("x", "b", 130), ("y", "a", 100)),
+        ("a job the pause would make late stays; the other moves", "110", ("x", "a", 100), ("y", "b", 130)),
+    ];
+    for (name, deadline, x, y) in cases {
+        let jobs = format!("id,release,duration,request,deadline\nx,0,100,cpu=3,{deadline}\ny,0,100,cpu=1,\n");
+        let sim = run_with(cluster, pipeline, &jobs, &[]);
+        let o = outcomes(&sim);
+        let ended = |id: &str| {
+            let r = &sim.engine.records()[sim.engine.jobs().iter().position(|j| j.id == id).unwrap()];
+            match r.state {
+                JobState::Done(Outcome::Completed { node, end, .. }) => {
+                    (sim.engine.nodes().names[node as usize].clone(), end)
+                }
+                ref s => panic!("{name}: {id} is {s:?}"),
+            }
+        };
+        for (id, node, end) in [x, y] {
+            assert_eq!(ended(id), (node.to_owned(), end), "{name}: {id}");
+        }
+        assert_eq!(get(&o, "x").1, "completed", "{name}");
+        assert_eq!(sim.engine.stats().migrations, 1, "{name}");
+    }
+}
+
+#[test]
 fn without_a_fit_filter_the_host_still_refuses_to_over_commit() {
     let no_fit = "order: [{ plugin: fifo }]\nscore: [{ plugin: first-fit }]\n";
     let sim = run(no_fit, "id,release,duration,request\nx,0,10,cpu=4\ny,0,10,cpu=4\n");

@@ -535,7 +535,7 @@ impl World {
                 r.map(|()| match moves.first() {
                     None => Got::Stay,
                     Some(Move::Relocate { .. }) => Got::Move(Proposal::Relocate),
-                    Some(&Move::Migrate { to, .. }) => {
+                    Some(&Move::Migrate { to, .. } | &Move::MigrateWithPause { to, .. }) => {
                         Got::Move(Proposal::Migrate(self.nodes.names[to as usize].clone()))
                     }
                     Some(Move::Evict { reason, .. }) => Got::Move(Proposal::Evict(reason.to_string())),
