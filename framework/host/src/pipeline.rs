@@ -17,6 +17,7 @@
 //!   - plugin: best-fit
 //!     weight: 2                # > 0; a node's total is the weighted sum
 //! rebalance: []
+//! architecture: { kind: centralized }   # or optimistic / sampled: see crate::architecture
 //! ```
 //!
 //! Loading happens in two steps:
@@ -38,6 +39,7 @@ use kairos_model::{
 };
 use serde::Deserialize;
 
+use crate::architecture::{Architecture, ArchitectureDef, ArchitectureFile};
 use crate::error::{input_error, Error, InputError, Pos};
 use crate::registry::Registry;
 use crate::script::{self, Common, OnError, Script, ScriptFilter, ScriptOrder, ScriptScore};
@@ -59,6 +61,8 @@ struct PipelineFile {
     score: Vec<EntryFile>,
     #[serde(default)]
     rebalance: Vec<EntryFile>,
+    #[serde(default)]
+    architecture: Option<ArchitectureFile>,
 }
 
 /// One entry of an extension point's list, as written.
@@ -113,6 +117,8 @@ pub struct PipelineDef {
     pub entries: Vec<EntryDef>,
     /// The sandboxed engine the pipeline's scripts run in.
     pub engine: Arc<rhai::Engine>,
+    /// The `architecture:` key, checked (None when absent).
+    pub architecture: Option<ArchitectureDef>,
 }
 
 /// Counters of one script entry, shared with its plugin.
@@ -154,6 +160,8 @@ pub struct Pipeline {
     pub partition: Option<(usize, PartitionKey)>,
     /// Every script entry and its counters.
     pub scripts: Vec<ScriptStats>,
+    /// How decisions are coordinated (see [`crate::architecture`]).
+    pub architecture: Architecture,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -182,6 +190,8 @@ impl PipelineDef {
         let engine = script::shared_engine();
         let mut errors = Vec::new();
         let mut entries = Vec::new();
+        let architecture =
+            file.architecture.and_then(|a| a.check(|p, m| errors.push(input_error(path, Some(&text), p, m))));
         let lists = [
             (ExtensionPoint::Order, file.order),
             (ExtensionPoint::Filter, file.filter),
@@ -265,6 +275,7 @@ impl PipelineDef {
             source: text,
             entries,
             engine,
+            architecture,
         };
         // Check args without a cluster: types and fields, not resource names.
         if errors.is_empty() {
@@ -306,7 +317,10 @@ impl PipelineDef {
             rebalance: Vec::new(),
             partition: None,
             scripts: Vec::new(),
+            architecture: self.architecture.as_ref().map(|a| a.architecture).unwrap_or_default(),
         };
+        // The rebalance entry that balances pending jobs between workers, if any.
+        let mut stealer: Option<(Pos, usize)> = None;
         for e in &self.entries {
             if let Some(script) = &e.script {
                 let errors = Arc::new(AtomicU64::new(0));
@@ -385,7 +399,45 @@ impl PipelineDef {
                 }
                 Built::Filter(f) => p.filter.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: f }),
                 Built::Score(s) => p.score.push(Stage { name: e.plugin.clone(), weight: e.weight, plugin: s }),
-                Built::Rebalance(r) => p.rebalance.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: r }),
+                Built::Rebalance(r) => {
+                    if let Some(policy) = r.steal_policy() {
+                        if stealer.is_some() {
+                            let msg = "only one rebalance plugin may balance pending jobs between workers".to_owned();
+                            errors.push(input_error(&self.path, Some(&self.source), e.pos, msg));
+                        }
+                        stealer = Some((e.pos, policy.workers()));
+                    }
+                    p.rebalance.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: r })
+                }
+            }
+        }
+        if let Some((pos, workers)) = stealer {
+            match (&self.architecture, p.architecture) {
+                (None, _) => {
+                    p.architecture = Architecture::Optimistic { workers, conflict: Default::default() };
+                }
+                (Some(def), Architecture::Optimistic { workers: w, conflict }) => match def.workers_pos {
+                    Some(at) if w != workers => errors.push(input_error(
+                        &self.path,
+                        Some(&self.source),
+                        at,
+                        format!(
+                            "`workers: {w}` contradicts the {workers} workers of rebalance plugin `{}`; give the number in one place",
+                            self.entries.iter().find(|e| e.pos == pos).map_or("?", |e| e.plugin.as_str())
+                        ),
+                    )),
+                    _ => p.architecture = Architecture::Optimistic { workers, conflict },
+                },
+                (Some(def), other) => errors.push(input_error(
+                    &self.path,
+                    Some(&self.source),
+                    pos,
+                    format!(
+                        "this plugin balances pending jobs between scheduler workers, but architecture `{}` (line {}) runs one; use `kind: optimistic`",
+                        other.kind(),
+                        def.pos.line
+                    ),
+                )),
             }
         }
         Error::collect(errors)?;
