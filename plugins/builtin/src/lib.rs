@@ -22,6 +22,7 @@
 //! | `worst-fit`     | score     | emptiest node after placement (spreads load)              |
 //! | `spread`        | score     | nodes running fewer jobs                                  |
 //! | `drain`         | rebalance | moves jobs off nodes labelled for draining                |
+//! | `work-stealing` | rebalance | balances pending jobs between parallel scheduler workers  |
 //!
 //! Filters and scores are called once per job with a batch of nodes and read
 //! node state from the [`kairos_model::NodeTable`]'s flat arrays; the hot ones
@@ -41,6 +42,7 @@ pub mod node_selector;
 pub mod priority;
 pub mod spread;
 pub mod taints;
+pub mod work_stealing;
 pub mod worst_fit;
 
 mod args;
@@ -68,6 +70,7 @@ pub fn builtins() -> Vec<PluginSpec> {
         worst_fit::spec(),
         spread::spec(),
         drain::spec(),
+        work_stealing::spec(),
     ]
 }
 
@@ -94,7 +97,7 @@ mod tests {
                 assert!(built.is_ok(), "{} with {args}: {:?}", spec.name, built.err());
             }
         }
-        assert_eq!(seen.len(), 13);
+        assert_eq!(seen.len(), 14);
     }
 
     #[test]

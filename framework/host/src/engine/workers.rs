@@ -463,3 +463,6 @@ fn decide(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
