@@ -21,8 +21,8 @@
 
 use serde::Deserialize;
 
-use crate::error::Pos;
-use crate::yaml::Spanned;
+use crate::error::{input_error, Error, Pos};
+use crate::yaml::{self, Spanned};
 
 /// The most workers a pipeline may ask for: far above the cores of the
 /// machines kairos runs on; more only adds conflicts.
@@ -178,5 +178,60 @@ impl ArchitectureFile {
             }
         };
         ok.then(|| ArchitectureDef { architecture, pos, workers_pos: self.workers.as_ref().map(Pos::of) })
+    }
+}
+
+impl ArchitectureDef {
+    /// Reads an architecture given on the command line as `KIND[:KEY=VALUE,…]`
+    /// (`optimistic:workers=4,conflict=strict`, `sampled:sample=2,seed=7`),
+    /// checked as the `architecture:` key of a pipeline is.
+    pub fn parse_flag(flag: &str) -> Result<ArchitectureDef, Error> {
+        let (kind, rest) = flag.split_once(':').unwrap_or((flag, ""));
+        let mut text = format!("kind: {kind}\n");
+        for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            text.push_str(&format!("{}: {}\n", k.trim(), v.trim()));
+        }
+        let path = std::path::PathBuf::from(format!("--arch {flag}"));
+        let file: ArchitectureFile = yaml::parse(&path, &text)?;
+        let mut errors = Vec::new();
+        let def = file.check(|p, m| errors.push(input_error(&path, Some(&text), p, m)));
+        Error::collect(errors)?;
+        Ok(def.expect("checked without errors"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_line_architecture_reads_as_the_pipeline_key_does() {
+        let cases = [
+            (
+                "a kind alone takes the defaults",
+                "optimistic",
+                Ok(Architecture::Optimistic { workers: 2, conflict: ConflictCheck::Revalidate }),
+            ),
+            (
+                "settings follow a colon",
+                "optimistic:workers=4,conflict=strict",
+                Ok(Architecture::Optimistic { workers: 4, conflict: ConflictCheck::Strict }),
+            ),
+            ("sampled takes d and a seed", "sampled:sample=3,seed=7", Ok(Architecture::Sampled { sample: 3, seed: 7 })),
+            ("an unknown kind is refused", "omega", Err("unknown architecture `omega`")),
+            (
+                "a setting of another kind is refused",
+                "centralized:workers=2",
+                Err("`workers` applies only to architecture `optimistic`"),
+            ),
+        ];
+        for (case, flag, want) in cases {
+            match (ArchitectureDef::parse_flag(flag), want) {
+                (Ok(def), Ok(a)) => assert_eq!(def.architecture, a, "{case}"),
+                (Err(e), Err(msg)) => assert!(e.to_string().contains(msg), "{case}: {e}"),
+                (got, _) => panic!("{case}: {got:?}"),
+            }
+        }
     }
 }

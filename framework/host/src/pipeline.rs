@@ -532,6 +532,55 @@ mod tests {
     }
 
     #[test]
+    fn architecture_errors_name_the_position_and_what_was_expected() {
+        let cases = [
+            ("an unknown kind lists the known ones", "architecture: { kind: omega }\n", "p.yaml:1:23: unknown architecture `omega`; known: centralized, optimistic, sampled"),
+            ("workers apply only to optimistic", "architecture: { kind: sampled, workers: 2 }\n", "p.yaml:1:41: `workers` applies only to architecture `optimistic`, not `sampled`"),
+            ("a sample applies only to sampled", "architecture:\n  kind: optimistic\n  sample: 3\n", "p.yaml:3:11: `sample` applies only to architecture `sampled`, not `optimistic`"),
+            ("zero workers are refused", "architecture: { kind: optimistic, workers: 0 }\n", "p.yaml:1:44: `workers` must be within 1..=64, got 0"),
+            ("a zero sample is refused", "architecture: { kind: sampled, sample: 0 }\n", "p.yaml:1:40: `sample` must be at least 1"),
+            ("an unknown conflict check is refused", "architecture: { kind: optimistic, conflict: lazy }\n", "p.yaml:1:45: unknown conflict check `lazy`; known: revalidate, strict"),
+            ("an unknown field is refused", "architecture: { kind: sampled, seeds: 1 }\n", "p.yaml:1:32: unknown field `seeds`"),
+            ("work stealing needs several workers", "rebalance: [{ plugin: work-stealing }]\narchitecture: { kind: centralized }\n", "p.yaml:1:23: this plugin balances pending jobs between scheduler workers, but architecture `centralized` (line 2) runs one; use `kind: optimistic`"),
+            ("two worker counts must agree", "rebalance: [{ plugin: work-stealing, args: { workers: 4 } }]\narchitecture: { kind: optimistic, workers: 2 }\n", "p.yaml:2:44: `workers: 2` contradicts the 4 workers of rebalance plugin `work-stealing`; give the number in one place"),
+        ];
+        for (case, text, want) in cases {
+            let err = check(text).expect_err(case).to_string();
+            assert!(err.starts_with(want), "{case}:\n got: {err}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn the_architecture_comes_from_its_key_or_from_the_work_stealing_plugin() {
+        use crate::architecture::{Architecture, ConflictCheck};
+        let resources = ResourceSpace::new(["cpu"]);
+        let cases = [
+            ("no key is centralized", "name: p\n", Architecture::Centralized),
+            (
+                "optimistic defaults to two workers that revalidate",
+                "architecture: { kind: optimistic }\n",
+                Architecture::Optimistic { workers: 2, conflict: ConflictCheck::Revalidate },
+            ),
+            ("sampled defaults to d = 2, seed 0", "architecture: { kind: sampled }\n", Architecture::Sampled { sample: 2, seed: 0 }),
+            (
+                "the work-stealing plugin alone makes it optimistic with its workers",
+                "rebalance: [{ plugin: work-stealing, args: { workers: 3 } }]\n",
+                Architecture::Optimistic { workers: 3, conflict: ConflictCheck::Revalidate },
+            ),
+            (
+                "the plugin's workers fill in an optimistic key without any",
+                "rebalance: [{ plugin: work-stealing, args: { workers: 4 } }]\narchitecture: { kind: optimistic, conflict: strict }\n",
+                Architecture::Optimistic { workers: 4, conflict: ConflictCheck::Strict },
+            ),
+        ];
+        for (case, text, want) in cases {
+            let def = check(text).expect(case);
+            let p = def.build(&Registry::builtin(), &resources, &mut Symbols::default()).expect(case);
+            assert_eq!(p.architecture, want, "{case}");
+        }
+    }
+
+    #[test]
     fn every_bad_entry_is_reported_not_only_the_first() {
         let err = check("order:\n  - plugin: nope\nscore:\n  - plugin: best-fit\n    weight: 0\n").unwrap_err();
         assert_eq!(err.input_errors().len(), 2, "{err}");

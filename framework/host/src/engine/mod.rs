@@ -261,6 +261,8 @@ pub struct Engine {
     /// Parallel workers' replicas of `nodes` and their scratch buffers, kept
     /// from cycle to cycle (see `workers`).
     replicas: Vec<(NodeTable, Scratch)>,
+    /// See [`Engine::set_min_work_per_worker`].
+    min_work_per_worker: usize,
 }
 
 impl Engine {
@@ -301,6 +303,7 @@ impl Engine {
             retired_filters: Vec::new(),
             rng: 0,
             replicas: Vec::new(),
+            min_work_per_worker: workers::MIN_WORK_PER_WORKER,
         };
         e.rng = e.seed();
         e.retry = !e.pipeline.scripts.is_empty();

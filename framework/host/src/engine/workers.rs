@@ -68,9 +68,13 @@ use crate::pipeline::Pipeline;
 /// decisions of microseconds.
 pub const DEFAULT_STEAL_BATCH: usize = 16;
 
-/// Jobs to decide per worker below which a cycle uses fewer workers: starting a
-/// thread (tens of microseconds) costs more than a handful of decisions saves.
-pub const MIN_JOBS_PER_WORKER: usize = 8;
+/// (job, node) evaluations a cycle must offer each worker before another is
+/// started: 50,000 take about a quarter of a millisecond at ~5 ns each, ten
+/// times what starting a thread costs. Small cycles on small clusters (the
+/// pass-window day: 29 nodes) so stay on one worker, where threads would cost
+/// more than they save; on 10,000 nodes five jobs are enough for a second
+/// worker. See [`Engine::set_min_work_per_worker`].
+pub const MIN_WORK_PER_WORKER: usize = 50_000;
 
 /// The steal policy when the pipeline has no `work-stealing` plugin: rob the
 /// worker with the most queued jobs.
@@ -208,6 +212,13 @@ impl Shared<'_> {
 }
 
 impl Engine {
+    /// Sets the (job, node) evaluations a cycle must offer each worker before
+    /// another is started ([`MIN_WORK_PER_WORKER`] by default; 0 starts every
+    /// worker there is a job for — for tests).
+    pub fn set_min_work_per_worker(&mut self, evaluations: usize) {
+        self.min_work_per_worker = evaluations;
+    }
+
     /// One parallel scheduling cycle with `workers` workers (see the module docs).
     pub(super) fn run_parallel_cycle(&mut self, workers: usize, conflict: ConflictCheck) -> Result<(), Error> {
         let queue = std::mem::take(&mut self.pending);
@@ -231,7 +242,8 @@ impl Engine {
                 todo.push(j);
             }
         }
-        let workers = workers.min(todo.len().div_ceil(MIN_JOBS_PER_WORKER)).max(1);
+        let work = todo.len().saturating_mul(self.up_nodes.len().max(1));
+        let workers = workers.min(work / self.min_work_per_worker.max(1)).min(todo.len()).max(1);
         if workers > 1 {
             self.stats.parallel_cycles += 1;
         }

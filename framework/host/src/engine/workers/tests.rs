@@ -166,7 +166,9 @@ fn run_checked(pipeline_yaml: &str, jobs_csv: &str) -> crate::sim::SimResult {
     let def = PipelineDef::parse(Path::new("p.yaml"), pipeline_yaml.to_owned(), &r).expect("pipeline parses");
     let mut symbols = c.symbols.clone();
     let p = def.build(&r, &c.resources, &mut symbols).expect("pipeline builds");
-    let engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    let mut engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    // Every cycle with two jobs or more runs on several workers.
+    engine.set_min_work_per_worker(0);
     let mut sim = Simulation::new(engine, w.jobs, &[]).expect("jobs submit");
     while sim.step().expect("the built-ins never fault") {
         let e = sim.engine();
