@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kairos_host::architecture::ArchitectureDef;
 use kairos_host::pipeline::PipelineDef;
 use kairos_host::registry::Registry;
 use kairos_host::report::{schedule_rows, Report};
@@ -111,9 +112,14 @@ enum Command {
     Compare {
         /// The scenario file.
         scenario: PathBuf,
-        /// Pipelines to compare (at least one).
-        #[arg(required = true)]
+        /// Pipelines to compare (default with --arch: the scenario's).
+        #[arg(required_unless_present = "arch")]
         pipelines: Vec<PathBuf>,
+        /// Run each pipeline under this coordination architecture, one column
+        /// each: `centralized`, `optimistic[:workers=N,conflict=strict]`,
+        /// `sampled[:sample=D,seed=S]`. Repeatable.
+        #[arg(long, value_name = "KIND[:K=V,…]")]
+        arch: Vec<String>,
         /// Read this workload file instead of the scenario's.
         #[arg(long, value_name = "FILE")]
         workload: Option<PathBuf>,
@@ -211,21 +217,46 @@ fn run(cli: Cli) -> Result<(), Error> {
             out(&explain::render(&sc, &mut sim, idx as u32, all));
             Ok(())
         }
-        Command::Compare { scenario, pipelines, workload, load, json } => {
+        Command::Compare { scenario, pipelines, arch, workload, load, json } => {
             let overrides = Overrides { pipeline: None, workload, load };
             let sc = Scenario::load(&scenario, &overrides, &registry)?;
-            let mut reports = Vec::new();
+            let archs = arch.iter().map(|a| ArchitectureDef::parse_flag(a)).collect::<Result<Vec<_>, _>>()?;
+            let mut defs = Vec::new();
             for p in &pipelines {
-                let def = PipelineDef::load(p, &registry)?;
+                defs.push(PipelineDef::load(p, &registry)?);
+            }
+            if defs.is_empty() {
+                defs.push(sc.pipeline.clone());
+            }
+            let mut runs = Vec::new();
+            for def in &defs {
+                if archs.is_empty() {
+                    runs.push((def.name.clone(), def.clone()));
+                }
+                for a in &archs {
+                    let mut def = def.clone();
+                    def.architecture = Some(a.clone());
+                    let name = if defs.len() == 1 {
+                        a.architecture.label()
+                    } else {
+                        format!("{} [{}]", def.name, a.architecture.label())
+                    };
+                    runs.push((name, def));
+                }
+            }
+            let mut reports = Vec::new();
+            let mut names = Vec::new();
+            for (name, def) in runs {
                 let bar = render::progress(sc.jobs.len(), json);
                 let sim = sc.simulate(&def, &registry, |done, _| bar.set_position(done as u64))?;
                 bar.finish_and_clear();
                 reports.push(Report::new(&sc.name, &sim, sc.skipped.len()));
+                names.push(name);
             }
             if json {
                 out(&format!("{}\n", serde_json::to_string_pretty(&reports).expect("reports serialize")));
             } else {
-                out(&render::compare(&sc.name, &reports));
+                out(&render::compare(&sc.name, &names, &reports));
             }
             Ok(())
         }

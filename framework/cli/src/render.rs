@@ -30,8 +30,8 @@ fn pct(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{:.2}%", v * 100.0))
 }
 
-/// Reports side by side, one column per pipeline.
-pub fn compare(scenario: &str, reports: &[Report]) -> String {
+/// Reports side by side, one column per run, headed by `names`.
+pub fn compare(scenario: &str, names: &[String], reports: &[Report]) -> String {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row =
         |name: &str, f: &dyn Fn(&Report) -> String| rows.push((name.to_owned(), reports.iter().map(f).collect()));
@@ -64,8 +64,17 @@ pub fn compare(scenario: &str, reports: &[Report]) -> String {
     }
     row("decisions", &|r| r.scheduler.decisions.to_string());
     row("decisions/s", &|r| format!("{:.0}", r.scheduler.decisions_per_s));
-
-    let names: Vec<String> = reports.iter().map(|r| r.pipeline.clone()).collect();
+    // Coordination rows only when some run is not centralized, so the
+    // comparison of centralized pipelines reads as it always did.
+    if reports.iter().any(|r| r.scheduler.architecture.is_some()) {
+        let arch = |r: &Report| r.scheduler.architecture.clone();
+        row("architecture", &|r| arch(r).map_or("centralized".into(), |a| a.label));
+        row("workers", &|r| arch(r).map_or("1".into(), |a| a.workers.to_string()));
+        row("conflict rate", &|r| arch(r).map_or("—".into(), |a| format!("{:.2}%", a.conflict_rate * 100.0)));
+        row("conflicts re-decided", &|r| arch(r).map_or("—".into(), |a| a.retries.to_string()));
+        row("steals", &|r| arch(r).map_or("—".into(), |a| a.steals.to_string()));
+        row("sample fall-backs", &|r| arch(r).map_or("—".into(), |a| a.sample_fallbacks.to_string()));
+    }
     let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0).max(8);
     let widths: Vec<usize> = (0..reports.len())
         .map(|i| rows.iter().map(|r| r.1[i].chars().count()).chain([names[i].chars().count()]).max().unwrap_or(0))

@@ -2,6 +2,8 @@
 //!
 //! - [`registry`]: the plugins a pipeline may name;
 //! - [`pipeline`]: pipeline files, loaded and checked, built against a cluster;
+//! - [`architecture`]: how decisions are coordinated (centralized, optimistic
+//!   workers, sampled);
 //! - [`cluster`], [`workload`], [`scenario`]: what to schedule, on what;
 //! - [`engine`]: the incremental scheduler (arrivals, completions, node changes
 //!   one at a time), shared by the simulator and a live host;
@@ -15,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod architecture;
 pub mod cluster;
 pub mod engine;
 pub mod error;

@@ -17,6 +17,7 @@
 //!   - plugin: best-fit
 //!     weight: 2                # > 0; a node's total is the weighted sum
 //! rebalance: []
+//! architecture: { kind: centralized }   # or optimistic / sampled: see crate::architecture
 //! ```
 //!
 //! Loading happens in two steps:
@@ -38,6 +39,7 @@ use kairos_model::{
 };
 use serde::Deserialize;
 
+use crate::architecture::{Architecture, ArchitectureDef, ArchitectureFile};
 use crate::error::{input_error, Error, InputError, Pos};
 use crate::registry::Registry;
 use crate::script::{self, Common, OnError, Script, ScriptFilter, ScriptOrder, ScriptRebalance, ScriptScore};
@@ -59,6 +61,8 @@ struct PipelineFile {
     score: Vec<EntryFile>,
     #[serde(default)]
     rebalance: Vec<EntryFile>,
+    #[serde(default)]
+    architecture: Option<ArchitectureFile>,
 }
 
 /// One entry of an extension point's list, as written.
@@ -113,6 +117,8 @@ pub struct PipelineDef {
     pub entries: Vec<EntryDef>,
     /// The sandboxed engine the pipeline's scripts run in.
     pub engine: Arc<rhai::Engine>,
+    /// The `architecture:` key, checked (None when absent).
+    pub architecture: Option<ArchitectureDef>,
 }
 
 /// Counters of one script entry, shared with its plugin.
@@ -155,6 +161,8 @@ pub struct Pipeline {
     pub partition: Option<(usize, PartitionKey)>,
     /// Every script entry and its counters.
     pub scripts: Vec<ScriptStats>,
+    /// How decisions are coordinated (see [`crate::architecture`]).
+    pub architecture: Architecture,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -183,6 +191,8 @@ impl PipelineDef {
         let engine = script::shared_engine();
         let mut errors = Vec::new();
         let mut entries = Vec::new();
+        let architecture =
+            file.architecture.and_then(|a| a.check(|p, m| errors.push(input_error(path, Some(&text), p, m))));
         let lists = [
             (ExtensionPoint::Order, file.order),
             (ExtensionPoint::Filter, file.filter),
@@ -266,6 +276,7 @@ impl PipelineDef {
             source: text,
             entries,
             engine,
+            architecture,
         };
         // Check args without a cluster: types and fields, not resource names.
         if errors.is_empty() {
@@ -307,7 +318,10 @@ impl PipelineDef {
             rebalance: Vec::new(),
             partition: None,
             scripts: Vec::new(),
+            architecture: self.architecture.as_ref().map(|a| a.architecture).unwrap_or_default(),
         };
+        // The rebalance entry that balances pending jobs between workers, if any.
+        let mut stealer: Option<(Pos, usize)> = None;
         for e in &self.entries {
             if let Some(script) = &e.script {
                 let errors = Arc::new(AtomicU64::new(0));
@@ -402,7 +416,45 @@ impl PipelineDef {
                 }
                 Built::Filter(f) => p.filter.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: f }),
                 Built::Score(s) => p.score.push(Stage { name: e.plugin.clone(), weight: e.weight, plugin: s }),
-                Built::Rebalance(r) => p.rebalance.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: r }),
+                Built::Rebalance(r) => {
+                    if let Some(policy) = r.steal_policy() {
+                        if stealer.is_some() {
+                            let msg = "only one rebalance plugin may balance pending jobs between workers".to_owned();
+                            errors.push(input_error(&self.path, Some(&self.source), e.pos, msg));
+                        }
+                        stealer = Some((e.pos, policy.workers()));
+                    }
+                    p.rebalance.push(Stage { name: e.plugin.clone(), weight: 1.0, plugin: r })
+                }
+            }
+        }
+        if let Some((pos, workers)) = stealer {
+            match (&self.architecture, p.architecture) {
+                (None, _) => {
+                    p.architecture = Architecture::Optimistic { workers, conflict: Default::default() };
+                }
+                (Some(def), Architecture::Optimistic { workers: w, conflict }) => match def.workers_pos {
+                    Some(at) if w != workers => errors.push(input_error(
+                        &self.path,
+                        Some(&self.source),
+                        at,
+                        format!(
+                            "`workers: {w}` contradicts the {workers} workers of rebalance plugin `{}`; give the number in one place",
+                            self.entries.iter().find(|e| e.pos == pos).map_or("?", |e| e.plugin.as_str())
+                        ),
+                    )),
+                    _ => p.architecture = Architecture::Optimistic { workers, conflict },
+                },
+                (Some(def), other) => errors.push(input_error(
+                    &self.path,
+                    Some(&self.source),
+                    pos,
+                    format!(
+                        "this plugin balances pending jobs between scheduler workers, but architecture `{}` (line {}) runs one; use `kind: optimistic`",
+                        other.kind(),
+                        def.pos.line
+                    ),
+                )),
             }
         }
         Error::collect(errors)?;
@@ -493,6 +545,55 @@ mod tests {
         for (case, text, want) in cases {
             let err = check(text).expect_err(case).to_string();
             assert!(err.starts_with(want), "{case}:\n got: {err}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn architecture_errors_name_the_position_and_what_was_expected() {
+        let cases = [
+            ("an unknown kind lists the known ones", "architecture: { kind: omega }\n", "p.yaml:1:23: unknown architecture `omega`; known: centralized, optimistic, sampled"),
+            ("workers apply only to optimistic", "architecture: { kind: sampled, workers: 2 }\n", "p.yaml:1:41: `workers` applies only to architecture `optimistic`, not `sampled`"),
+            ("a sample applies only to sampled", "architecture:\n  kind: optimistic\n  sample: 3\n", "p.yaml:3:11: `sample` applies only to architecture `sampled`, not `optimistic`"),
+            ("zero workers are refused", "architecture: { kind: optimistic, workers: 0 }\n", "p.yaml:1:44: `workers` must be within 1..=64, got 0"),
+            ("a zero sample is refused", "architecture: { kind: sampled, sample: 0 }\n", "p.yaml:1:40: `sample` must be at least 1"),
+            ("an unknown conflict check is refused", "architecture: { kind: optimistic, conflict: lazy }\n", "p.yaml:1:45: unknown conflict check `lazy`; known: revalidate, strict"),
+            ("an unknown field is refused", "architecture: { kind: sampled, seeds: 1 }\n", "p.yaml:1:32: unknown field `seeds`"),
+            ("work stealing needs several workers", "rebalance: [{ plugin: work-stealing }]\narchitecture: { kind: centralized }\n", "p.yaml:1:23: this plugin balances pending jobs between scheduler workers, but architecture `centralized` (line 2) runs one; use `kind: optimistic`"),
+            ("two worker counts must agree", "rebalance: [{ plugin: work-stealing, args: { workers: 4 } }]\narchitecture: { kind: optimistic, workers: 2 }\n", "p.yaml:2:44: `workers: 2` contradicts the 4 workers of rebalance plugin `work-stealing`; give the number in one place"),
+        ];
+        for (case, text, want) in cases {
+            let err = check(text).expect_err(case).to_string();
+            assert!(err.starts_with(want), "{case}:\n got: {err}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn the_architecture_comes_from_its_key_or_from_the_work_stealing_plugin() {
+        use crate::architecture::{Architecture, ConflictCheck};
+        let resources = ResourceSpace::new(["cpu"]);
+        let cases = [
+            ("no key is centralized", "name: p\n", Architecture::Centralized),
+            (
+                "optimistic defaults to two workers that revalidate",
+                "architecture: { kind: optimistic }\n",
+                Architecture::Optimistic { workers: 2, conflict: ConflictCheck::Revalidate },
+            ),
+            ("sampled defaults to d = 2, seed 0", "architecture: { kind: sampled }\n", Architecture::Sampled { sample: 2, seed: 0 }),
+            (
+                "the work-stealing plugin alone makes it optimistic with its workers",
+                "rebalance: [{ plugin: work-stealing, args: { workers: 3 } }]\n",
+                Architecture::Optimistic { workers: 3, conflict: ConflictCheck::Revalidate },
+            ),
+            (
+                "the plugin's workers fill in an optimistic key without any",
+                "rebalance: [{ plugin: work-stealing, args: { workers: 4 } }]\narchitecture: { kind: optimistic, conflict: strict }\n",
+                Architecture::Optimistic { workers: 4, conflict: ConflictCheck::Strict },
+            ),
+        ];
+        for (case, text, want) in cases {
+            let def = check(text).expect(case);
+            let p = def.build(&Registry::builtin(), &resources, &mut Symbols::default()).expect(case);
+            assert_eq!(p.architecture, want, "{case}");
         }
     }
 

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use kairos_model::{fmt_duration, Job, Time};
 use serde::Serialize;
 
+use crate::architecture::Architecture;
 use crate::engine::{Engine, JobRecord, JobState, Miss, Outcome};
 use crate::sim::SimResult;
 
@@ -138,7 +139,7 @@ pub struct Peak {
 }
 
 /// The scheduler's own work.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SchedulerStats {
     /// Jobs taken from the order and evaluated.
     pub decisions: u64,
@@ -152,6 +153,38 @@ pub struct SchedulerStats {
     pub wall_s: f64,
     /// `decisions / wall_s`.
     pub decisions_per_s: f64,
+    /// How decisions were coordinated, when not `centralized` (absent then, so
+    /// a centralized report reads as it always did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<ArchitectureStats>,
+}
+
+/// The work of a coordination architecture other than `centralized`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ArchitectureStats {
+    /// `optimistic` or `sampled`.
+    pub kind: String,
+    /// Its settings in short: `optimistic ×2`, `sampled d=2 seed=0`.
+    pub label: String,
+    /// Scheduler workers.
+    pub workers: usize,
+    /// Cycles run by more than one worker.
+    pub parallel_cycles: u64,
+    /// Commits tried at the authoritative commit.
+    pub commits: u64,
+    /// Commits refused because another worker had committed on the node since
+    /// the deciding worker's view.
+    pub conflicts: u64,
+    /// `conflicts / commits` (0 when nothing was committed).
+    pub conflict_rate: f64,
+    /// Conflicting jobs decided again from scratch.
+    pub retries: u64,
+    /// Conflicting commits accepted after the node alone was re-checked.
+    pub revalidated: u64,
+    /// Batches of jobs stolen from another worker's deque.
+    pub steals: u64,
+    /// Sampled decisions whose probes found no node, so every node was scanned.
+    pub sample_fallbacks: u64,
 }
 
 /// Moves of running work.
@@ -465,6 +498,26 @@ impl Report {
                 cycles: stats.cycles,
                 wall_s: sim.wall_s,
                 decisions_per_s: if sim.wall_s > 0.0 { stats.decisions as f64 / sim.wall_s } else { 0.0 },
+                architecture: match e.pipeline().architecture {
+                    Architecture::Centralized => None,
+                    a => Some(ArchitectureStats {
+                        kind: a.kind().to_owned(),
+                        label: a.label(),
+                        workers: a.workers(),
+                        parallel_cycles: stats.parallel_cycles,
+                        commits: stats.commits,
+                        conflicts: stats.conflicts,
+                        conflict_rate: if stats.commits > 0 {
+                            stats.conflicts as f64 / stats.commits as f64
+                        } else {
+                            0.0
+                        },
+                        retries: stats.retries,
+                        revalidated: stats.revalidated,
+                        steals: stats.steals,
+                        sample_fallbacks: stats.sample_fallbacks,
+                    }),
+                },
             },
             moves: Moves {
                 migrations: stats.migrations,
@@ -580,6 +633,24 @@ impl Report {
             "scheduler {} decisions ({} settled by the capacity bound), {} placements, {} cycles",
             c.decisions, c.quick_skips, c.placements, c.cycles
         );
+        if let Some(a) = &c.architecture {
+            if a.kind == "sampled" {
+                let _ = writeln!(s, "          {}: {} decisions fell back to a full scan", a.label, a.sample_fallbacks);
+            } else {
+                let _ = writeln!(
+                    s,
+                    "          {}: {} commits, {} conflicts ({:.2}%), {} re-decided, {} revalidated, {} steals, {} parallel cycles",
+                    a.label,
+                    a.commits,
+                    a.conflicts,
+                    a.conflict_rate * 100.0,
+                    a.retries,
+                    a.revalidated,
+                    a.steals,
+                    a.parallel_cycles
+                );
+            }
+        }
         let failed: Vec<String> =
             self.script_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
         if !failed.is_empty() {

@@ -80,6 +80,7 @@ fn pipeline(registry: &Registry) -> Value {
         defs.insert(def.clone(), json!({ "oneOf": variants }));
         props.insert(point.as_str().into(), json!({"type": "array", "items": {"$ref": format!("#/$defs/{def}")}}));
     }
+    props.insert("architecture".into(), architecture());
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "kairos pipeline",
@@ -87,6 +88,36 @@ fn pipeline(registry: &Registry) -> Value {
         "additionalProperties": false,
         "properties": props,
         "$defs": defs,
+    })
+}
+
+/// The `architecture:` mapping (see [`crate::architecture`]).
+fn architecture() -> Value {
+    let max = crate::architecture::MAX_WORKERS;
+    json!({
+        "description": "How decisions are coordinated: centralized (default), optimistic (N workers, conflicts resolved at commit), sampled (d random feasible nodes per decision).",
+        "oneOf": [
+            {
+                "type": "object", "additionalProperties": false, "required": ["kind"],
+                "properties": { "kind": { "const": "centralized" } }
+            },
+            {
+                "type": "object", "additionalProperties": false, "required": ["kind"],
+                "properties": {
+                    "kind": { "const": "optimistic" },
+                    "workers": { "type": "integer", "minimum": 1, "maximum": max, "default": 2 },
+                    "conflict": { "enum": ["revalidate", "strict"], "default": "revalidate" }
+                }
+            },
+            {
+                "type": "object", "additionalProperties": false, "required": ["kind"],
+                "properties": {
+                    "kind": { "const": "sampled" },
+                    "sample": { "type": "integer", "minimum": 1, "default": crate::architecture::DEFAULT_SAMPLE },
+                    "seed": { "type": "integer", "minimum": 0, "default": 0 }
+                }
+            }
+        ]
     })
 }
 
@@ -187,5 +218,17 @@ mod tests {
             !text.contains("\"#/$defs/") || text.contains("#/$defs/order_entry"),
             "refs point into the hoisted defs"
         );
+    }
+
+    #[test]
+    fn the_pipeline_schema_lists_every_architecture_kind() {
+        let s = schema(Kind::Pipeline, &Registry::builtin());
+        let kinds: Vec<&str> = s["properties"]["architecture"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["properties"]["kind"]["const"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, crate::architecture::KINDS);
     }
 }

@@ -23,6 +23,15 @@
 //!    accounting as in 1 and 2, and records on every placement the revision in
 //!    force when it was made.
 //!
+//! 6. **Every architecture keeps 1 and 2**: under `optimistic` with any number
+//!    of workers (1–8, every cycle split among them, both conflict checks) and
+//!    under `sampled`, capacity is never over-committed, each job is placed at
+//!    most once at a time, and every job is accounted for.
+//! 7. **Seeded sampling is deterministic, and `centralized` is today's engine**:
+//!    two `sampled` runs with one seed give equal reports and schedules, and a
+//!    pipeline saying `architecture: { kind: centralized }` schedules exactly as
+//!    one that says nothing.
+//!
 //! Case counts are kept small so the suite runs in seconds in a debug build.
 
 use std::path::Path;
@@ -215,6 +224,14 @@ fn input(case: &Case, pipeline_yaml: &str) -> Input {
         .expect("the pipeline checks");
     let pipeline = def.build(&registry, &resources, &mut symbols).expect("the pipeline builds");
     Input { engine: Engine::new(Arc::new(pipeline), nodes, resources, symbols), jobs, events }
+}
+
+/// `input` with `architecture` appended to the pipeline; parallel cycles start
+/// every worker there is a job for.
+fn input_arch(case: &Case, pipeline_yaml: &str, architecture: &str) -> Input {
+    let mut input = input(case, &format!("{pipeline_yaml}{architecture}\n"));
+    input.engine.set_min_work_per_worker(0);
+    input
 }
 
 fn run(case: &Case, pipeline_yaml: &str) -> SimResult {
@@ -607,6 +624,52 @@ proptest! {
                     name, &job.id, rec.revision
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_architecture_never_over_commits_and_accounts_for_every_job(
+        case in case(),
+        workers in 1..=8usize,
+        seed in any::<u64>(),
+    ) {
+        let archs = [
+            format!("architecture: {{ kind: optimistic, workers: {workers} }}"),
+            format!("architecture: {{ kind: optimistic, workers: {workers}, conflict: strict }}"),
+            format!("architecture: {{ kind: sampled, sample: {}, seed: {seed} }}", workers.min(3)),
+        ];
+        for (name, yaml) in PIPELINES {
+            for arch in &archs {
+                let what = format!("{name}, {arch}");
+                drive_checking_allocation(input_arch(&case, yaml, arch))
+                    .map_err(|e| TestCaseError::fail(format!("{what}: {e}")))?;
+                let Input { engine, jobs, events } = input_arch(&case, yaml, arch);
+                let specs = jobs.clone();
+                let sim = simulate(engine, jobs, &events, |_, _| {}).expect("the built-in plugins never fault");
+                check_accounting(&sim, &specs).map_err(|e| TestCaseError::fail(format!("{what}: {e}")))?;
+                let stats = sim.engine.stats();
+                prop_assert!(
+                    stats.commits >= stats.conflicts,
+                    "{}: every conflict is a refused commit: {:?}", what, stats
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn seeded_sampling_repeats_itself_and_centralized_is_the_engine_as_before(case in case(), seed in any::<u64>()) {
+        for (name, yaml) in PIPELINES {
+            let sampled = format!("architecture: {{ kind: sampled, sample: 2, seed: {seed} }}");
+            let run_arch = |arch: &str| {
+                let Input { engine, jobs, events } = input_arch(&case, yaml, arch);
+                simulate(engine, jobs, &events, |_, _| {}).expect("the built-in plugins never fault")
+            };
+            let (a, b) = (run_arch(&sampled), run_arch(&sampled));
+            prop_assert_eq!(comparable(&a), comparable(&b), "{}: sampled, seed {}", name, seed);
+            prop_assert_eq!(schedule_rows(&a.engine), schedule_rows(&b.engine), "{}: sampled, seed {}", name, seed);
+            let (implicit, explicit) = (run(&case, yaml), run_arch("architecture: { kind: centralized }"));
+            prop_assert_eq!(comparable(&implicit), comparable(&explicit), "{}: centralized", name);
+            prop_assert_eq!(schedule_rows(&implicit.engine), schedule_rows(&explicit.engine), "{}: centralized", name);
         }
     }
 

@@ -34,6 +34,7 @@ pub mod resources;
 pub mod score;
 pub mod symbol;
 pub mod time;
+pub mod workers;
 
 pub use context::{Context, GroupUsage};
 pub use filter::{Candidates, FilterPlugin};
@@ -49,3 +50,4 @@ pub use resources::{Qty, ResourceSpace};
 pub use score::{ScorePlugin, MAX_SCORE};
 pub use symbol::{Sym, Symbols};
 pub use time::{fmt_duration, Time};
+pub use workers::StealPolicy;

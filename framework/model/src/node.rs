@@ -278,6 +278,17 @@ impl NodeTable {
         self.running[n as usize] -= 1;
     }
 
+    /// Makes this table's allocation — used capacity, running counts and which
+    /// nodes are up — equal to `other`'s. Both must have the same layout (this
+    /// table is a replica of `other`, as a scheduler worker keeps). Copies flat
+    /// arrays only: nothing is allocated.
+    pub fn copy_allocation_from(&mut self, other: &NodeTable) {
+        assert_eq!(self.layout, other.layout, "a replica must share its table's layout");
+        self.used.copy_from_slice(&other.used);
+        self.running.copy_from_slice(&other.running);
+        self.up.copy_from_slice(&other.up);
+    }
+
     /// Marks node `n` up or down. A node that goes down must have been emptied
     /// by the host first (its jobs re-queued).
     pub fn set_up(&mut self, n: NodeId, up: bool) {

@@ -23,6 +23,7 @@ use crate::job::JobId;
 use crate::node::NodeId;
 use crate::plugin::PluginResult;
 use crate::time::Time;
+use crate::workers::StealPolicy;
 
 /// A job running now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,8 +75,17 @@ pub enum Move {
     },
 }
 
-/// Proposes moves of running work.
+/// Proposes moves of running work, or balances pending work between the
+/// host's scheduler workers.
 pub trait RebalancePlugin: Send + Sync {
     /// Appends proposed moves to `moves`, given every running job.
     fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>) -> PluginResult;
+
+    /// The policy by which this plugin balances *pending* jobs between the
+    /// host's parallel scheduler workers, if it does (see [`crate::workers`]).
+    /// The host asks once per cycle; at most one plugin of a pipeline may
+    /// answer. Defaults to `None`.
+    fn steal_policy(&self) -> Option<&dyn StealPolicy> {
+        None
+    }
 }

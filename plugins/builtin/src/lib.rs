@@ -23,6 +23,7 @@
 //! | `spread`        | score     | nodes running fewer jobs                                  |
 //! | `drain`         | rebalance | moves jobs off nodes labelled for draining                |
 //! | `migration`     | rebalance | moves jobs from the most to the least loaded nodes         |
+//! | `work-stealing` | rebalance | balances pending jobs between parallel scheduler workers  |
 //!
 //! Filters and scores are called once per job with a batch of nodes and read
 //! node state from the [`kairos_model::NodeTable`]'s flat arrays; the hot ones
@@ -43,6 +44,7 @@ pub mod node_selector;
 pub mod priority;
 pub mod spread;
 pub mod taints;
+pub mod work_stealing;
 pub mod worst_fit;
 
 mod args;
@@ -71,6 +73,7 @@ pub fn builtins() -> Vec<PluginSpec> {
         spread::spec(),
         drain::spec(),
         migration::spec(),
+        work_stealing::spec(),
     ]
 }
 
@@ -97,7 +100,7 @@ mod tests {
                 assert!(built.is_ok(), "{} with {args}: {:?}", spec.name, built.err());
             }
         }
-        assert_eq!(seen.len(), 14);
+        assert_eq!(seen.len(), 15);
     }
 
     #[test]

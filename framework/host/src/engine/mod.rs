@@ -45,26 +45,35 @@
 //!    rejection reasons keep the revision whose filters recorded them, so they
 //!    are described with the right plugin names after later swaps.
 
+pub mod commit;
 mod record;
 mod trace;
+pub mod workers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use kairos_model::{
-    Candidates, Context, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty, Reason, RejectionCount,
-    Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
+    Candidates, Context, ExtensionPoint, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty, Reason,
+    RejectionCount, Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
 };
 
 pub use record::{JobRecord, JobState, Miss, MoveRecord, Outcome};
 pub use trace::{Attempt, Trace};
 
+use crate::architecture::Architecture;
 use crate::error::Error;
 use crate::pipeline::Pipeline;
 
 /// Nodes per filter call: small enough that a chunk's node state (a few
 /// dozen bytes a node) stays in the core's cache from one filter to the next.
 pub const FILTER_CHUNK: usize = 512;
+
+/// Rounds of `sample` random nodes a sampled decision probes before it falls
+/// back to a full scan: with d = 2 that is 16 nodes, against thousands, so a
+/// sampled decision stays cheap, yet a cluster where one node in eight passes
+/// the filters still finds d feasible nodes most of the time.
+pub const SAMPLE_ROUNDS: usize = 8;
 
 /// Plugin position used for the host's own rejections (a node that is down).
 pub const HOST_PLUGIN: u16 = u16::MAX;
@@ -133,6 +142,20 @@ pub struct Stats {
     pub lost: u64,
     /// Proposed moves the host refused.
     pub moves_refused: u64,
+    /// Sampled decisions whose probes placed nothing, so every node was scanned.
+    pub sample_fallbacks: u64,
+    /// Parallel cycles: those run by more than one worker.
+    pub parallel_cycles: u64,
+    /// Commits tried at the authoritative commit (parallel cycles).
+    pub commits: u64,
+    /// Commits refused because the node changed since the worker's view.
+    pub conflicts: u64,
+    /// Conflicting jobs decided again from scratch.
+    pub retries: u64,
+    /// Conflicting commits accepted after the node alone was re-checked.
+    pub revalidated: u64,
+    /// Batches of jobs stolen from another worker's deque.
+    pub steals: u64,
 }
 
 /// Resource-time integrals, for utilization.
@@ -200,7 +223,7 @@ const RETIRED_FILTERS_KEPT: usize = 64;
 
 /// Reused buffers of the decision hot path: nothing is allocated per
 /// (job, node) pair.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Scratch {
     cands: Vec<NodeId>,
     chunk: Vec<NodeId>,
@@ -210,6 +233,10 @@ struct Scratch {
     per_plugin: Vec<f64>,
     /// The best total seen so far while summing the last score stage.
     totals_best: f64,
+    /// Nodes a sampled decision has probed.
+    probed: Vec<NodeId>,
+    /// One round of sampled nodes.
+    round: Vec<NodeId>,
 }
 
 /// The incremental scheduler. See the module docs for the protocol.
@@ -246,6 +273,13 @@ pub struct Engine {
     retired_filters: Vec<(u64, Vec<String>)>,
     /// Calls and errors of the scripts of the revisions swapped out, by name.
     retired_scripts: BTreeMap<String, (u64, u64)>,
+    /// State of the generator that draws sampled nodes.
+    rng: u64,
+    /// Parallel workers' replicas of `nodes` and their scratch buffers, kept
+    /// from cycle to cycle (see `workers`).
+    replicas: Vec<(NodeTable, Scratch)>,
+    /// See [`Engine::set_min_work_per_worker`].
+    min_work_per_worker: usize,
 }
 
 impl Engine {
@@ -285,7 +319,11 @@ impl Engine {
             revision: 1,
             retired_filters: Vec::new(),
             retired_scripts: BTreeMap::new(),
+            rng: 0,
+            replicas: Vec::new(),
+            min_work_per_worker: workers::MIN_WORK_PER_WORKER,
         };
+        e.rng = e.seed();
         e.retry = !e.pipeline.scripts.is_empty();
         e.refresh_capacity();
         e
@@ -323,6 +361,7 @@ impl Engine {
         }
         self.pipeline = pipeline;
         self.revision = revision;
+        self.rng = self.seed();
         let key = self.pipeline.partition.map(|(_, k)| k);
         if key != self.usage.key {
             let mut usage = GroupUsage::new(key, self.resources.dims());
@@ -337,6 +376,14 @@ impl Engine {
         // take; that was the old filters' verdict, so the new ones judge again.
         for &j in &self.pending {
             self.recs[j as usize].resolvable = false;
+        }
+    }
+
+    /// The seed of the sampled architecture's generator (0 for the others).
+    fn seed(&self) -> u64 {
+        match self.pipeline.architecture {
+            Architecture::Sampled { seed, .. } => seed,
+            _ => 0,
         }
     }
 
@@ -700,7 +747,13 @@ impl Engine {
             // nothing: settle it without computing order keys.
             let any_fits = self.pending.iter().any(|&j| self.fits_bound(j) || !self.recs[j as usize].resolvable);
             if any_fits {
-                self.run_cycle()?;
+                match self.pipeline.architecture {
+                    // A traced job is explained decision by decision: centralized.
+                    Architecture::Optimistic { workers, conflict } if self.trace.is_none() => {
+                        self.run_parallel_cycle(workers, conflict)?
+                    }
+                    _ => self.run_cycle()?,
+                }
             } else {
                 self.stats.decisions += self.pending.len() as u64;
                 self.stats.quick_skips += self.pending.len() as u64;
@@ -765,14 +818,11 @@ impl Engine {
             if self.pipeline.partition.is_some_and(|(i, _)| i == p) {
                 continue;
             }
-            stage
-                .plugin
-                .keys(&jobs, &cx, &mut col)
-                .map_err(|e| self.fault(kairos_model::ExtensionPoint::Order, &stage.name, e.0))?;
+            stage.plugin.keys(&jobs, &cx, &mut col).map_err(|e| self.fault(ExtensionPoint::Order, &stage.name, e.0))?;
             for (i, &v) in col.iter().enumerate() {
                 if v.is_nan() {
                     return Err(self.fault(
-                        kairos_model::ExtensionPoint::Order,
+                        ExtensionPoint::Order,
                         &stage.name,
                         format!("returned NaN as the order key of job `{}`", jobs[i].id),
                     ));
@@ -783,8 +833,8 @@ impl Engine {
         Ok(())
     }
 
-    fn fault(&self, point: kairos_model::ExtensionPoint, plugin: &str, message: String) -> Error {
-        Error::PluginFault { plugin: plugin.to_owned(), point, message }
+    fn fault(&self, point: ExtensionPoint, plugin: &str, message: String) -> Error {
+        fault(point, plugin, message)
     }
 
     fn run_cycle(&mut self) -> Result<(), Error> {
@@ -842,10 +892,10 @@ impl Engine {
                             stage
                                 .plugin
                                 .keys(&[job], &self.context(), &mut v)
-                                .map_err(|e| self.fault(kairos_model::ExtensionPoint::Order, &stage.name, e.0))?;
+                                .map_err(|e| self.fault(ExtensionPoint::Order, &stage.name, e.0))?;
                             if v[0].is_nan() {
                                 return Err(self.fault(
-                                    kairos_model::ExtensionPoint::Order,
+                                    ExtensionPoint::Order,
                                     &self.pipeline.order[p].name,
                                     format!("returned NaN as the order key of job `{}`", job.id),
                                 ));
@@ -933,117 +983,33 @@ impl Engine {
         Ok(placed.is_some())
     }
 
-    /// Filters, scores and commits; returns the node placed on.
+    /// Filters, scores and commits; returns the node placed on. Under the
+    /// `sampled` architecture a few random nodes are tried first (see
+    /// [`Engine::sample_candidates`]); the full scan runs when they place nothing.
     fn evaluate(&mut self, j: JobId, tracing: bool, s: &mut Scratch) -> Result<Option<NodeId>, Error> {
-        s.rejections.clear();
-        s.rejections.detail = tracing;
-        s.cands.clear();
-        if self.up_nodes.len() < self.nodes.len() {
-            for n in 0..self.nodes.len() as NodeId {
-                if !self.nodes.is_up(n) {
-                    s.rejections.record(HOST_PLUGIN, n, Reason::transient("node-down"));
-                }
-            }
-        }
-        let job = &self.jobs[j as usize];
-        let cx = self.context();
-        // The filters run over the nodes a chunk at a time, so that the node
-        // state one filter reads is still in cache for the next; a filter's
-        // verdict on a node does not depend on the other candidates, so this
-        // gives the same survivors, in the same order, as one call over all.
-        for chunk in self.up_nodes.chunks(FILTER_CHUNK) {
-            s.chunk.clear();
-            s.chunk.extend_from_slice(chunk);
-            for (p, stage) in self.pipeline.filter.iter().enumerate() {
-                if s.chunk.is_empty() {
-                    break;
-                }
-                let mut c = Candidates::new(&mut s.chunk, &mut s.rejections, p as u16);
-                stage
-                    .plugin
-                    .filter(job, &cx, &mut c)
-                    .map_err(|e| self.fault(kairos_model::ExtensionPoint::Filter, &stage.name, e.0))?;
-            }
-            s.cands.extend_from_slice(&s.chunk);
-        }
-        let n = s.cands.len();
-        let mut chosen = None;
         let mut over = Vec::new();
-        if n > 0 {
-            let nscore = self.pipeline.score.len();
-            // The first score stage assigns every total, so the buffer is cleared
-            // only when there is none.
-            if nscore == 0 {
-                s.totals.clear();
-            }
-            s.totals.resize(n, 0.0);
-            if tracing {
-                s.per_plugin.clear();
-                s.per_plugin.resize(n * nscore, 0.0);
-            }
-            // The best node wins, ties to the lowest index (candidates are in node
-            // order); the last score stage finds it while it sums.
-            let mut best: Option<usize> = if nscore == 0 { Some(0) } else { None };
-            for (p, stage) in self.pipeline.score.iter().enumerate() {
-                let last = p + 1 == nscore;
-                s.scores.clear();
-                s.scores.resize(n, 0.0);
-                stage
-                    .plugin
-                    .score(job, &cx, &s.cands, &mut s.scores)
-                    .map_err(|e| self.fault(kairos_model::ExtensionPoint::Score, &stage.name, e.0))?;
-                for (i, (&v, t)) in s.scores.iter().zip(s.totals.iter_mut()).enumerate() {
-                    if !(0.0..=MAX_SCORE).contains(&v) {
-                        return Err(self.fault(
-                            kairos_model::ExtensionPoint::Score,
-                            &stage.name,
-                            format!(
-                                "scored node `{}` {v} for job `{}`; scores must be within 0..=100",
-                                self.nodes.names[s.cands[i] as usize], job.id
-                            ),
-                        ));
-                    }
-                    *t = if p == 0 { stage.weight * v } else { *t + stage.weight * v };
-                    if last && (best.is_none() || *t > s.totals_best) {
-                        best = Some(i);
-                        s.totals_best = *t;
-                    }
-                }
-                if tracing {
-                    for i in 0..n {
-                        s.per_plugin[i * nscore + p] = s.scores[i];
-                    }
+        let mut chosen = None;
+        if let Architecture::Sampled { sample, .. } = self.pipeline.architecture {
+            if self.up_nodes.len() > sample {
+                s.rejections.clear();
+                s.rejections.detail = tracing;
+                s.cands.clear();
+                self.sample_candidates(j, sample, s)?;
+                chosen = self.score_and_commit(j, tracing, s, &mut over)?;
+                if chosen.is_none() {
+                    self.stats.sample_fallbacks += 1;
+                    over.clear();
                 }
             }
-            if tracing {
-                let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
-                a.scores = (0..n)
-                    .map(|i| (s.cands[i], s.per_plugin[i * nscore..(i + 1) * nscore].to_vec(), s.totals[i]))
-                    .collect();
-            }
-            // The host commits only if the request fits; otherwise the next best.
-            loop {
-                if best.is_none() {
-                    for i in 0..n {
-                        if s.totals[i].is_finite() && best.is_none_or(|b| s.totals[i] > s.totals[b]) {
-                            best = Some(i);
-                        }
-                    }
-                }
-                let Some(b) = best else { break };
-                let node = s.cands[b];
-                if self.start_run(j, node) {
-                    chosen = Some(node);
-                    break;
-                }
-                s.totals[b] = f64::NEG_INFINITY;
-                best = None;
-                over.push(node);
-                let job = &self.jobs[j as usize];
-                let (d, r, f) = self.nodes.first_shortfall(node, &job.request).unwrap_or((0, 0, 0));
-                let never = r > self.nodes.allocatable(node)[d];
-                s.rejections.record(HOST_PLUGIN, node, Reason::resource("over-capacity", d, r, f, never));
-            }
+        }
+        if chosen.is_none() {
+            s.rejections.clear();
+            s.rejections.detail = tracing;
+            s.cands.clear();
+            record_down_nodes(&self.nodes, self.up_nodes.len(), s);
+            let job = &self.jobs[j as usize];
+            filter_nodes(&self.pipeline, job, &self.context(), &self.up_nodes, s)?;
+            chosen = self.score_and_commit(j, tracing, s, &mut over)?;
         }
         if tracing {
             let down: Vec<NodeId> = (0..self.nodes.len() as NodeId).filter(|&n| !self.nodes.is_up(n)).collect();
@@ -1054,6 +1020,77 @@ impl Engine {
             a.down = down;
         }
         Ok(chosen)
+    }
+
+    /// Scores the candidates in `s.cands` and commits the best that fits;
+    /// returns the node placed on. Nodes found over capacity go to `over`.
+    fn score_and_commit(
+        &mut self,
+        j: JobId,
+        tracing: bool,
+        s: &mut Scratch,
+        over: &mut Vec<NodeId>,
+    ) -> Result<Option<NodeId>, Error> {
+        let n = s.cands.len();
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut best = score_candidates(&self.pipeline, &self.jobs[j as usize], &self.context(), s, tracing)?;
+        if tracing {
+            let nscore = self.pipeline.score.len();
+            let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
+            a.scores = (0..n)
+                .map(|i| (s.cands[i], s.per_plugin[i * nscore..(i + 1) * nscore].to_vec(), s.totals[i]))
+                .collect();
+        }
+        // The host commits only if the request fits; otherwise the next best.
+        loop {
+            if best.is_none() {
+                best = next_best(&s.totals);
+            }
+            let Some(b) = best else { return Ok(None) };
+            let node = s.cands[b];
+            if self.start_run(j, node) {
+                return Ok(Some(node));
+            }
+            s.totals[b] = f64::NEG_INFINITY;
+            best = None;
+            over.push(node);
+            record_over_capacity(&self.nodes, &self.jobs[j as usize], node, s);
+        }
+    }
+
+    /// Fills `s.cands` with up to `sample` random up nodes that pass the
+    /// filters (the `sampled` architecture). Rounds of `sample` distinct random
+    /// nodes, never probed before in this decision, go through the filters until
+    /// `sample` have passed or [`SAMPLE_ROUNDS`] rounds have run. The generator
+    /// is the engine's, seeded by the architecture's `seed`, so a run is
+    /// deterministic for a seed.
+    fn sample_candidates(&mut self, j: JobId, sample: usize, s: &mut Scratch) -> Result<(), Error> {
+        s.probed.clear();
+        let up = self.up_nodes.len();
+        let mut rng = self.rng;
+        for _ in 0..SAMPLE_ROUNDS {
+            if s.cands.len() >= sample || s.probed.len() >= up {
+                break;
+            }
+            let mut round = std::mem::take(&mut s.round);
+            round.clear();
+            let mut tries = 0;
+            while round.len() < sample && tries < 4 * sample {
+                tries += 1;
+                let n = self.up_nodes[(split_mix(&mut rng) % up as u64) as usize];
+                if !s.probed.contains(&n) {
+                    s.probed.push(n);
+                    round.push(n);
+                }
+            }
+            let r = filter_nodes(&self.pipeline, &self.jobs[j as usize], &self.context(), &round, s);
+            s.round = round;
+            r?;
+        }
+        self.rng = rng;
+        Ok(())
     }
 
     // ---- rebalance ----------------------------------------------------------------
@@ -1075,7 +1112,7 @@ impl Engine {
             stage
                 .plugin
                 .rebalance(&self.context(), &running, &mut moves)
-                .map_err(|e| self.fault(kairos_model::ExtensionPoint::Rebalance, &stage.name, e.0))?;
+                .map_err(|e| self.fault(ExtensionPoint::Rebalance, &stage.name, e.0))?;
             for m in moves {
                 if !self.apply(m, &stage.name) {
                     self.stats.moves_refused += 1;
@@ -1221,20 +1258,7 @@ impl Engine {
 
     fn filters_accept(&mut self, j: JobId, node: NodeId) -> bool {
         let mut s = std::mem::take(&mut self.scratch);
-        s.rejections.clear();
-        s.rejections.detail = false;
-        s.cands.clear();
-        s.cands.push(node);
-        let cx = self.context();
-        let job = &self.jobs[j as usize];
-        for (p, stage) in self.pipeline.filter.iter().enumerate() {
-            let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
-            if stage.plugin.filter(job, &cx, &mut c).is_err() {
-                // A filter that fails cannot vouch for the target: refuse the move.
-                s.cands.clear();
-            }
-        }
-        let ok = !s.cands.is_empty();
+        let ok = filters_accept_node(&self.pipeline, &self.jobs[j as usize], &self.context(), node, &mut s);
         self.scratch = s;
         ok
     }
@@ -1249,6 +1273,155 @@ impl Engine {
         let names = self.retired_filters.iter().find(|(rev, _)| *rev == r.reasons_revision).map(|(_, n)| n);
         describe_with(&r.reasons, r.reasons_of, |p| names.and_then(|n| n.get(p)).map(String::as_str), &self.resources)
     }
+}
+
+/// Records the host's own rejection of every node that is down, unless all are up.
+fn record_down_nodes(nodes: &NodeTable, up: usize, s: &mut Scratch) {
+    if up < nodes.len() {
+        for n in 0..nodes.len() as NodeId {
+            if !nodes.is_up(n) {
+                s.rejections.record(HOST_PLUGIN, n, Reason::transient("node-down"));
+            }
+        }
+    }
+}
+
+/// Runs the pipeline's filters over `nodes` for `job` and appends the survivors
+/// to `s.cands`, recording every rejection.
+fn filter_nodes(
+    pipeline: &Pipeline,
+    job: &Job,
+    cx: &Context<'_>,
+    nodes: &[NodeId],
+    s: &mut Scratch,
+) -> Result<(), Error> {
+    // The filters run over the nodes a chunk at a time, so that the node
+    // state one filter reads is still in cache for the next; a filter's
+    // verdict on a node does not depend on the other candidates, so this
+    // gives the same survivors, in the same order, as one call over all.
+    for chunk in nodes.chunks(FILTER_CHUNK) {
+        s.chunk.clear();
+        s.chunk.extend_from_slice(chunk);
+        for (p, stage) in pipeline.filter.iter().enumerate() {
+            if s.chunk.is_empty() {
+                break;
+            }
+            let mut c = Candidates::new(&mut s.chunk, &mut s.rejections, p as u16);
+            stage.plugin.filter(job, cx, &mut c).map_err(|e| fault(ExtensionPoint::Filter, &stage.name, e.0))?;
+        }
+        s.cands.extend_from_slice(&s.chunk);
+    }
+    Ok(())
+}
+
+/// Scores the candidates in `s.cands` (at least one) into `s.totals`
+/// (range-checked, weighted, summed; per plugin into `s.per_plugin` when
+/// `tracing`) and returns the index of the best: highest total, ties to the
+/// lowest index (candidates are in node order).
+fn score_candidates(
+    pipeline: &Pipeline,
+    job: &Job,
+    cx: &Context<'_>,
+    s: &mut Scratch,
+    tracing: bool,
+) -> Result<Option<usize>, Error> {
+    let n = s.cands.len();
+    let nscore = pipeline.score.len();
+    // The first score stage assigns every total, so the buffer is cleared
+    // only when there is none.
+    if nscore == 0 {
+        s.totals.clear();
+    }
+    s.totals.resize(n, 0.0);
+    if tracing {
+        s.per_plugin.clear();
+        s.per_plugin.resize(n * nscore, 0.0);
+    }
+    // The last score stage finds the best while it sums.
+    let mut best: Option<usize> = if nscore == 0 { Some(0) } else { None };
+    for (p, stage) in pipeline.score.iter().enumerate() {
+        let last = p + 1 == nscore;
+        s.scores.clear();
+        s.scores.resize(n, 0.0);
+        stage
+            .plugin
+            .score(job, cx, &s.cands, &mut s.scores)
+            .map_err(|e| fault(ExtensionPoint::Score, &stage.name, e.0))?;
+        for (i, (&v, t)) in s.scores.iter().zip(s.totals.iter_mut()).enumerate() {
+            if !(0.0..=MAX_SCORE).contains(&v) {
+                return Err(fault(
+                    ExtensionPoint::Score,
+                    &stage.name,
+                    format!(
+                        "scored node `{}` {v} for job `{}`; scores must be within 0..=100",
+                        cx.nodes.names[s.cands[i] as usize], job.id
+                    ),
+                ));
+            }
+            *t = if p == 0 { stage.weight * v } else { *t + stage.weight * v };
+            if last && (best.is_none() || *t > s.totals_best) {
+                best = Some(i);
+                s.totals_best = *t;
+            }
+        }
+        if tracing {
+            for i in 0..n {
+                s.per_plugin[i * nscore + p] = s.scores[i];
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// The index of the highest finite total, ties to the lowest index.
+fn next_best(totals: &[f64]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, &t) in totals.iter().enumerate() {
+        if t.is_finite() && best.is_none_or(|b| t > totals[b]) {
+            best = Some(i);
+        }
+    }
+    best
+}
+
+/// Records the host's refusal of `node` for `job`: the request does not fit.
+fn record_over_capacity(nodes: &NodeTable, job: &Job, node: NodeId, s: &mut Scratch) {
+    let (d, r, f) = nodes.first_shortfall(node, &job.request).unwrap_or((0, 0, 0));
+    let never = r > nodes.allocatable(node)[d];
+    s.rejections.record(HOST_PLUGIN, node, Reason::resource("over-capacity", d, r, f, never));
+}
+
+/// Whether every filter of `pipeline` lets `node` through for `job` (a filter
+/// that fails cannot vouch for the node: no).
+fn filters_accept_node(pipeline: &Pipeline, job: &Job, cx: &Context<'_>, node: NodeId, s: &mut Scratch) -> bool {
+    s.rejections.clear();
+    s.rejections.detail = false;
+    s.cands.clear();
+    s.cands.push(node);
+    for (p, stage) in pipeline.filter.iter().enumerate() {
+        let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
+        if stage.plugin.filter(job, cx, &mut c).is_err() {
+            s.cands.clear();
+        }
+        if s.cands.is_empty() {
+            return false;
+        }
+    }
+    true
+}
+
+/// The next number of a SplitMix64 generator: small, fast, and enough to draw
+/// sample nodes; no dependency.
+fn split_mix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn fault(point: ExtensionPoint, plugin: &str, message: String) -> Error {
+    Error::PluginFault { plugin: plugin.to_owned(), point, message }
 }
 
 /// Renders aggregated rejection counts for people.

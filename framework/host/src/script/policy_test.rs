@@ -489,6 +489,7 @@ impl World {
                 args_pos: Pos::default(),
             }],
             engine: Arc::clone(engine),
+            architecture: None,
         };
         let mut symbols = self.symbols.clone();
         def.build(&Registry::new(), &self.resources, &mut symbols)

@@ -1,0 +1,237 @@
+//! Coordination architectures: how much coordination the scheduler pays for.
+//!
+//! A pipeline may say how its decisions are coordinated:
+//!
+//! ```yaml
+//! architecture: { kind: optimistic, workers: 2, conflict: revalidate }
+//! ```
+//!
+//! | kind | workers | what a decision sees | what it costs |
+//! |---|---|---|---|
+//! | `centralized` (default) | 1 | every up node, the true state | one thread; deterministic |
+//! | `optimistic` (Omega) | `workers` (2) | every up node, on the worker's replica, which may lag the commits of the others by about one decision each | conflicts at commit, re-decided; the order is kept only within a bound (see `engine::workers`) |
+//! | `sampled` (Sparrow) | 1 | `sample` (2) random nodes that pass the filters, drawn from a generator seeded by `seed` (0) | may miss the best node; deterministic for a seed |
+//!
+//! With `optimistic`, the built-in `work-stealing` rebalance plugin, when the
+//! pipeline has it, sets the number of workers, the steal batch and the victim
+//! choice; a pipeline with that plugin and no `architecture:` runs `optimistic`.
+//! `conflict` says what a stale commit does: `revalidate` (default) re-checks the
+//! chosen node alone against the filters on the fresh state and commits if it
+//! still passes; `strict` always re-decides the job from scratch.
+
+use serde::Deserialize;
+
+use crate::error::{input_error, Error, Pos};
+use crate::yaml::{self, Spanned};
+
+/// The most workers a pipeline may ask for: far above the cores of the
+/// machines kairos runs on; more only adds conflicts.
+pub const MAX_WORKERS: u64 = 64;
+
+/// How many random nodes a sampled decision probes by default (Sparrow's d = 2:
+/// the power of two choices).
+pub const DEFAULT_SAMPLE: u64 = 2;
+
+/// What a stale commit does under `optimistic`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConflictCheck {
+    /// Re-check the chosen node alone against the filters on the fresh state;
+    /// commit if it still passes, else re-decide (Omega's fine-grained check).
+    #[default]
+    Revalidate,
+    /// Re-decide the job from scratch on every conflict (coarse-grained).
+    Strict,
+}
+
+/// How decisions are coordinated. See the module docs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Architecture {
+    /// One worker, full view.
+    #[default]
+    Centralized,
+    /// `workers` workers deciding at once on replicas, one authoritative commit.
+    Optimistic {
+        /// Number of workers (≥ 1).
+        workers: usize,
+        /// What a stale commit does.
+        conflict: ConflictCheck,
+    },
+    /// Each decision probes `sample` random feasible nodes.
+    Sampled {
+        /// Nodes probed per decision (≥ 1).
+        sample: usize,
+        /// Seed of the generator that draws them.
+        seed: u64,
+    },
+}
+
+impl Architecture {
+    /// The name used in pipeline files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Architecture::Centralized => "centralized",
+            Architecture::Optimistic { .. } => "optimistic",
+            Architecture::Sampled { .. } => "sampled",
+        }
+    }
+
+    /// Scheduler workers deciding at once.
+    pub fn workers(&self) -> usize {
+        match self {
+            Architecture::Optimistic { workers, .. } => *workers,
+            _ => 1,
+        }
+    }
+
+    /// A short label for reports: `optimistic ×2`, `sampled d=2`.
+    pub fn label(&self) -> String {
+        match self {
+            Architecture::Centralized => "centralized".into(),
+            Architecture::Optimistic { workers, conflict } => {
+                format!("optimistic ×{workers}{}", if *conflict == ConflictCheck::Strict { " strict" } else { "" })
+            }
+            Architecture::Sampled { sample, seed } => format!("sampled d={sample} seed={seed}"),
+        }
+    }
+}
+
+/// Known kinds, for error messages.
+pub const KINDS: [&str; 3] = ["centralized", "optimistic", "sampled"];
+
+/// The `architecture:` mapping of a pipeline file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchitectureFile {
+    kind: Spanned<String>,
+    #[serde(default)]
+    workers: Option<Spanned<u64>>,
+    #[serde(default)]
+    conflict: Option<Spanned<String>>,
+    #[serde(default)]
+    sample: Option<Spanned<u64>>,
+    #[serde(default)]
+    seed: Option<Spanned<u64>>,
+}
+
+/// A checked `architecture:`, with the positions later checks point at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchitectureDef {
+    /// The architecture.
+    pub architecture: Architecture,
+    /// Where `kind` is written.
+    pub pos: Pos,
+    /// Where `workers` is written, if it is.
+    pub workers_pos: Option<Pos>,
+}
+
+impl ArchitectureFile {
+    /// Checks the mapping; every problem goes to `err` with its position.
+    pub fn check(self, mut err: impl FnMut(Pos, String)) -> Option<ArchitectureDef> {
+        let pos = Pos::of(&self.kind);
+        let mut ok = true;
+        let mut only = |field: &str, at: Option<Pos>, kinds: &str| {
+            if let Some(at) = at {
+                err(at, format!("`{field}` applies only to architecture {kinds}, not `{}`", self.kind.value));
+                ok = false;
+            }
+        };
+        let kind = self.kind.value.as_str();
+        if kind != "optimistic" {
+            only("workers", self.workers.as_ref().map(Pos::of), "`optimistic`");
+            only("conflict", self.conflict.as_ref().map(Pos::of), "`optimistic`");
+        }
+        if kind != "sampled" {
+            only("sample", self.sample.as_ref().map(Pos::of), "`sampled`");
+            only("seed", self.seed.as_ref().map(Pos::of), "`sampled`");
+        }
+        let architecture = match kind {
+            "centralized" => Architecture::Centralized,
+            "optimistic" => {
+                let workers = self.workers.as_ref().map_or(2, |w| w.value);
+                if let Some(w) = self.workers.as_ref().filter(|w| !(1..=MAX_WORKERS).contains(&w.value)) {
+                    err(Pos::of(w), format!("`workers` must be within 1..={MAX_WORKERS}, got {}", w.value));
+                    ok = false;
+                }
+                let conflict = match self.conflict.as_ref().map(|c| c.value.as_str()) {
+                    None | Some("revalidate") => ConflictCheck::Revalidate,
+                    Some("strict") => ConflictCheck::Strict,
+                    Some(other) => {
+                        let at = Pos::of(self.conflict.as_ref().expect("matched Some"));
+                        err(at, format!("unknown conflict check `{other}`; known: revalidate, strict"));
+                        ok = false;
+                        ConflictCheck::Revalidate
+                    }
+                };
+                Architecture::Optimistic { workers: workers as usize, conflict }
+            }
+            "sampled" => {
+                let sample = self.sample.as_ref().map_or(DEFAULT_SAMPLE, |s| s.value);
+                if let Some(s) = self.sample.as_ref().filter(|s| s.value == 0) {
+                    err(Pos::of(s), "`sample` must be at least 1".into());
+                    ok = false;
+                }
+                Architecture::Sampled { sample: sample as usize, seed: self.seed.as_ref().map_or(0, |s| s.value) }
+            }
+            other => {
+                err(pos, format!("unknown architecture `{other}`; known: {}", KINDS.join(", ")));
+                return None;
+            }
+        };
+        ok.then(|| ArchitectureDef { architecture, pos, workers_pos: self.workers.as_ref().map(Pos::of) })
+    }
+}
+
+impl ArchitectureDef {
+    /// Reads an architecture given on the command line as `KIND[:KEY=VALUE,…]`
+    /// (`optimistic:workers=4,conflict=strict`, `sampled:sample=2,seed=7`),
+    /// checked as the `architecture:` key of a pipeline is.
+    pub fn parse_flag(flag: &str) -> Result<ArchitectureDef, Error> {
+        let (kind, rest) = flag.split_once(':').unwrap_or((flag, ""));
+        let mut text = format!("kind: {kind}\n");
+        for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            text.push_str(&format!("{}: {}\n", k.trim(), v.trim()));
+        }
+        let path = std::path::PathBuf::from(format!("--arch {flag}"));
+        let file: ArchitectureFile = yaml::parse(&path, &text)?;
+        let mut errors = Vec::new();
+        let def = file.check(|p, m| errors.push(input_error(&path, Some(&text), p, m)));
+        Error::collect(errors)?;
+        Ok(def.expect("checked without errors"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_line_architecture_reads_as_the_pipeline_key_does() {
+        let cases = [
+            (
+                "a kind alone takes the defaults",
+                "optimistic",
+                Ok(Architecture::Optimistic { workers: 2, conflict: ConflictCheck::Revalidate }),
+            ),
+            (
+                "settings follow a colon",
+                "optimistic:workers=4,conflict=strict",
+                Ok(Architecture::Optimistic { workers: 4, conflict: ConflictCheck::Strict }),
+            ),
+            ("sampled takes d and a seed", "sampled:sample=3,seed=7", Ok(Architecture::Sampled { sample: 3, seed: 7 })),
+            ("an unknown kind is refused", "omega", Err("unknown architecture `omega`")),
+            (
+                "a setting of another kind is refused",
+                "centralized:workers=2",
+                Err("`workers` applies only to architecture `optimistic`"),
+            ),
+        ];
+        for (case, flag, want) in cases {
+            match (ArchitectureDef::parse_flag(flag), want) {
+                (Ok(def), Ok(a)) => assert_eq!(def.architecture, a, "{case}"),
+                (Err(e), Err(msg)) => assert!(e.to_string().contains(msg), "{case}: {e}"),
+                (got, _) => panic!("{case}: {got:?}"),
+            }
+        }
+    }
+}
