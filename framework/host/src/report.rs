@@ -63,6 +63,12 @@ pub struct Report {
     pub script_errors: BTreeMap<String, u64>,
     /// Calls per policy script (verdicts reused from the memo are not calls).
     pub script_calls: BTreeMap<String, u64>,
+    /// Failed calls per native plugin of the pipeline (absent when it has none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub native_errors: BTreeMap<String, u64>,
+    /// Calls per native plugin (one per batch of nodes; absent when it has none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub native_calls: BTreeMap<String, u64>,
 }
 
 /// Where every job ended.
@@ -468,6 +474,18 @@ impl Report {
                 .iter()
                 .map(|st| (st.name.clone(), st.calls.load(std::sync::atomic::Ordering::Relaxed)))
                 .collect(),
+            native_errors: e
+                .pipeline()
+                .natives
+                .iter()
+                .map(|st| (st.name.clone(), st.errors.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect(),
+            native_calls: e
+                .pipeline()
+                .natives
+                .iter()
+                .map(|st| (st.name.clone(), st.calls.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect(),
         }
     }
 
@@ -559,6 +577,11 @@ impl Report {
             self.script_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
         if !failed.is_empty() {
             let _ = writeln!(s, "scripts   {}", failed.join(", "));
+        }
+        let failed: Vec<String> =
+            self.native_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
+        if !failed.is_empty() {
+            let _ = writeln!(s, "native    {}", failed.join(", "));
         }
         if !self.reasons.is_empty() {
             let _ = writeln!(s, "\nwhy jobs did not run:");
