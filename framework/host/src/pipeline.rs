@@ -216,6 +216,7 @@ impl PipelineDef {
         for (point, list) in lists {
             for e in list {
                 let err = |p: Pos, m: String| input_error(path, Some(&text), p, m);
+                let errors_before = errors.len();
                 let mut native = None;
                 let (name, pos, script) = match (&e.plugin, &e.script) {
                     _ if e.native.is_some() => {
@@ -238,7 +239,10 @@ impl PipelineDef {
                             errors.push(err(Pos::of(p), unknown_plugin(registry, point, &p.value)));
                         }
                         if let Some(o) = &e.on_error {
-                            errors.push(err(Pos::of(o), "`on_error` applies only to `script:` and `native:` entries".into()));
+                            errors.push(err(
+                                Pos::of(o),
+                                "`on_error` applies only to `script:` and `native:` entries".into(),
+                            ));
                         }
                         (p.value.clone(), Pos::of(p), None)
                     }
@@ -294,6 +298,10 @@ impl PipelineDef {
                     None => (serde_json::Value::Null, pos),
                 };
                 let on_error = e.on_error.map(|o| o.value).unwrap_or_default();
+                if errors.len() > errors_before {
+                    // Reported; its args are not checked, and it is not kept.
+                    continue;
+                }
                 entries.push(EntryDef { point, plugin: name, script, native, on_error, pos, weight, args, args_pos });
             }
         }
@@ -307,8 +315,10 @@ impl PipelineDef {
             entries,
             engine,
         };
-        // Check args without a cluster: types and fields, not resource names.
-        if errors.is_empty() {
+        // Check the args of every good entry without a cluster: types and
+        // fields, not resource names. Bad entries were left out above, so a bad
+        // library and bad args elsewhere are reported together.
+        {
             let mut symbols = Symbols::default();
             let space = ResourceSpace::default();
             let mut cx = BuildContext::open(&space, &mut symbols);
@@ -316,6 +326,7 @@ impl PipelineDef {
                 errors.extend(e.input_errors());
             }
         }
+        errors.sort_by_key(|e| e.pos); // file order, whichever step found them
         Error::collect(errors)?;
         Ok(def)
     }
@@ -408,14 +419,14 @@ impl PipelineDef {
                 }
             } else {
                 let Some(spec) = registry.get(e.point, &e.plugin) else {
-                errors.push(input_error(
-                    &self.path,
-                    Some(&self.source),
-                    e.pos,
-                    unknown_plugin(registry, e.point, &e.plugin),
-                ));
-                continue;
-            };
+                    errors.push(input_error(
+                        &self.path,
+                        Some(&self.source),
+                        e.pos,
+                        unknown_plugin(registry, e.point, &e.plugin),
+                    ));
+                    continue;
+                };
                 match (spec.build)(&e.args, cx) {
                     Ok(b) => b,
                     Err(err) => {

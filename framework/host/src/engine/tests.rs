@@ -223,6 +223,7 @@ fn a_nan_order_key_stops_the_run_naming_the_plugin() {
         rebalance: vec![],
         partition: None,
         scripts: vec![],
+        natives: vec![],
     };
     let mut e = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), c.symbols.clone());
     let job = Job {

@@ -124,8 +124,9 @@ impl FilterPlugin for NativeFilter {
         VERDICTS.with_borrow_mut(|verdicts| {
             verdicts.clear();
             verdicts.resize(candidates.len(), Verdict::PASS);
-            let outcome =
-                with_job(job, cx, |j| self.obj.filter(j, &cluster, candidates.ids().into(), verdicts.as_mut_slice().into()));
+            let outcome = with_job(job, cx, |j| {
+                self.obj.filter(j, &cluster, candidates.ids().into(), verdicts.as_mut_slice().into())
+            });
             match outcome {
                 RResult::ROk(()) => {
                     let mut i = 0;
@@ -223,14 +224,12 @@ impl OrderPlugin for NativeOrder {
             all.extend_from_slice(&buf);
             spans.push((a, b, all.len()));
         }
-        let views: Vec<JobView<'_>> = jobs
-            .iter()
-            .zip(&spans)
-            .map(|(j, &(a, b, c))| views::job(j, cx.symbols, &all[a..b], &all[b..c]))
-            .collect();
+        let views: Vec<JobView<'_>> =
+            jobs.iter().zip(&spans).map(|(j, &(a, b, c))| views::job(j, cx.symbols, &all[a..b], &all[b..c])).collect();
         self.s.called();
         let outcome = self.obj.keys(views.as_slice().into(), &cluster, (&mut *keys).into());
-        let fallback = |keys: &mut [f64]| keys.fill(if self.s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX });
+        let fallback =
+            |keys: &mut [f64]| keys.fill(if self.s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX });
         match outcome {
             RResult::ROk(()) => {
                 for k in keys.iter_mut() {

@@ -12,7 +12,9 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::Path;
 use std::sync::Arc;
 
-use kairos_model::{Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, NodeId, PluginResult, Reason, ScorePlugin};
+use kairos_model::{
+    Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, NodeId, PluginResult, Reason, ScorePlugin,
+};
 
 use super::adapter::{check_scores, intern, Shared};
 use super::load::{LoadError, NativeInfo};

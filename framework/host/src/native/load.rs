@@ -156,7 +156,11 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
                 Ok(NativeLibrary { path: p(), plugins, kind: Kind::Rust(module) })
             }
             Err(LibraryError::IncompatibleVersionNumber { actual_version, expected_version, .. }) => {
-                Err(LoadError::Version { path: p(), found: actual_version.to_string(), expected: expected_version.to_string() })
+                Err(LoadError::Version {
+                    path: p(),
+                    found: actual_version.to_string(),
+                    expected: expected_version.to_string(),
+                })
             }
             Err(LibraryError::AbiInstability(report)) => {
                 let full = report.to_string();
@@ -192,7 +196,11 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
 /// The last `n` non-empty lines of `text`, indented.
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].iter().map(|l| format!("    {}", l.trim_start())).collect::<Vec<_>>().join("\n")
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| format!("    {}", l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// abi_stable's multi-line messages on one line.
@@ -283,13 +291,15 @@ pub fn find_plugin(dirs: &[PathBuf], point: ExtensionPoint, name: &str) -> Resul
             match load(&f) {
                 Ok(lib) if lib.get(point, name).is_some() => return Ok(lib),
                 Ok(lib) => offered.extend(lib.plugins.iter().filter(|p| p.point == point).map(|p| p.name.clone())),
-                Err(e) => refused.push(f.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                    + match e {
-                        LoadError::Version { .. } => " (another ABI version)",
-                        LoadError::Layout { .. } => " (layout mismatch)",
-                        LoadError::NotAPlugin { .. } => " (not a kairos plugin)",
-                        _ => " (cannot be loaded)",
-                    }),
+                Err(e) => refused.push(
+                    f.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                        + match e {
+                            LoadError::Version { .. } => " (another ABI version)",
+                            LoadError::Layout { .. } => " (layout mismatch)",
+                            LoadError::NotAPlugin { .. } => " (not a kairos plugin)",
+                            _ => " (cannot be loaded)",
+                        },
+                ),
             }
         }
     }

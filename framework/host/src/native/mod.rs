@@ -52,8 +52,8 @@
 //! is undefined behaviour (the process may crash); kairos does not watch
 //! library files.
 
-pub mod c_abi;
 mod adapter;
+pub mod c_abi;
 mod load;
 mod views;
 

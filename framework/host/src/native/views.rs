@@ -115,15 +115,21 @@ pub(crate) fn cluster<'a>(st: &'a NodeStatic, cx: &'a Context<'a>) -> ClusterVie
 /// A job's labels and selector as ABI labels, into reusable buffers.
 pub(crate) fn labels<'a>(pairs: &[(Sym, Sym)], symbols: &'a Symbols, out: &mut Vec<Label<'a>>) {
     out.clear();
-    out.extend(pairs.iter().map(|&(k, v)| Label {
-        key: RStr::from_str(symbols.name(k)),
-        value: RStr::from_str(symbols.name(v)),
-    }));
+    out.extend(
+        pairs
+            .iter()
+            .map(|&(k, v)| Label { key: RStr::from_str(symbols.name(k)), value: RStr::from_str(symbols.name(v)) }),
+    );
 }
 
 /// The view of `job`, whose labels and selector are already in `labels` and
 /// `selector` (see [`labels`]).
-pub(crate) fn job<'a>(job: &'a Job, symbols: &'a Symbols, labels: &'a [Label<'a>], selector: &'a [Label<'a>]) -> JobView<'a> {
+pub(crate) fn job<'a>(
+    job: &'a Job,
+    symbols: &'a Symbols,
+    labels: &'a [Label<'a>],
+    selector: &'a [Label<'a>],
+) -> JobView<'a> {
     JobView {
         index: job.idx,
         id: RStr::from_str(&job.id),
