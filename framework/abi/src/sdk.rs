@@ -14,7 +14,9 @@
 //! infinite loop, or memory corruption in plugin code take the host process
 //! down or hang it. Run a plugin you do not trust in a separate host process.
 
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, ROk, RResult, RSlice, RSliceMut, RStr, RString, RVec};
@@ -105,22 +107,62 @@ pub struct PluginDef {
     pub build: fn(&BuildArgs<'_>) -> Result<Plugin, String>,
 }
 
-/// The message of a caught panic.
+thread_local! {
+    /// True while a guarded call runs on this thread: its panics are reported
+    /// to the host as errors, so the panic hook stays quiet about them.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+    /// Where the last guarded panic happened, for the error message.
+    static WHERE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs, once, a panic hook that records where a guarded panic happened
+/// instead of printing it, and hands every other panic to the previous hook.
+fn quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(Cell::get) {
+                let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                WHERE.with_borrow_mut(|w| *w = at);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The message of a caught panic: `panicked at FILE:LINE:COL: MESSAGE`.
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned());
-    format!("panicked: {what}")
+    match WHERE.with_borrow_mut(Option::take) {
+        Some(at) => format!("panicked at {at}: {what}"),
+        None => format!("panicked: {what}"),
+    }
+}
+
+/// Runs `f` under `catch_unwind` with the quiet hook; a panic becomes `Err`.
+fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    quiet_hook();
+    let outer = GUARDED.with(|g| g.replace(true));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(outer));
+    match outcome {
+        Ok(r) => r,
+        Err(payload) => Err(panic_message(payload)),
+    }
 }
 
 /// Runs `f` under `catch_unwind`, turning a panic or an error into `RErr`.
+/// A guarded panic is not printed: it is returned, with where it happened.
 pub fn guard(f: impl FnOnce() -> Result<(), String>) -> RResult<(), RString> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => ROk(()),
-        Ok(Err(e)) => RErr(e.into()),
-        Err(payload) => RErr(panic_message(payload).into()),
+    match catch(f) {
+        Ok(()) => ROk(()),
+        Err(e) => RErr(e.into()),
     }
 }
 
@@ -219,7 +261,7 @@ pub fn build(
     args: RStr<'_>,
     resources: RSlice<'_, RStr<'_>>,
 ) -> RResult<BuiltV1, RString> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<BuiltV1, String> {
+    let outcome = catch(|| -> Result<BuiltV1, String> {
         let def = defs.iter().find(|d| d.name == name.as_str()).ok_or_else(|| {
             let known: Vec<&str> = defs.iter().map(|d| d.name).collect();
             format!("this library has no plugin `{name}`; it offers: {}", known.join(", "))
@@ -236,11 +278,10 @@ pub fn build(
             ));
         }
         Ok(plugin.into_v1())
-    }));
+    });
     match outcome {
-        Ok(Ok(b)) => ROk(b),
-        Ok(Err(e)) => RErr(e.into()),
-        Err(payload) => RErr(panic_message(payload).into()),
+        Ok(b) => ROk(b),
+        Err(e) => RErr(e.into()),
     }
 }
 

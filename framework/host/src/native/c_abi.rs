@@ -108,7 +108,12 @@ pub(crate) fn open(path: &Path) -> Result<Option<CLibrary>, LoadError> {
     // SAFETY: as above; the function takes nothing and returns a number.
     let v = unsafe { version() };
     if v != C_ABI_VERSION {
-        return Err(LoadError::Version { path: p(), found: format!("C {v}"), expected: format!("C {C_ABI_VERSION}") });
+        return Err(LoadError::Version {
+            interface: "kairos_plugin.h",
+            path: p(),
+            found: format!("C {v}"),
+            expected: format!("C {C_ABI_VERSION}"),
+        });
     }
     macro_rules! sym {
         ($name:literal, $ty:ty) => {

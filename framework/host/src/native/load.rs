@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
+use kairos_abi::abi_stable::abi_stability::abi_checking::check_layout_compatibility;
 use kairos_abi::abi_stable::library::{lib_header_from_path, LibraryError};
 use kairos_abi::abi_stable::std_types::{RResult, RStr};
+use kairos_abi::abi_stable::StableAbi;
 use kairos_abi::{BuiltV1, PluginModule_Ref, Point, ABI_VERSION};
 use kairos_model::{Built, ExtensionPoint};
 
@@ -75,10 +77,12 @@ pub enum LoadError {
     },
     /// Built for another ABI version.
     #[error(
-        "{} was built for kairos plugin ABI {found}, but this host speaks {expected}: rebuild it against this host's kairos-abi",
+        "{} was built for kairos plugin ABI {found}, but this host speaks {expected}: rebuild it against this host's {interface}",
         path.display()
     )]
     Version {
+        /// What to rebuild against: `kairos-abi` or `kairos_plugin.h`.
+        interface: &'static str,
         /// The file.
         path: PathBuf,
         /// The library's version.
@@ -167,7 +171,7 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
                 if std::env::var("KAIROS_LOG").is_ok_and(|v| v == "debug") {
                     eprintln!("debug: abi_stable's layout report for {}:\n{full}", path.display());
                 }
-                Err(LoadError::Layout { path: p(), tail: tail(&full, LAYOUT_TAIL_LINES) })
+                Err(LoadError::Layout { path: p(), tail: layout_tail(&full, LAYOUT_TAIL_LINES) })
             }
             Err(LibraryError::InvalidAbiHeader(_)) => Err(LoadError::Other {
                 path: p(),
@@ -191,6 +195,34 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
         }
         Err(e) => Err(LoadError::Other { path: p(), detail: squash(&e.to_string()) }),
     }
+}
+
+/// The end of abi_stable's layout report: where the mismatch is (the field path
+/// of the last error block) and what it is (from its last `Error:` line on),
+/// or its last `n` lines when the report has another shape.
+fn layout_tail(report: &str, n: usize) -> String {
+    let Some(block) = report.rfind("error(s)inside:") else { return tail(report, n) };
+    let Some(error) = report.rfind("\nError:") else { return tail(report, n) };
+    let end = report[block..].find("Layout of expected type:").map_or(report.len(), |i| block + i);
+    let mut path: Vec<String> = Vec::new();
+    let mut field = None;
+    for line in report[block..end].lines().map(str::trim) {
+        if let Some(f) = line.strip_prefix("field_name:") {
+            field = Some(f.to_owned());
+        } else if let (Some(t), Some(f)) = (line.strip_prefix("type:"), field.take()) {
+            let t = t.split('<').next().unwrap_or(t).trim().to_owned();
+            if f.parse::<u32>().is_err() && !f.starts_with("field_") && !f.starts_with("param_") && f != "__returns" {
+                if let Some(last) = path.last_mut() {
+                    last.push('.');
+                    last.push_str(&f);
+                }
+            }
+            path.push(t);
+        }
+    }
+    path.pop(); // the mismatched field's own type, said by the error below
+    let what: Vec<&str> = report[error..].lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    format!("    at {}\n    {}", path.join(" → "), what.join(" "))
 }
 
 /// The last `n` non-empty lines of `text`, indented.
@@ -230,6 +262,23 @@ impl NativeLibrary {
             self.path.display(),
             if offers.is_empty() { "nothing".to_owned() } else { offers.join(", ") }
         )
+    }
+
+    /// The optional module `name` (`kairos.<capability>.v<N>`) of type `T`, if
+    /// the library offers it: `None` when it does not (every library built
+    /// before the capability existed), `Err` when its layout is not `T`'s. See
+    /// the evolution rule in [`kairos_abi::module`].
+    pub fn extension<T: StableAbi>(&self, name: &str) -> Option<Result<&'static T, String>> {
+        let Kind::Rust(module) = &self.kind else { return None };
+        let ext = (module.extension())(RStr::from_str(name)).into_option()?;
+        Some(match check_layout_compatibility(T::LAYOUT, ext.layout) {
+            // SAFETY: the layout of the pointee was just checked to be `T`'s, and
+            // it is `'static` in a library that is never unloaded.
+            Ok(()) => Ok(unsafe { &*(ext.module as *const T) }),
+            Err(e) => {
+                Err(format!("module `{name}` of {}: {}", self.path.display(), tail(&e.to_string(), LAYOUT_TAIL_LINES)))
+            }
+        })
     }
 
     /// Builds plugin `name` at `point` from its args, with the entry's error
