@@ -161,6 +161,7 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
             }
             Err(LibraryError::IncompatibleVersionNumber { actual_version, expected_version, .. }) => {
                 Err(LoadError::Version {
+                    interface: "kairos-abi",
                     path: p(),
                     found: actual_version.to_string(),
                     expected: expected_version.to_string(),
