@@ -62,6 +62,10 @@ fn pipeline(registry: &Registry) -> Value {
     let mut props = Map::new();
     props.insert("name".into(), json!({"type": "string", "description": "Pipeline name shown in reports."}));
     props.insert("description".into(), json!({"type": "string"}));
+    props.insert(
+        "plugin_dirs".into(),
+        json!({"type": "array", "items": {"type": "string"}, "description": "Directories searched for native plugins named without a library, relative to the pipeline."}),
+    );
     for point in [ExtensionPoint::Order, ExtensionPoint::Filter, ExtensionPoint::Score, ExtensionPoint::Rebalance] {
         let mut variants = Vec::new();
         for spec in registry.specs().filter(|s| s.point == point) {
@@ -76,6 +80,29 @@ fn pipeline(registry: &Registry) -> Value {
                 json!({"type": "object", "additionalProperties": false, "required": ["plugin"], "properties": p}),
             );
         }
+        // A third-party native plugin: its args are checked by the plugin at load.
+        let mut native = Map::new();
+        native.insert(
+            "native".into(),
+            json!({"type": "object", "additionalProperties": false, "required": ["plugin"], "properties": {
+                "library": {"type": "string", "description": "Library file, relative to the pipeline; absent: found by plugin name in plugin_dirs and $KAIROS_PLUGIN_PATH."},
+                "plugin": {"type": "string", "description": "Plugin name in the library's manifest (`kairos plugins list LIB`)."}
+            }}),
+        );
+        native.insert(
+            "args".into(),
+            json!({"description": "Checked against the plugin's own schema (`kairos plugins list`)."}),
+        );
+        native.insert(
+            "on_error".into(),
+            json!({"enum": ["reject-node", "skip-plugin", "fail"], "default": "reject-node"}),
+        );
+        if point == ExtensionPoint::Score {
+            native.insert("weight".into(), json!({"type": "number", "exclusiveMinimum": 0, "default": 1}));
+        }
+        variants.push(
+            json!({"type": "object", "additionalProperties": false, "required": ["native"], "properties": native}),
+        );
         let def = format!("{point}_entry");
         defs.insert(def.clone(), json!({ "oneOf": variants }));
         props.insert(point.as_str().into(), json!({"type": "array", "items": {"$ref": format!("#/$defs/{def}")}}));

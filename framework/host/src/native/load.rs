@@ -145,6 +145,14 @@ pub fn load(path: &Path) -> Result<Arc<NativeLibrary>, LoadError> {
 
 fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
     let p = || path.to_owned();
+    // A bare file name would send the dynamic loader searching the system's
+    // library path: name the file in the current directory instead.
+    let file = if path.parent().is_some_and(|d| d.as_os_str().is_empty()) {
+        Path::new(".").join(path)
+    } else {
+        path.to_owned()
+    };
+    let path = file.as_path();
     match lib_header_from_path(path) {
         Ok(header) => match header.init_root_module::<PluginModule_Ref>() {
             Ok(module) => {
