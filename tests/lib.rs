@@ -128,11 +128,30 @@ pub fn kairos_bin() -> &'static Path {
     })
 }
 
+/// Builds the library of workspace package `package` (a plugin `cdylib`) in the
+/// tests' own profile and target directory, and returns the directory it lands
+/// in (the profile directory). `cargo test --no-run` alone builds no cdylib.
+pub fn build_library(package: &str) -> PathBuf {
+    let (cmd, profile_dir) = cargo_build(&["-p", package, "--lib"]);
+    run_build(cmd, package);
+    profile_dir
+}
+
 /// Builds `kairos` next to the test executable and returns its path.
 ///
 /// The test executable is `<target>/[<triple>/]<profile>/deps/e2e-<hash>`; the
 /// binary goes to `<target>/[<triple>/]<profile>/kairos`.
 fn build() -> PathBuf {
+    let (cmd, profile_dir) = cargo_build(&["-p", "kairos-cli", "--bin", "kairos"]);
+    run_build(cmd, "kairos");
+    let bin = profile_dir.join(format!("kairos{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "cargo built kairos but {} is missing", bin.display());
+    bin
+}
+
+/// `cargo build --quiet ARGS…` in the tests' profile and target directory, and
+/// that profile directory.
+fn cargo_build(args: &[&str]) -> (Command, PathBuf) {
     let exe = std::env::current_exe().expect("the test executable has a path");
     let profile_dir =
         exe.parent().and_then(Path::parent).expect("the test executable sits in <target>/<profile>/deps").to_owned();
@@ -151,7 +170,9 @@ fn build() -> PathBuf {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", "kairos-cli", "--bin", "kairos", "--manifest-path"])
+    cmd.args(["build", "--quiet"])
+        .args(args)
+        .arg("--manifest-path")
         .arg(repo_root().join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir);
@@ -167,9 +188,10 @@ fn build() -> PathBuf {
     if let Some(t) = &triple {
         cmd.args(["--target", t]);
     }
+    (cmd, profile_dir)
+}
+
+fn run_build(mut cmd: Command, what: &str) {
     let out = cmd.output().expect("cargo runs");
-    assert!(out.status.success(), "building kairos failed ({:?}):\n{}", cmd, String::from_utf8_lossy(&out.stderr));
-    let bin = profile_dir.join(format!("kairos{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "cargo built kairos but {} is missing", bin.display());
-    bin
+    assert!(out.status.success(), "building {what} failed ({:?}):\n{}", cmd, String::from_utf8_lossy(&out.stderr));
 }

@@ -13,6 +13,7 @@ mod examples;
 mod explain;
 mod live;
 mod meta;
+mod native;
 mod policy;
 mod run;
 mod scripts;

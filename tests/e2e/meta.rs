@@ -23,6 +23,9 @@ fn schema_prints_valid_json_naming_every_builtin_plugin_at_its_extension_point()
             .as_array()
             .unwrap_or_else(|| panic!("no {point} entries"));
         for e in entries {
+            if e["properties"].get("native").is_some() || e["properties"].get("script").is_some() {
+                continue; // native plugins and policy scripts: one entry each for all of them
+            }
             let name = e["properties"]["plugin"]["const"].as_str().expect("each entry names its plugin");
             listed.insert((point.to_owned(), name.to_owned()));
         }

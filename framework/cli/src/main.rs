@@ -137,12 +137,28 @@ enum Command {
         #[arg(value_enum, default_value = "pipeline")]
         kind: SchemaKind,
     },
-    /// List the built-in plugins.
-    Plugins,
+    /// List the built-in plugins, or (`plugins list PATH…`) what native plugin
+    /// libraries offer.
+    #[command(after_help = EXIT_CODES)]
+    Plugins {
+        #[command(subcommand)]
+        command: Option<PluginsCommand>,
+    },
     /// Work with policy scripts: `kairos policy test` runs their test cases.
     Policy {
         #[command(subcommand)]
         command: policy::PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// Show the plugins native libraries offer: name, extension point, summary
+    /// and args schema. A directory stands for every library in it.
+    List {
+        /// Library files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
 }
 
@@ -274,12 +290,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Policy { command } => policy::run(command),
-        Command::Plugins => {
+        Command::Plugins { command: None } => {
             for spec in registry.specs() {
                 out(&format!("{:<10} {:<14} {}\n", spec.point.as_str(), spec.name, spec.summary));
             }
             Ok(())
         }
+        Command::Plugins { command: Some(PluginsCommand::List { paths }) } => plugins_list(&paths),
     }
 }
 
@@ -398,6 +415,46 @@ fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
             }
         })
         .collect();
+    Error::collect(errors)
+}
+
+/// `kairos plugins list`: every library named (or found in a directory named),
+/// what it offers; every library that is refused is reported, not only the first.
+fn plugins_list(paths: &[PathBuf]) -> Result<(), Error> {
+    use kairos_host::native;
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|source| Error::Io { path: p.clone(), source })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == std::env::consts::DLL_EXTENSION))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                errors.push(kairos_host::error::input_error(p, None, Default::default(), "no plugin library here"));
+            }
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    for f in &files {
+        match native::load(f) {
+            Ok(lib) => {
+                let mut text = format!("{} ({})\n", f.display(), lib.abi());
+                for p in &lib.plugins {
+                    text.push_str(&format!("  {:<10} {:<22} {}\n", p.point.as_str(), p.name, p.summary));
+                    let schema = serde_json::from_str::<serde_json::Value>(&p.args_schema)
+                        .map_or_else(|_| p.args_schema.clone(), |v| v.to_string());
+                    text.push_str(&format!("  {:<10} args: {schema}\n", ""));
+                }
+                out(&text);
+            }
+            Err(e) => errors.push(kairos_host::error::input_error(f, None, Default::default(), e.to_string())),
+        }
+    }
     Error::collect(errors)
 }
 

@@ -41,6 +41,7 @@ use serde::Deserialize;
 
 use crate::architecture::{Architecture, ArchitectureDef, ArchitectureFile};
 use crate::error::{input_error, Error, InputError, Pos};
+use crate::native::{self, NativeLibrary, NativeStats};
 use crate::registry::Registry;
 use crate::script::{self, Common, OnError, Script, ScriptFilter, ScriptOrder, ScriptRebalance, ScriptScore};
 use crate::yaml::{self, Spanned};
@@ -53,6 +54,10 @@ struct PipelineFile {
     name: Option<String>,
     #[serde(default)]
     description: Option<String>,
+    /// Directories searched for `native:` entries that name no library,
+    /// relative to the pipeline file (then `$KAIROS_PLUGIN_PATH`).
+    #[serde(default)]
+    plugin_dirs: Vec<String>,
     #[serde(default)]
     order: Vec<EntryFile>,
     #[serde(default)]
@@ -74,11 +79,25 @@ struct EntryFile {
     #[serde(default)]
     script: Option<Spanned<String>>,
     #[serde(default)]
+    native: Option<NativeFile>,
+    #[serde(default)]
     weight: Option<Spanned<f64>>,
     #[serde(default)]
     args: Option<Spanned<serde_json::Value>>,
     #[serde(default)]
     on_error: Option<Spanned<OnError>>,
+}
+
+/// A `native:` entry's plugin, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NativeFile {
+    /// The library, relative to the pipeline file; absent: searched by plugin
+    /// name in the plugin directories.
+    #[serde(default)]
+    library: Option<Spanned<String>>,
+    /// The plugin's name in the library's manifest.
+    plugin: Spanned<String>,
 }
 
 /// One checked entry of a pipeline.
@@ -90,7 +109,9 @@ pub struct EntryDef {
     pub plugin: String,
     /// The compiled script, for a `script:` entry.
     pub script: Option<Arc<Script>>,
-    /// What to do when the script fails (scripts only).
+    /// The loaded library, for a `native:` entry.
+    pub native: Option<Arc<NativeLibrary>>,
+    /// What to do when the script or native plugin fails (those entries only).
     pub on_error: OnError,
     /// Where the plugin is named.
     pub pos: Pos,
@@ -163,6 +184,8 @@ pub struct Pipeline {
     pub scripts: Vec<ScriptStats>,
     /// How decisions are coordinated (see [`crate::architecture`]).
     pub architecture: Architecture,
+    /// Every native plugin entry and its counters.
+    pub natives: Vec<NativeStats>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -193,6 +216,8 @@ impl PipelineDef {
         let mut entries = Vec::new();
         let architecture =
             file.architecture.and_then(|a| a.check(|p, m| errors.push(input_error(path, Some(&text), p, m))));
+        let mut plugin_dirs: Vec<PathBuf> = file.plugin_dirs.iter().map(|d| yaml::resolve(path, d)).collect();
+        plugin_dirs.extend(native::plugin_path_env());
         let lists = [
             (ExtensionPoint::Order, file.order),
             (ExtensionPoint::Filter, file.filter),
@@ -202,13 +227,33 @@ impl PipelineDef {
         for (point, list) in lists {
             for e in list {
                 let err = |p: Pos, m: String| input_error(path, Some(&text), p, m);
+                let errors_before = errors.len();
+                let mut native = None;
                 let (name, pos, script) = match (&e.plugin, &e.script) {
+                    _ if e.native.is_some() => {
+                        let n = e.native.as_ref().expect("checked");
+                        if let Some(other) = e.plugin.as_ref().or(e.script.as_ref()) {
+                            errors.push(err(
+                                Pos::of(other),
+                                "an entry names one of `plugin`, `script` or `native`, not several".into(),
+                            ));
+                            continue;
+                        }
+                        match resolve_native(path, &plugin_dirs, point, n) {
+                            Ok(lib) => native = Some(lib),
+                            Err((at, m)) => errors.push(err(at, m)),
+                        }
+                        (n.plugin.value.clone(), Pos::of(&n.plugin), None)
+                    }
                     (Some(p), None) => {
                         if registry.get(point, &p.value).is_none() {
                             errors.push(err(Pos::of(p), unknown_plugin(registry, point, &p.value)));
                         }
                         if let Some(o) = &e.on_error {
-                            errors.push(err(Pos::of(o), "`on_error` applies only to `script:` entries".into()));
+                            errors.push(err(
+                                Pos::of(o),
+                                "`on_error` applies only to `script:` and `native:` entries".into(),
+                            ));
                         }
                         (p.value.clone(), Pos::of(p), None)
                     }
@@ -242,7 +287,7 @@ impl PipelineDef {
                     }
                     (None, None) => {
                         let at = e.args.as_ref().map(Pos::of).or(e.weight.as_ref().map(Pos::of)).unwrap_or_default();
-                        errors.push(err(at, format!("a {point} entry needs `plugin: NAME` or `script: FILE`")));
+                        errors.push(err(at, format!("a {point} entry needs `plugin: NAME`, `script: FILE` or `native: {{ library, plugin }}`")));
                         continue;
                     }
                 };
@@ -264,7 +309,11 @@ impl PipelineDef {
                     None => (serde_json::Value::Null, pos),
                 };
                 let on_error = e.on_error.map(|o| o.value).unwrap_or_default();
-                entries.push(EntryDef { point, plugin: name, script, on_error, pos, weight, args, args_pos });
+                if errors.len() > errors_before {
+                    // Reported; its args are not checked, and it is not kept.
+                    continue;
+                }
+                entries.push(EntryDef { point, plugin: name, script, native, on_error, pos, weight, args, args_pos });
             }
         }
         let def = PipelineDef {
@@ -278,8 +327,10 @@ impl PipelineDef {
             engine,
             architecture,
         };
-        // Check args without a cluster: types and fields, not resource names.
-        if errors.is_empty() {
+        // Check the args of every good entry without a cluster: types and
+        // fields, not resource names. Bad entries were left out above, so a bad
+        // library and bad args elsewhere are reported together.
+        {
             let mut symbols = Symbols::default();
             let space = ResourceSpace::default();
             let mut cx = BuildContext::open(&space, &mut symbols);
@@ -287,6 +338,7 @@ impl PipelineDef {
                 errors.extend(e.input_errors());
             }
         }
+        errors.sort_by_key(|e| e.pos); // file order, whichever step found them
         Error::collect(errors)?;
         Ok(def)
     }
@@ -319,6 +371,7 @@ impl PipelineDef {
             partition: None,
             scripts: Vec::new(),
             architecture: self.architecture.as_ref().map(|a| a.architecture).unwrap_or_default(),
+            natives: Vec::new(),
         };
         // The rebalance entry that balances pending jobs between workers, if any.
         let mut stealer: Option<(Pos, usize)> = None;
@@ -382,21 +435,36 @@ impl PipelineDef {
                 p.scripts.push(ScriptStats { name, calls, errors });
                 continue;
             }
-            let Some(spec) = registry.get(e.point, &e.plugin) else {
-                errors.push(input_error(
-                    &self.path,
-                    Some(&self.source),
-                    e.pos,
-                    unknown_plugin(registry, e.point, &e.plugin),
-                ));
-                continue;
-            };
-            let built = match (spec.build)(&e.args, cx) {
-                Ok(b) => b,
-                Err(err) => {
-                    let msg = format!("invalid args for {} plugin `{}`: {}", e.point, e.plugin, err.0);
-                    errors.push(input_error(&self.path, Some(&self.source), e.args_pos, msg));
+            let built = if let Some(lib) = &e.native {
+                let resources: Vec<String> = if cx.open { Vec::new() } else { cx.resources().names().to_vec() };
+                match lib.build(e.point, &e.plugin, &e.args, &resources, e.on_error) {
+                    Ok((built, stats)) => {
+                        p.natives.push(stats);
+                        built
+                    }
+                    Err(m) => {
+                        let msg = format!("invalid args for {} plugin `{}`: {m}", e.point, e.plugin);
+                        errors.push(input_error(&self.path, Some(&self.source), e.args_pos, msg));
+                        continue;
+                    }
+                }
+            } else {
+                let Some(spec) = registry.get(e.point, &e.plugin) else {
+                    errors.push(input_error(
+                        &self.path,
+                        Some(&self.source),
+                        e.pos,
+                        unknown_plugin(registry, e.point, &e.plugin),
+                    ));
                     continue;
+                };
+                match (spec.build)(&e.args, cx) {
+                    Ok(b) => b,
+                    Err(err) => {
+                        let msg = format!("invalid args for {} plugin `{}`: {}", e.point, e.plugin, err.0);
+                        errors.push(input_error(&self.path, Some(&self.source), e.args_pos, msg));
+                        continue;
+                    }
                 }
             };
             let stage = |plugin| Stage { name: e.plugin.clone(), weight: e.weight, plugin };
@@ -460,6 +528,27 @@ impl PipelineDef {
         Error::collect(errors)?;
         Ok(p)
     }
+}
+
+/// Finds and loads the library of a `native:` entry: by path (relative to the
+/// pipeline file) or, without one, by plugin name in `dirs`. An error comes
+/// with the position it concerns (the library, or the plugin name).
+fn resolve_native(
+    pipeline: &Path,
+    dirs: &[PathBuf],
+    point: ExtensionPoint,
+    n: &NativeFile,
+) -> Result<Arc<NativeLibrary>, (Pos, String)> {
+    let name = &n.plugin.value;
+    let Some(library) = &n.library else {
+        return native::find_plugin(dirs, point, name).map_err(|m| (Pos::of(&n.plugin), m));
+    };
+    let file = yaml::resolve(pipeline, &library.value);
+    let lib = native::load(&file).map_err(|e| (Pos::of(library), e.to_string()))?;
+    if lib.get(point, name).is_none() {
+        return Err((Pos::of(&n.plugin), lib.unknown(point, name)));
+    }
+    Ok(lib)
 }
 
 /// Converts a pipeline entry's `args` into a Rhai value for `ctx.args`.

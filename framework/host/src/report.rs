@@ -65,6 +65,12 @@ pub struct Report {
     pub script_errors: BTreeMap<String, u64>,
     /// Calls per policy script (verdicts reused from the memo are not calls).
     pub script_calls: BTreeMap<String, u64>,
+    /// Failed calls per native plugin of the pipeline (absent when it has none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub native_errors: BTreeMap<String, u64>,
+    /// Calls per native plugin (one per batch of nodes; absent when it has none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub native_calls: BTreeMap<String, u64>,
 }
 
 /// Where every job ended.
@@ -531,6 +537,18 @@ impl Report {
             skipped_rows,
             script_errors: scripts.iter().map(|(k, c)| (k.clone(), c.1)).collect(),
             script_calls: scripts.into_iter().map(|(k, c)| (k, c.0)).collect(),
+            native_errors: e
+                .pipeline()
+                .natives
+                .iter()
+                .map(|st| (st.name.clone(), st.errors.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect(),
+            native_calls: e
+                .pipeline()
+                .natives
+                .iter()
+                .map(|st| (st.name.clone(), st.calls.load(std::sync::atomic::Ordering::Relaxed)))
+                .collect(),
         }
     }
 
@@ -655,6 +673,11 @@ impl Report {
             self.script_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
         if !failed.is_empty() {
             let _ = writeln!(s, "scripts   {}", failed.join(", "));
+        }
+        let failed: Vec<String> =
+            self.native_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
+        if !failed.is_empty() {
+            let _ = writeln!(s, "native    {}", failed.join(", "));
         }
         if !self.reasons.is_empty() {
             let _ = writeln!(s, "\nwhy jobs did not run:");

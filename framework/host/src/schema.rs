@@ -62,6 +62,10 @@ fn pipeline(registry: &Registry) -> Value {
     let mut props = Map::new();
     props.insert("name".into(), json!({"type": "string", "description": "Pipeline name shown in reports."}));
     props.insert("description".into(), json!({"type": "string"}));
+    props.insert(
+        "plugin_dirs".into(),
+        json!({"type": "array", "items": {"type": "string"}, "description": "Directories searched for native plugins named without a library, relative to the pipeline."}),
+    );
     for point in [ExtensionPoint::Order, ExtensionPoint::Filter, ExtensionPoint::Score, ExtensionPoint::Rebalance] {
         let mut variants = Vec::new();
         for spec in registry.specs().filter(|s| s.point == point) {
@@ -76,6 +80,46 @@ fn pipeline(registry: &Registry) -> Value {
                 json!({"type": "object", "additionalProperties": false, "required": ["plugin"], "properties": p}),
             );
         }
+        // A policy script: its args are whatever the script reads from `ctx.args`.
+        let mut script = Map::new();
+        script.insert(
+            "script".into(),
+            json!({"type": "string", "description": "Rhai policy script, relative to the pipeline file."}),
+        );
+        script.insert("args".into(), json!({"description": "Passed to the script as `ctx.args`."}));
+        script.insert(
+            "on_error".into(),
+            json!({"enum": ["reject-node", "skip-plugin", "fail"], "default": "reject-node"}),
+        );
+        if point == ExtensionPoint::Score {
+            script.insert("weight".into(), json!({"type": "number", "exclusiveMinimum": 0, "default": 1}));
+        }
+        variants.push(
+            json!({"type": "object", "additionalProperties": false, "required": ["script"], "properties": script}),
+        );
+        // A third-party native plugin: its args are checked by the plugin at load.
+        let mut native = Map::new();
+        native.insert(
+            "native".into(),
+            json!({"type": "object", "additionalProperties": false, "required": ["plugin"], "properties": {
+                "library": {"type": "string", "description": "Library file, relative to the pipeline; absent: found by plugin name in plugin_dirs and $KAIROS_PLUGIN_PATH."},
+                "plugin": {"type": "string", "description": "Plugin name in the library's manifest (`kairos plugins list LIB`)."}
+            }}),
+        );
+        native.insert(
+            "args".into(),
+            json!({"description": "Checked against the plugin's own schema (`kairos plugins list`)."}),
+        );
+        native.insert(
+            "on_error".into(),
+            json!({"enum": ["reject-node", "skip-plugin", "fail"], "default": "reject-node"}),
+        );
+        if point == ExtensionPoint::Score {
+            native.insert("weight".into(), json!({"type": "number", "exclusiveMinimum": 0, "default": 1}));
+        }
+        variants.push(
+            json!({"type": "object", "additionalProperties": false, "required": ["native"], "properties": native}),
+        );
         let def = format!("{point}_entry");
         defs.insert(def.clone(), json!({ "oneOf": variants }));
         props.insert(point.as_str().into(), json!({"type": "array", "items": {"$ref": format!("#/$defs/{def}")}}));
@@ -211,8 +255,11 @@ mod tests {
         let r = Registry::builtin();
         let s = schema(Kind::Pipeline, &r);
         let order = s["$defs"]["order_entry"]["oneOf"].as_array().unwrap();
-        let names: Vec<&str> = order.iter().map(|v| v["properties"]["plugin"]["const"].as_str().unwrap()).collect();
+        let names: Vec<&str> = order.iter().filter_map(|v| v["properties"]["plugin"]["const"].as_str()).collect();
         assert_eq!(names, r.names(ExtensionPoint::Order));
+        let other: Vec<&str> =
+            order.iter().filter_map(|v| v["required"][0].as_str()).filter(|&k| k != "plugin").collect();
+        assert_eq!(other, ["script", "native"], "a script or a native plugin may stand at every point");
         let text = s.to_string();
         assert!(
             !text.contains("\"#/$defs/") || text.contains("#/$defs/order_entry"),

@@ -224,6 +224,24 @@ impl NodeTable {
         &self.used
     }
 
+    /// The flat capacity array (`node * dims + dim`), for views over every node.
+    #[inline]
+    pub fn capacity_flat(&self) -> &[Qty] {
+        &self.capacity
+    }
+
+    /// Jobs running on each node, one entry per node.
+    #[inline]
+    pub fn running_flat(&self) -> &[u32] {
+        &self.running
+    }
+
+    /// Whether each node is up, one entry per node.
+    #[inline]
+    pub fn up_flat(&self) -> &[bool] {
+        &self.up
+    }
+
     /// The first dimension in which `request` does not fit node `n`'s free
     /// allocatable capacity, as `(dim, requested, free)`.
     #[inline]

@@ -287,6 +287,7 @@ fn a_nan_order_key_stops_the_run_naming_the_plugin() {
         partition: None,
         scripts: vec![],
         architecture: Default::default(),
+        natives: vec![],
     };
     let mut e = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), c.symbols.clone());
     let job = Job {

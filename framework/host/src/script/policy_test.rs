@@ -482,6 +482,7 @@ impl World {
                 point,
                 plugin: script.path.display().to_string(),
                 script: Some(Arc::clone(script)),
+                native: None,
                 on_error: OnError::Fail,
                 pos: Pos::default(),
                 weight: 1.0,

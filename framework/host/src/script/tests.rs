@@ -336,7 +336,7 @@ fn bad_scripts_are_refused_at_load_with_their_position() {
     ]);
     assert!(load(&dir).unwrap_err().to_string().contains("either a `plugin` or a `script`, not both"));
     let dir = Dir::new(&[("p.yaml", "filter:\n  - plugin: fit\n    on_error: fail\n")]);
-    assert!(load(&dir).unwrap_err().to_string().contains("`on_error` applies only to `script:` entries"));
+    assert!(load(&dir).unwrap_err().to_string().contains("`on_error` applies only to `script:` and `native:` entries"));
 }
 
 #[test]

@@ -1,0 +1,401 @@
+//! The plugin author's side: plain Rust traits, a panic guard on every call, and
+//! [`export_plugins!`](crate::export_plugins) to export the root module.
+//!
+//! A plugin implements one of [`Order`], [`Filter`], [`Score`], [`Rebalance`]
+//! and describes itself with a [`PluginDef`]. The SDK wraps it into the v1
+//! trait object of its point ([`crate::traits`]) so that **every call, and the
+//! build, runs under `catch_unwind` inside the plugin**: a panic becomes an
+//! `RErr` carrying the panic message, which the host handles like any failed
+//! call. A panic must never unwind across the boundary (it would end the host:
+//! `extern "C"` functions abort on unwind, and the host cannot catch a panic of
+//! another copy of std).
+//!
+//! What the guard cannot contain: a segfault, an abort, stack overflow, an
+//! infinite loop, or memory corruption in plugin code take the host process
+//! down or hang it. Run a plugin you do not trust in a separate host process.
+
+use std::cell::{Cell, RefCell};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RErr, ROk, RResult, RSlice, RSliceMut, RStr, RString, RVec};
+
+use crate::json;
+use crate::module::{BuiltV1, PluginInfo, Point};
+use crate::traits::{FilterV1, FilterV1_TO, OrderV1, OrderV1_TO, RebalanceV1, RebalanceV1_TO, ScoreV1, ScoreV1_TO};
+use crate::views::{ClusterView, JobView, MoveView, RunningView, Verdict};
+
+/// An order plugin: one key per job, lower goes first (finite numbers only).
+pub trait Order: Send + Sync + 'static {
+    /// Writes one key per job into `keys` (same length as `jobs`).
+    fn keys(&self, jobs: &[JobView<'_>], cluster: &ClusterView<'_>, keys: &mut [f64]) -> Result<(), String>;
+}
+
+/// A filter plugin: a verdict per node of the batch.
+pub trait Filter: Send + Sync + 'static {
+    /// Writes a verdict per node of `nodes` into `verdicts` (same length; every
+    /// entry is [`Verdict::PASS`] on entry, so only rejections need writing).
+    /// A verdict must not depend on the other nodes of the batch: the host may
+    /// split the candidates into several batches.
+    fn filter(
+        &self,
+        job: &JobView<'_>,
+        cluster: &ClusterView<'_>,
+        nodes: &[u32],
+        verdicts: &mut [Verdict],
+    ) -> Result<(), String>;
+}
+
+/// A score plugin: a number in `0..=100` per node of the batch, higher is better.
+/// The host refuses NaN and out-of-range scores, naming the plugin.
+pub trait Score: Send + Sync + 'static {
+    /// Writes a score per node of `nodes` into `scores` (same length).
+    fn score(
+        &self,
+        job: &JobView<'_>,
+        cluster: &ClusterView<'_>,
+        nodes: &[u32],
+        scores: &mut [f64],
+    ) -> Result<(), String>;
+}
+
+/// A rebalance plugin: proposed moves, which the host validates.
+pub trait Rebalance: Send + Sync + 'static {
+    /// Appends proposed moves to `moves`.
+    fn rebalance(
+        &self,
+        cluster: &ClusterView<'_>,
+        running: &[RunningView],
+        moves: &mut Vec<MoveView>,
+    ) -> Result<(), String>;
+}
+
+/// A built plugin, before the SDK wraps it.
+pub enum Plugin {
+    /// An order plugin.
+    Order(Box<dyn Order>),
+    /// A filter plugin.
+    Filter(Box<dyn Filter>),
+    /// A score plugin.
+    Score(Box<dyn Score>),
+    /// A rebalance plugin.
+    Rebalance(Box<dyn Rebalance>),
+}
+
+/// What a plugin's `build` receives.
+pub struct BuildArgs<'a> {
+    /// The pipeline entry's `args` ([`json::Value::Null`] when absent).
+    pub args: &'a json::Value,
+    /// The cluster's resource dimension names, in order (empty when a pipeline
+    /// is checked without a cluster).
+    pub resources: &'a [&'a str],
+}
+
+/// Describes one plugin of a library: an entry of the manifest.
+#[derive(Clone, Copy)]
+pub struct PluginDef {
+    /// Name used in pipelines, with a `vendor.` prefix.
+    pub name: &'static str,
+    /// Its extension point; `build` must return a plugin of this point.
+    pub point: Point,
+    /// One line for `kairos plugins list`.
+    pub summary: &'static str,
+    /// JSON Schema of its args, as JSON text.
+    pub args_schema: &'static str,
+    /// Builds the plugin from its args; an error says what is wrong with them.
+    pub build: fn(&BuildArgs<'_>) -> Result<Plugin, String>,
+}
+
+thread_local! {
+    /// True while a guarded call runs on this thread: its panics are reported
+    /// to the host as errors, so the panic hook stays quiet about them.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+    /// Where the last guarded panic happened, for the error message.
+    static WHERE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs, once, a panic hook that records where a guarded panic happened
+/// instead of printing it, and hands every other panic to the previous hook.
+fn quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if GUARDED.with(Cell::get) {
+                let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                WHERE.with_borrow_mut(|w| *w = at);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The message of a caught panic: `panicked at FILE:LINE:COL: MESSAGE`.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    match WHERE.with_borrow_mut(Option::take) {
+        Some(at) => format!("panicked at {at}: {what}"),
+        None => format!("panicked: {what}"),
+    }
+}
+
+/// Runs `f` under `catch_unwind` with the quiet hook; a panic becomes `Err`.
+fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    quiet_hook();
+    let outer = GUARDED.with(|g| g.replace(true));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(outer));
+    match outcome {
+        Ok(r) => r,
+        Err(payload) => Err(panic_message(payload)),
+    }
+}
+
+/// Runs `f` under `catch_unwind`, turning a panic or an error into `RErr`.
+/// A guarded panic is not printed: it is returned, with where it happened.
+pub fn guard(f: impl FnOnce() -> Result<(), String>) -> RResult<(), RString> {
+    match catch(f) {
+        Ok(()) => ROk(()),
+        Err(e) => RErr(e.into()),
+    }
+}
+
+struct Guarded<T: ?Sized>(Box<T>);
+
+impl OrderV1 for Guarded<dyn Order> {
+    fn keys(
+        &self,
+        jobs: RSlice<'_, JobView<'_>>,
+        cluster: &ClusterView<'_>,
+        mut keys: RSliceMut<'_, f64>,
+    ) -> RResult<(), RString> {
+        guard(|| self.0.keys(jobs.as_slice(), cluster, keys.as_mut_slice()))
+    }
+}
+
+impl FilterV1 for Guarded<dyn Filter> {
+    fn filter(
+        &self,
+        job: &JobView<'_>,
+        cluster: &ClusterView<'_>,
+        nodes: RSlice<'_, u32>,
+        mut verdicts: RSliceMut<'_, Verdict>,
+    ) -> RResult<(), RString> {
+        guard(|| self.0.filter(job, cluster, nodes.as_slice(), verdicts.as_mut_slice()))
+    }
+}
+
+impl ScoreV1 for Guarded<dyn Score> {
+    fn score(
+        &self,
+        job: &JobView<'_>,
+        cluster: &ClusterView<'_>,
+        nodes: RSlice<'_, u32>,
+        mut scores: RSliceMut<'_, f64>,
+    ) -> RResult<(), RString> {
+        guard(|| self.0.score(job, cluster, nodes.as_slice(), scores.as_mut_slice()))
+    }
+}
+
+impl RebalanceV1 for Guarded<dyn Rebalance> {
+    fn rebalance(
+        &self,
+        cluster: &ClusterView<'_>,
+        running: RSlice<'_, RunningView>,
+        moves: &mut RVec<MoveView>,
+    ) -> RResult<(), RString> {
+        guard(|| {
+            let mut v = Vec::new();
+            self.0.rebalance(cluster, running.as_slice(), &mut v)?;
+            moves.extend(v);
+            Ok(())
+        })
+    }
+}
+
+impl Plugin {
+    /// Wraps the plugin into the v1 trait object of its point, behind the panic
+    /// guard.
+    pub fn into_v1(self) -> BuiltV1 {
+        match self {
+            Plugin::Order(p) => BuiltV1::Order(OrderV1_TO::from_value(Guarded(p), TD_Opaque)),
+            Plugin::Filter(p) => BuiltV1::Filter(FilterV1_TO::from_value(Guarded(p), TD_Opaque)),
+            Plugin::Score(p) => BuiltV1::Score(ScoreV1_TO::from_value(Guarded(p), TD_Opaque)),
+            Plugin::Rebalance(p) => BuiltV1::Rebalance(RebalanceV1_TO::from_value(Guarded(p), TD_Opaque)),
+        }
+    }
+
+    fn point(&self) -> Point {
+        match self {
+            Plugin::Order(_) => Point::Order,
+            Plugin::Filter(_) => Point::Filter,
+            Plugin::Score(_) => Point::Score,
+            Plugin::Rebalance(_) => Point::Rebalance,
+        }
+    }
+}
+
+/// The manifest of `defs` (used by [`export_plugins!`](crate::export_plugins)).
+pub fn manifest(defs: &'static [PluginDef]) -> RVec<PluginInfo> {
+    defs.iter()
+        .map(|d| PluginInfo {
+            name: RStr::from_str(d.name),
+            point: d.point,
+            summary: RStr::from_str(d.summary),
+            args_schema: RStr::from_str(d.args_schema),
+        })
+        .collect()
+}
+
+/// Builds plugin `name` of `defs` from JSON `args`, under the panic guard (used
+/// by [`export_plugins!`](crate::export_plugins)).
+pub fn build(
+    defs: &'static [PluginDef],
+    name: RStr<'_>,
+    args: RStr<'_>,
+    resources: RSlice<'_, RStr<'_>>,
+) -> RResult<BuiltV1, RString> {
+    let outcome = catch(|| -> Result<BuiltV1, String> {
+        let def = defs.iter().find(|d| d.name == name.as_str()).ok_or_else(|| {
+            let known: Vec<&str> = defs.iter().map(|d| d.name).collect();
+            format!("this library has no plugin `{name}`; it offers: {}", known.join(", "))
+        })?;
+        let args = json::parse(args.as_str()).map_err(|e| e.to_string())?;
+        let names: Vec<&str> = resources.iter().map(|r| r.as_str()).collect();
+        let plugin = (def.build)(&BuildArgs { args: &args, resources: &names })?;
+        if plugin.point() != def.point {
+            return Err(format!(
+                "plugin `{}` is declared a {} plugin but built a {} plugin",
+                def.name,
+                def.point.as_str(),
+                plugin.point().as_str()
+            ));
+        }
+        Ok(plugin.into_v1())
+    });
+    match outcome {
+        Ok(b) => ROk(b),
+        Err(e) => RErr(e.into()),
+    }
+}
+
+/// Reads an object of args field by field, refusing unknown fields: the
+/// counterpart of serde's `deny_unknown_fields` for [`json::Value`].
+///
+/// ```
+/// use kairos_abi::{json, sdk::Fields};
+/// let args = json::parse(r#"{ "weight": 2 }"#).unwrap();
+/// let mut f = Fields::new(&args).unwrap();
+/// let weight = f.number("weight").unwrap().unwrap_or(1.0);
+/// f.finish().unwrap();
+/// assert_eq!(weight, 2.0);
+/// ```
+pub struct Fields<'a> {
+    map: Option<&'a std::collections::BTreeMap<String, json::Value>>,
+    seen: Vec<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    /// Starts reading `args`, which must be an object or `null`.
+    pub fn new(args: &'a json::Value) -> Result<Fields<'a>, String> {
+        match args {
+            json::Value::Null => Ok(Fields { map: None, seen: Vec::new() }),
+            json::Value::Object(m) => Ok(Fields { map: Some(m), seen: Vec::new() }),
+            other => Err(format!("args must be a mapping, got {}", other.kind())),
+        }
+    }
+
+    /// Field `key`, if present.
+    pub fn get(&mut self, key: &'a str) -> Option<&'a json::Value> {
+        self.seen.push(key);
+        self.map.and_then(|m| m.get(key))
+    }
+
+    /// Number field `key`, if present.
+    pub fn number(&mut self, key: &'a str) -> Result<Option<f64>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.as_f64().map(Some).ok_or_else(|| format!("`{key}` must be a number, got {}", v.kind())),
+        }
+    }
+
+    /// Ends reading: an unknown field is an error naming it and the known ones.
+    pub fn finish(self) -> Result<(), String> {
+        let Some(m) = self.map else { return Ok(()) };
+        match m.keys().find(|k| !self.seen.contains(&k.as_str())) {
+            Some(k) => Err(format!("unknown field `{k}`, expected one of: {}", self.seen.join(", "))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Exports a library's plugins: the root module abi_stable's loader finds.
+///
+/// Invoke it once, at the root of a `cdylib` crate, with the [`PluginDef`]s the
+/// library offers. It also defines `kairos_plugin_module()`, which returns the
+/// same root module in-process (for tests and benchmarks that link the plugin
+/// as an `rlib`).
+///
+/// ```ignore
+/// kairos_abi::export_plugins![LinkBudget::DEF];
+/// ```
+#[macro_export]
+macro_rules! export_plugins {
+    ($($def:expr),+ $(,)?) => {
+        #[doc(hidden)]
+        pub static KAIROS_PLUGINS: &[$crate::sdk::PluginDef] = &[$($def),+];
+
+        #[doc(hidden)]
+        pub mod __kairos_export {
+            use $crate::abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
+
+            extern "C" fn plugins() -> RVec<$crate::module::PluginInfo> {
+                $crate::sdk::manifest(super::KAIROS_PLUGINS)
+            }
+
+            extern "C" fn build(
+                name: RStr<'_>,
+                args: RStr<'_>,
+                resources: RSlice<'_, RStr<'_>>,
+            ) -> RResult<$crate::module::BuiltV1, RString> {
+                $crate::sdk::build(super::KAIROS_PLUGINS, name, args, resources)
+            }
+
+            extern "C" fn extension(_name: RStr<'_>) -> ROption<$crate::module::Extension> {
+                ROption::RNone
+            }
+
+            /// The root module.
+            pub fn module() -> $crate::module::PluginModule_Ref {
+                use $crate::abi_stable::prefix_type::PrefixTypeTrait;
+                $crate::module::PluginModule { plugins, build, extension }.leak_into_prefix()
+            }
+
+            extern "C" fn erased() -> $crate::abi_stable::library::RootModuleResult {
+                $crate::abi_stable::library::__call_root_module_loader(module)
+            }
+
+            /// abi_stable's library header: the symbol the loader looks up.
+            #[no_mangle]
+            pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::abi_stable::library::LibHeader = unsafe {
+                // SAFETY: `erased` returns the root module of type `PluginModule_Ref`,
+                // as `#[export_root_module]` would generate it.
+                $crate::abi_stable::library::LibHeader::from_constructor::<$crate::module::PluginModule_Ref>(
+                    erased,
+                    $crate::abi_stable::library::CheckTypeLayout::Yes,
+                )
+            };
+        }
+
+        /// The library's root module, in-process.
+        pub fn kairos_plugin_module() -> $crate::module::PluginModule_Ref {
+            __kairos_export::module()
+        }
+    };
+}

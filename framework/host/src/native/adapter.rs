@@ -1,0 +1,287 @@
+//! The ABI trait objects behind the host's extension-point traits, so that the
+//! engine calls a native plugin exactly as it calls a built-in.
+//!
+//! Each adapter builds the call's views ([`super::views`]), calls across the
+//! boundary once per batch, and turns what comes back into the model's types.
+//! A failed call — an error the plugin returned, a panic its SDK caught, a NaN
+//! or out-of-range score, a NaN key — is counted and handled by the entry's
+//! `on_error`, as for scripts:
+//!
+//! | `on_error` | filter | score | order |
+//! |---|---|---|---|
+//! | `reject-node` (default) | every node of the batch is rejected (`plugin-error`) | the nodes score 0 (a bad value: that node) | the jobs go last |
+//! | `skip-plugin` | every node passes this filter | the nodes score 0 | the keys are 0 |
+//! | `fail` | the run stops with the error | the run stops | the run stops |
+//!
+//! A rebalance plugin that fails proposes nothing (or, with `fail`, stops the run).
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kairos_abi::abi_stable::std_types::{RBox, RResult, RVec};
+use kairos_abi::traits::{FilterV1_TO, OrderV1_TO, RebalanceV1_TO, ScoreV1_TO};
+use kairos_abi::{JobView, Label, MoveView, RunningView, Verdict};
+use kairos_model::{
+    Candidates, Context, FilterPlugin, Job, Move, NodeId, OrderKey, OrderPlugin, PluginError, PluginResult, Reason,
+    RebalancePlugin, Running, ScorePlugin, MAX_SCORE,
+};
+
+use super::load::NativeLibrary;
+use super::views::{self, NodeCache};
+use super::NativeStats;
+use crate::script::OnError;
+
+/// What every native adapter holds.
+pub(crate) struct Shared {
+    pub(crate) name: String,
+    pub(crate) on_error: OnError,
+    calls: Arc<AtomicU64>,
+    errors: Arc<AtomicU64>,
+    pub(crate) nodes: NodeCache,
+    /// Keeps the library's record alive (the library itself is never unloaded).
+    _library: Arc<NativeLibrary>,
+}
+
+impl Shared {
+    pub(crate) fn new(name: &str, on_error: OnError, stats: &NativeStats, library: Arc<NativeLibrary>) -> Shared {
+        Shared {
+            name: name.to_owned(),
+            on_error,
+            calls: Arc::clone(&stats.calls),
+            errors: Arc::clone(&stats.errors),
+            nodes: NodeCache::default(),
+            _library: library,
+        }
+    }
+
+    pub(crate) fn called(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a failed call; `Err` when the policy is to stop the run.
+    pub(crate) fn failed(&self, what: &str) -> PluginResult {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        match self.on_error {
+            OnError::Fail => Err(PluginError(format!("native plugin `{}`: {what}", self.name))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Reason codes are interned once and kept, so that a rejection stays a `Copy`
+/// value with a `'static` code owned by the host, not by the library. Distinct
+/// codes are capped: a plugin inventing a code per call cannot grow the host
+/// without bound.
+pub(crate) fn intern(code: &str) -> &'static str {
+    const MAX_CODES: usize = 1024;
+    static CODES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut guard = CODES.lock().unwrap_or_else(|e| e.into_inner());
+    let codes = guard.get_or_insert_with(HashSet::new);
+    if let Some(&c) = codes.get(code) {
+        return c;
+    }
+    if codes.len() >= MAX_CODES {
+        return "native-reason";
+    }
+    let c: &'static str = Box::leak(code.to_owned().into_boxed_str());
+    codes.insert(c);
+    c
+}
+
+thread_local! {
+    /// Verdict buffer reused across filter calls on this thread.
+    static VERDICTS: RefCell<Vec<Verdict>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the view of `job`.
+fn with_job<R>(job: &Job, cx: &Context<'_>, f: impl FnOnce(&JobView<'_>) -> R) -> R {
+    let mut labels: Vec<Label<'_>> = Vec::new();
+    let mut selector: Vec<Label<'_>> = Vec::new();
+    views::labels(&job.labels, cx.symbols, &mut labels);
+    views::labels(&job.selector, cx.symbols, &mut selector);
+    f(&views::job(job, cx.symbols, &labels, &selector))
+}
+
+/// A native filter.
+pub(crate) struct NativeFilter {
+    s: Shared,
+    obj: FilterV1_TO<'static, RBox<()>>,
+}
+
+impl NativeFilter {
+    pub(crate) fn new(s: Shared, obj: FilterV1_TO<'static, RBox<()>>) -> Self {
+        NativeFilter { s, obj }
+    }
+}
+
+impl FilterPlugin for NativeFilter {
+    fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
+        let st = self.s.nodes.get(cx);
+        let cluster = views::cluster(&st, cx);
+        self.s.called();
+        VERDICTS.with_borrow_mut(|verdicts| {
+            verdicts.clear();
+            verdicts.resize(candidates.len(), Verdict::PASS);
+            let outcome = with_job(job, cx, |j| {
+                self.obj.filter(j, &cluster, candidates.ids().into(), verdicts.as_mut_slice().into())
+            });
+            match outcome {
+                RResult::ROk(()) => {
+                    let mut i = 0;
+                    candidates.retain(|_| {
+                        let v = &verdicts[i];
+                        i += 1;
+                        (!v.pass).then(|| Reason {
+                            code: intern(v.code.as_str()),
+                            resource: v.resource.into_option().map(|d| d as u16),
+                            requested: v.requested,
+                            free: v.free,
+                            unresolvable: v.permanent,
+                        })
+                    });
+                    Ok(())
+                }
+                RResult::RErr(e) => {
+                    self.s.failed(&e)?;
+                    if self.s.on_error == OnError::RejectNode {
+                        candidates.retain(|_| Some(Reason::transient("plugin-error")));
+                    }
+                    Ok(())
+                }
+            }
+        })
+    }
+}
+
+/// A native score.
+pub(crate) struct NativeScore {
+    s: Shared,
+    obj: ScoreV1_TO<'static, RBox<()>>,
+}
+
+impl NativeScore {
+    pub(crate) fn new(s: Shared, obj: ScoreV1_TO<'static, RBox<()>>) -> Self {
+        NativeScore { s, obj }
+    }
+}
+
+/// Checks the scores a plugin wrote: a NaN or out-of-range score is a failed
+/// call, and the node scores 0 unless the policy stops the run.
+pub(crate) fn check_scores(s: &Shared, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
+    for (&n, v) in nodes.iter().zip(scores.iter_mut()) {
+        if !(0.0..=MAX_SCORE).contains(v) {
+            let what = format!("returned {v} for node {}; a score must be within 0..=100", cx.nodes.names[n as usize]);
+            *v = 0.0;
+            s.failed(&what)?;
+        }
+    }
+    Ok(())
+}
+
+impl ScorePlugin for NativeScore {
+    fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
+        let st = self.s.nodes.get(cx);
+        let cluster = views::cluster(&st, cx);
+        self.s.called();
+        match with_job(job, cx, |j| self.obj.score(j, &cluster, nodes.into(), (&mut *scores).into())) {
+            RResult::ROk(()) => check_scores(&self.s, cx, nodes, scores),
+            RResult::RErr(e) => {
+                scores.fill(0.0);
+                self.s.failed(&e)
+            }
+        }
+    }
+}
+
+/// A native order plugin (job-scoped keys only).
+pub(crate) struct NativeOrder {
+    s: Shared,
+    obj: OrderV1_TO<'static, RBox<()>>,
+}
+
+impl NativeOrder {
+    pub(crate) fn new(s: Shared, obj: OrderV1_TO<'static, RBox<()>>) -> Self {
+        NativeOrder { s, obj }
+    }
+}
+
+impl OrderPlugin for NativeOrder {
+    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
+        let st = self.s.nodes.get(cx);
+        let cluster = views::cluster(&st, cx);
+        // Every job's labels in one buffer, then the views over it.
+        let mut all: Vec<Label<'_>> = Vec::new();
+        let mut spans = Vec::with_capacity(jobs.len());
+        let mut buf = Vec::new();
+        for j in jobs {
+            let a = all.len();
+            views::labels(&j.labels, cx.symbols, &mut buf);
+            all.extend_from_slice(&buf);
+            let b = all.len();
+            views::labels(&j.selector, cx.symbols, &mut buf);
+            all.extend_from_slice(&buf);
+            spans.push((a, b, all.len()));
+        }
+        let views: Vec<JobView<'_>> =
+            jobs.iter().zip(&spans).map(|(j, &(a, b, c))| views::job(j, cx.symbols, &all[a..b], &all[b..c])).collect();
+        self.s.called();
+        let outcome = self.obj.keys(views.as_slice().into(), &cluster, (&mut *keys).into());
+        let fallback =
+            |keys: &mut [f64]| keys.fill(if self.s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX });
+        match outcome {
+            RResult::ROk(()) => {
+                for k in keys.iter_mut() {
+                    if !k.is_finite() {
+                        self.s.failed(&format!("returned {k}; an order key must be a finite number"))?;
+                        *k = if self.s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX };
+                    }
+                }
+                Ok(())
+            }
+            RResult::RErr(e) => {
+                fallback(keys);
+                self.s.failed(&e)
+            }
+        }
+    }
+}
+
+/// A native rebalance plugin.
+pub(crate) struct NativeRebalance {
+    s: Shared,
+    obj: RebalanceV1_TO<'static, RBox<()>>,
+}
+
+impl NativeRebalance {
+    pub(crate) fn new(s: Shared, obj: RebalanceV1_TO<'static, RBox<()>>) -> Self {
+        NativeRebalance { s, obj }
+    }
+}
+
+impl RebalancePlugin for NativeRebalance {
+    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>) -> PluginResult {
+        let st = self.s.nodes.get(cx);
+        let cluster = views::cluster(&st, cx);
+        let running: Vec<RunningView> = running
+            .iter()
+            .map(|r| RunningView { job: r.job, node: r.node, started: r.started, expected_end: r.expected_end })
+            .collect();
+        let mut proposed: RVec<MoveView> = RVec::new();
+        self.s.called();
+        match self.obj.rebalance(&cluster, running.as_slice().into(), &mut proposed) {
+            RResult::ROk(()) => {
+                moves.extend(proposed.iter().map(|m| {
+                    if m.migrate {
+                        Move::Migrate { job: m.job, to: m.to }
+                    } else {
+                        Move::Evict { job: m.job, reason: intern(m.reason.as_str()) }
+                    }
+                }));
+                Ok(())
+            }
+            RResult::RErr(e) => self.s.failed(&e),
+        }
+    }
+}

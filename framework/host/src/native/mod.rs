@@ -1,0 +1,77 @@
+//! Third-party native plugins: libraries loaded at run time through a stable ABI.
+//!
+//! A pipeline entry names a plugin in a library, by path (relative to the
+//! pipeline file) or by name alone, found in the plugin directories:
+//!
+//! ```yaml
+//! plugin_dirs: [../../target/release]      # relative to this file; then $KAIROS_PLUGIN_PATH
+//! score:
+//!   - native: { library: ../../target/release/libvendor_link_budget.so, plugin: vendor.link-budget }
+//!     args: { bands: { NOAA: S } }
+//!     weight: 2
+//!     on_error: reject-node                 # as for scripts
+//!   - native: { plugin: vendor.other }      # searched in plugin_dirs, then KAIROS_PLUGIN_PATH
+//! ```
+//!
+//! # Loading protocol
+//! 1. The library file must exist ([`LoadError::Missing`]).
+//! 2. The host opens it and looks for abi_stable's header. If there is none, it
+//!    looks for the C ABI's `kairos_c_abi_version` symbol ([`c_abi`]); a library
+//!    with neither is not a kairos plugin ([`LoadError::NotAPlugin`]).
+//! 3. For a Rust library, `init_root_module` checks the ABI version (the major
+//!    of [`kairos_abi::ABI_VERSION`] must match, [`LoadError::Version`]) and the
+//!    layout of the root module and of every type reachable from it
+//!    ([`LoadError::Layout`]) **before any plugin code runs**. A C library's
+//!    version symbol must return [`c_abi::C_ABI_VERSION`].
+//! 4. The manifest says which plugins the library offers, at which extension
+//!    point; a name it does not list is refused, with the list.
+//! 5. Building the plugin passes the entry's `args` as JSON; the plugin refuses
+//!    bad args with a message, shown at the position of `args`.
+//!
+//! Every failing entry of a pipeline is reported, not only the first.
+//!
+//! # What a native plugin can and cannot break
+//! The SDK catches a panic inside every call and returns it as an error, which
+//! the host handles by the entry's `on_error` ([`crate::script::OnError`], as for
+//! scripts) and counts per plugin in the report (`native_errors`). A score that is
+//! NaN or outside `0..=100`, or a NaN order key, is such an error too, naming the
+//! plugin. **A segfault, an abort or memory corruption in a plugin cannot be
+//! contained: it takes the whole host process down.** To isolate a plugin you do
+//! not trust, run it in its own host process (one `kairos` per untrusted
+//! pipeline, under a supervisor that restarts it), never in the process that
+//! holds the state you care about.
+//!
+//! # Libraries are never unloaded
+//! Unloading a library whose code or `'static` data may still be referenced is
+//! unsound, so a loaded library stays mapped until the process ends, and
+//! loading the same path again returns the library already loaded. The hot
+//! reload rule follows: **a new version of a plugin is built to a new path**
+//! (`libvendor_x-v2.so`, or a versioned directory), the pipeline is edited to
+//! name it, and the reload swaps in a pipeline that points at the new library
+//! while the old one stays mapped, unused. Overwriting a loaded library in place
+//! is undefined behaviour (the process may crash); kairos does not watch
+//! library files.
+
+mod adapter;
+pub mod c_abi;
+mod load;
+mod views;
+
+#[cfg(test)]
+mod tests;
+
+pub use load::{find_plugin, load, plugin_path_env, LoadError, NativeInfo, NativeLibrary, PLUGIN_PATH_ENV};
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// Counters of one native plugin entry, shared with its adapter.
+#[derive(Clone, Debug)]
+pub struct NativeStats {
+    /// The plugin's name.
+    pub name: String,
+    /// Calls into the plugin.
+    pub calls: Arc<AtomicU64>,
+    /// Calls that failed (an error, a caught panic, a bad value).
+    pub errors: Arc<AtomicU64>,
+}

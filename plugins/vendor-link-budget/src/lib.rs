@@ -1,0 +1,213 @@
+//! `vendor.link-budget`: an example third-party score plugin, loaded by kairos
+//! at run time through the stable ABI (it depends only on `kairos-abi`).
+//!
+//! A contact should use the antenna that closes the best link for its pass. The
+//! model is a coarse link budget:
+//!
+//! - the satellite's downlink band comes from its name (`bands`: name prefix →
+//!   `S` or `X`; satellites no prefix matches can use either band, and X is
+//!   preferred for its data rate);
+//! - an antenna carries the bands of its `band` label (`"S,X"`, `"X"`, `"S"`);
+//! - a link on a band the antenna carries scores its band's margin
+//!   (`x_margin_db` 12, `s_margin_db` 8), normalized so that `full_scale_db`
+//!   (15) scores 100; a band the antenna does not carry scores 0;
+//! - a pass with a known peak elevation (job label `max_elevation_deg`) adds
+//!   `elevation_db_per_deg` (0.05) per degree above 10°, for the shorter slant
+//!   range.
+//!
+//! Nodes without a `band` label (processing nodes) all score `neutral` (50), so
+//! the plugin never changes a decision among them.
+
+use std::collections::BTreeMap;
+
+use kairos_abi::sdk::{BuildArgs, Fields, Plugin, PluginDef, Score};
+use kairos_abi::{ClusterView, JobView, Point};
+
+/// The plugin's name in pipelines.
+pub const NAME: &str = "vendor.link-budget";
+
+/// A satellite's downlink band.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Band {
+    S,
+    X,
+}
+
+/// The typed config, with defaults.
+#[derive(Clone, Debug)]
+pub struct LinkBudget {
+    bands: BTreeMap<String, Band>,
+    x_margin_db: f64,
+    s_margin_db: f64,
+    full_scale_db: f64,
+    elevation_db_per_deg: f64,
+    neutral: f64,
+}
+
+impl Default for LinkBudget {
+    fn default() -> Self {
+        LinkBudget {
+            bands: BTreeMap::new(),
+            x_margin_db: 12.0,
+            s_margin_db: 8.0,
+            full_scale_db: 15.0,
+            elevation_db_per_deg: 0.05,
+            neutral: 50.0,
+        }
+    }
+}
+
+const SCHEMA: &str = r#"{
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "bands": { "type": "object", "additionalProperties": { "enum": ["S", "X"] },
+               "description": "satellite name prefix -> downlink band" },
+    "x_margin_db": { "type": "number", "default": 12 },
+    "s_margin_db": { "type": "number", "default": 8 },
+    "full_scale_db": { "type": "number", "exclusiveMinimum": 0, "default": 15 },
+    "elevation_db_per_deg": { "type": "number", "minimum": 0, "default": 0.05 },
+    "neutral": { "type": "number", "minimum": 0, "maximum": 100, "default": 50 }
+  }
+}"#;
+
+/// The manifest entry.
+pub const DEF: PluginDef = PluginDef {
+    name: NAME,
+    point: Point::Score,
+    summary: "prefers the antenna that closes the best link for the pass (band, elevation)",
+    args_schema: SCHEMA,
+    build,
+};
+
+fn build(b: &BuildArgs<'_>) -> Result<Plugin, String> {
+    Ok(Plugin::Score(Box::new(LinkBudget::from_args(b)?)))
+}
+
+impl LinkBudget {
+    /// Reads the config from the entry's args; unknown fields are errors.
+    pub fn from_args(b: &BuildArgs<'_>) -> Result<LinkBudget, String> {
+        let mut c = LinkBudget::default();
+        let mut f = Fields::new(b.args)?;
+        if let Some(v) = f.get("bands") {
+            let m = v.as_object().ok_or_else(|| format!("`bands` must be a mapping, got {}", v.kind()))?;
+            for (prefix, band) in m {
+                let band = match band.as_str() {
+                    Some("S") => Band::S,
+                    Some("X") => Band::X,
+                    _ => return Err(format!("`bands.{prefix}` must be \"S\" or \"X\"")),
+                };
+                c.bands.insert(prefix.clone(), band);
+            }
+        }
+        c.x_margin_db = f.number("x_margin_db")?.unwrap_or(c.x_margin_db);
+        c.s_margin_db = f.number("s_margin_db")?.unwrap_or(c.s_margin_db);
+        c.full_scale_db = f.number("full_scale_db")?.unwrap_or(c.full_scale_db);
+        c.elevation_db_per_deg = f.number("elevation_db_per_deg")?.unwrap_or(c.elevation_db_per_deg);
+        c.neutral = f.number("neutral")?.unwrap_or(c.neutral);
+        f.finish()?;
+        if !(c.full_scale_db > 0.0) {
+            return Err(format!("`full_scale_db` must be > 0, got {}", c.full_scale_db));
+        }
+        if !(0.0..=100.0).contains(&c.neutral) {
+            return Err(format!("`neutral` must be within 0..=100, got {}", c.neutral));
+        }
+        Ok(c)
+    }
+
+    /// The band a satellite downlinks on, when `bands` says.
+    fn band_of(&self, satellite: &str) -> Option<Band> {
+        self.bands.iter().find(|(p, _)| satellite.starts_with(p.as_str())).map(|(_, b)| *b)
+    }
+
+    /// The margin of a link on `antenna` (its `band` label) for a satellite on
+    /// `band` (`None`: either band), in dB; `None` when no band matches.
+    fn margin(&self, antenna: &str, band: Option<Band>) -> Option<f64> {
+        let carries = |b: &str| antenna.split(',').any(|a| a.trim() == b);
+        let x = carries("X") && band != Some(Band::S);
+        let s = carries("S") && band != Some(Band::X);
+        match (x, s) {
+            (true, _) => Some(self.x_margin_db),
+            (false, true) => Some(self.s_margin_db),
+            _ => None,
+        }
+    }
+}
+
+impl Score for LinkBudget {
+    fn score(
+        &self,
+        job: &JobView<'_>,
+        cluster: &ClusterView<'_>,
+        nodes: &[u32],
+        scores: &mut [f64],
+    ) -> Result<(), String> {
+        // Per job, once: the satellite's band and the pass's elevation bonus.
+        let band = job.label("satellite").and_then(|s| self.band_of(s));
+        let elevation = job
+            .label("max_elevation_deg")
+            .and_then(|e| e.parse::<f64>().ok())
+            .map_or(0.0, |e| (e - 10.0).max(0.0) * self.elevation_db_per_deg);
+        for (&n, s) in nodes.iter().zip(scores.iter_mut()) {
+            *s = match cluster.nodes.label(n, "band") {
+                None => self.neutral,
+                Some(antenna) => match self.margin(antenna, band) {
+                    Some(db) => (100.0 * (db + elevation) / self.full_scale_db).clamp(0.0, 100.0),
+                    None => 0.0,
+                },
+            };
+        }
+        Ok(())
+    }
+}
+
+kairos_abi::export_plugins![DEF];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kairos_abi::json;
+
+    fn plugin(args: &str) -> Result<LinkBudget, String> {
+        let v = json::parse(args).unwrap();
+        LinkBudget::from_args(&BuildArgs { args: &v, resources: &[] })
+    }
+
+    #[test]
+    fn the_best_band_an_antenna_carries_sets_its_margin() {
+        let p = plugin(r#"{ "bands": { "NOAA": "S", "SENTINEL": "X" } }"#).unwrap();
+        let cases = [
+            ("an S-band satellite on an S,X antenna uses S", "S,X", "NOAA 19", Some(8.0)),
+            ("an X-band satellite on an S,X antenna uses X", "S,X", "SENTINEL-2A", Some(12.0)),
+            ("an X-band satellite on an S-only antenna has no link", "S", "SENTINEL-2A", None),
+            ("an unknown satellite prefers X where it can", "X", "AQUA", Some(12.0)),
+            ("an unknown satellite falls back to S", "S", "AQUA", Some(8.0)),
+        ];
+        for (name, antenna, satellite, want) in cases {
+            assert_eq!(p.margin(antenna, p.band_of(satellite)), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_args_are_refused_with_what_was_expected() {
+        let cases = [
+            ("an unknown field", r#"{ "gain": 3 }"#, "unknown field `gain`"),
+            ("a band that does not exist", r#"{ "bands": { "NOAA": "K" } }"#, "`bands.NOAA` must be \"S\" or \"X\""),
+            ("a non-numeric margin", r#"{ "x_margin_db": "high" }"#, "`x_margin_db` must be a number, got a string"),
+            ("args that are not a mapping", "[1]", "args must be a mapping, got an array"),
+        ];
+        for (name, args, want) in cases {
+            let err = plugin(args).unwrap_err();
+            assert!(err.starts_with(want), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_manifest_names_the_plugin_and_its_point() {
+        let m = kairos_plugin_module();
+        let list = (m.plugins())();
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].name.as_str(), list[0].point), (NAME, Point::Score));
+        assert!(json::parse(list[0].args_schema.as_str()).is_ok(), "the schema is JSON");
+    }
+}
