@@ -33,9 +33,12 @@ impl StealPolicy for Policy {
     }
 }
 
+/// A victim choice: (thief, queued per worker, attempt) → victim.
+type Choose = fn(usize, &[usize], u32) -> Option<usize>;
+
 /// Victim choices: the busiest, the next in ring order, and none at all (the
 /// host then falls back to the busiest).
-const VICTIMS: [(&str, fn(usize, &[usize], u32) -> Option<usize>); 3] = [
+const VICTIMS: [(&str, Choose); 3] = [
     ("busiest", |t, q, _| busiest(q, t)),
     ("next", |t, q, a| Some((t + 1 + a as usize % (q.len() - 1).max(1)) % q.len())),
     ("none", |_, _, _| None),
