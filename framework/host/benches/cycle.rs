@@ -384,6 +384,56 @@ fn long_runs(jobs: usize) {
             reference.as_secs_f64(),
             1.0
         );
+        architectures(&mut world, jobs, nodes);
+    }
+}
+
+/// The showcase pipeline under each coordination architecture, in the same
+/// run: decisions per second against `centralized`, and the share of the
+/// cluster's capacity in use after the cycle (utilisation) against it.
+fn architectures(world: &mut World, jobs: usize, nodes: usize) {
+    let base = std::fs::read_to_string(example("pipeline.yaml")).expect("the showcase pipeline");
+    let variants = [
+        ("centralized", "architecture: { kind: centralized }"),
+        ("optimistic×2", "architecture: { kind: optimistic, workers: 2 }"),
+        ("sampled d=2", "architecture: { kind: sampled, sample: 2 }"),
+    ];
+    let mut rows = Vec::new();
+    for (name, arch) in variants {
+        let text = format!("{base}\n{arch}\n");
+        let registry = Registry::builtin();
+        let def = PipelineDef::parse(&example("pipeline.yaml"), text, &registry).unwrap_or_else(|e| panic!("{e}"));
+        let pipeline = Arc::new(def.build(&registry, &world.resources, &mut world.symbols).expect("builds"));
+        let engine = world.engine(&pipeline, jobs);
+        let t = Instant::now();
+        let (decisions, engine) = run_engine(engine);
+        let wall = t.elapsed().as_secs_f64();
+        let n = engine.nodes();
+        let util: f64 = (0..DIMS)
+            .map(|d| {
+                let (used, all): (u64, u64) = (0..n.len() as u32)
+                    .map(|i| (n.used(i)[d], n.allocatable(i)[d]))
+                    .fold((0, 0), |(u, a), (x, y)| (u + x, a + y));
+                used as f64 / all.max(1) as f64
+            })
+            .sum::<f64>()
+            / DIMS as f64;
+        let s = engine.stats();
+        rows.push((name, decisions as f64 / wall, util, s.placements, wall));
+    }
+    let (_, base_rate, base_util, _, _) = rows[0];
+    println!(
+        "{:<22} {:>10} {:>12} {:>14} {:>10} {:>10}",
+        "architecture/nodes", "placed", "wall", "decisions/s", "× central", "util"
+    );
+    for (name, rate, util, placed, wall) in rows {
+        println!(
+            "{:<22} {placed:>10} {wall:>10.2} s {rate:>14.0} {:>10.2} {:>9.1}% ({:+.1}%)",
+            format!("{name}/{nodes}"),
+            rate / base_rate,
+            util * 100.0,
+            (util / base_util - 1.0) * 100.0
+        );
     }
 }
 
