@@ -375,7 +375,7 @@ impl ScriptOrder {
             let outcome = self.c.call("before", (views[a].clone(), views[b].clone(), ctx.clone()));
             end_reads();
             let outcome = outcome.and_then(|v| {
-                v.as_bool().map_err(|t| format!("{path}: in fn before: returned {t}; expected true or false"))
+                v.as_bool().map_err(|t| format!("{path}: in fn before: returned {v} ({t}); expected true or false"))
             });
             match outcome {
                 Ok(x) => x,

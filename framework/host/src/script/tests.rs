@@ -177,6 +177,17 @@ fn a_comparison_script_orders_the_queue() {
 }
 
 #[test]
+fn a_comparison_that_is_not_a_bool_fails_naming_the_script() {
+    let dir = Dir::new(&[
+        ("p.yaml", "order:\n  - script: o.rhai\n    on_error: fail\n"),
+        ("o.rhai", "fn before(a, b, ctx) { 1 }"),
+    ]);
+    let err =
+        run(&dir, "id,release,duration,request\nx,0,10,antenna=1\ny,0,10,antenna=1\n").err().expect("the run fails");
+    assert!(err.to_string().contains("o.rhai: in fn before: returned 1 (i64); expected true or false"), "{err}");
+}
+
+#[test]
 fn an_order_script_defines_a_key_or_a_comparison_not_both() {
     let dir = Dir::new(&[
         ("p.yaml", "order:\n  - script: o.rhai\n"),

@@ -486,6 +486,11 @@ mod tests {
             ("an empty required cell", "id,release,duration\na,,5\n", vec!["jobs.csv:2:3: `release` must not be empty"]),
             ("an empty id", "id,release,duration\n,0,5\n", vec!["jobs.csv:2:1: a job id must not be empty"]),
             (
+                "a restartable flag that is not a boolean",
+                "id,release,duration,restartable\na,0,5,never\n",
+                vec!["jobs.csv:2:7: `restartable` must be true or false, got `never`"],
+            ),
+            (
                 "a hard flag that is not a boolean",
                 "id,release,duration,deadline,hard\na,0,5,9,yes\n",
                 vec!["jobs.csv:2:9: `hard` must be true or false, got `yes`"],
