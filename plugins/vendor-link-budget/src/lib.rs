@@ -161,7 +161,56 @@ impl Score for LinkBudget {
     }
 }
 
-kairos_abi::export_plugins![DEF];
+/// `vendor.packing`: fuller nodes after placement score higher (the mean fill
+/// over the dimensions the job requests) — best-fit, as a vendor would ship it.
+/// A second plugin of the same library, and the plugin the batch-call benchmark
+/// measures against a fused native loop.
+pub struct Packing;
+
+/// The name of [`Packing`].
+pub const PACKING: &str = "vendor.packing";
+
+/// The manifest entry of [`Packing`].
+pub const PACKING_DEF: PluginDef = PluginDef {
+    name: PACKING,
+    point: Point::Score,
+    summary: "fuller nodes after placement score higher (best-fit)",
+    args_schema: r#"{"type":"object","additionalProperties":false}"#,
+    build: |b| {
+        Fields::new(b.args)?.finish()?;
+        Ok(Plugin::Score(Box::new(Packing)))
+    },
+};
+
+impl Score for Packing {
+    fn score(
+        &self,
+        job: &JobView<'_>,
+        cluster: &ClusterView<'_>,
+        nodes: &[u32],
+        scores: &mut [f64],
+    ) -> Result<(), String> {
+        let t = &cluster.nodes;
+        let dims = t.dims as usize;
+        let (alloc, used) = (t.allocatable.as_slice(), t.used.as_slice());
+        let request = job.request.as_slice();
+        let asked = request.iter().filter(|&&r| r > 0).count().max(1) as f64;
+        for (&n, s) in nodes.iter().zip(scores.iter_mut()) {
+            let base = n as usize * dims;
+            let mut fill = 0.0;
+            for (d, &r) in request.iter().enumerate() {
+                let a = alloc[base + d];
+                if r > 0 && a > 0 {
+                    fill += ((used[base + d] + r) as f64 / a as f64).min(1.0);
+                }
+            }
+            *s = 100.0 * fill / asked;
+        }
+        Ok(())
+    }
+}
+
+kairos_abi::export_plugins![DEF, PACKING_DEF];
 
 #[cfg(test)]
 mod tests {
@@ -206,8 +255,8 @@ mod tests {
     fn the_manifest_names_the_plugin_and_its_point() {
         let m = kairos_plugin_module();
         let list = (m.plugins())();
-        assert_eq!(list.len(), 1);
-        assert_eq!((list[0].name.as_str(), list[0].point), (NAME, Point::Score));
+        let names: Vec<_> = list.iter().map(|p| (p.name.as_str(), p.point)).collect();
+        assert_eq!(names, [(NAME, Point::Score), (PACKING, Point::Score)]);
         assert!(json::parse(list[0].args_schema.as_str()).is_ok(), "the schema is JSON");
     }
 }

@@ -128,6 +128,25 @@ fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<NativeLibrary>>> {
     *g.get_or_insert_with(|| Box::leak(Box::new(Mutex::new(HashMap::new()))))
 }
 
+/// A library linked into the host (its `rlib`), reached through the same ABI
+/// and adapters as a loaded one: for tests and for measuring what loading
+/// costs. `label` stands for its path in messages.
+pub fn in_process(label: &str, module: PluginModule_Ref) -> Arc<NativeLibrary> {
+    Arc::new(NativeLibrary { path: PathBuf::from(label), plugins: manifest(module), kind: Kind::Rust(module) })
+}
+
+fn manifest(module: PluginModule_Ref) -> Vec<NativeInfo> {
+    (module.plugins())()
+        .iter()
+        .map(|i| NativeInfo {
+            name: i.name.to_string(),
+            point: point_of(i.point),
+            summary: i.summary.to_string(),
+            args_schema: i.args_schema.to_string(),
+        })
+        .collect()
+}
+
 /// Loads and checks the library at `path` (once per file; see the module docs).
 pub fn load(path: &Path) -> Result<Arc<NativeLibrary>, LoadError> {
     if !path.is_file() {
@@ -156,15 +175,7 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
     match lib_header_from_path(path) {
         Ok(header) => match header.init_root_module::<PluginModule_Ref>() {
             Ok(module) => {
-                let plugins = (module.plugins())()
-                    .iter()
-                    .map(|i| NativeInfo {
-                        name: i.name.to_string(),
-                        point: point_of(i.point),
-                        summary: i.summary.to_string(),
-                        args_schema: i.args_schema.to_string(),
-                    })
-                    .collect();
+                let plugins = manifest(module);
                 Ok(NativeLibrary { path: p(), plugins, kind: Kind::Rust(module) })
             }
             Err(LibraryError::IncompatibleVersionNumber { actual_version, expected_version, .. }) => {

@@ -60,7 +60,7 @@ mod views;
 #[cfg(test)]
 mod tests;
 
-pub use load::{find_plugin, load, plugin_path_env, LoadError, NativeInfo, NativeLibrary, PLUGIN_PATH_ENV};
+pub use load::{find_plugin, in_process, load, plugin_path_env, LoadError, NativeInfo, NativeLibrary, PLUGIN_PATH_ENV};
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;

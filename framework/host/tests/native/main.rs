@@ -64,7 +64,7 @@ const HEAD: &str = "name: native\norder: [{ plugin: priority }]\nfilter:\n  - pl
 fn the_example_plugin_s_manifest_lists_its_score_plugin() {
     let l = native::load(&build::vendor()).expect("the example plugin loads");
     let names: Vec<_> = l.plugins.iter().map(|p| (p.name.as_str(), p.point)).collect();
-    assert_eq!(names, [("vendor.link-budget", ExtensionPoint::Score)]);
+    assert_eq!(names, [("vendor.link-budget", ExtensionPoint::Score), ("vendor.packing", ExtensionPoint::Score)]);
     assert!(l.abi().starts_with("kairos-abi 1."), "{}", l.abi());
 }
 
