@@ -13,6 +13,7 @@
 //!    - *compiled in*: the same model written against `kairos_model::ScorePlugin`
 //!      directly, with symbols instead of strings (the whole boundary: views,
 //!      string labels, the `#[sabi_trait]` call).
+//!
 //!    Target: cdylib ≤ 1.05 × compiled in.
 //! 2. **Batch call**: `vendor.packing` (best-fit) scoring N nodes for one job,
 //!    through the adapter from the cdylib, against the same formula as a fused

@@ -106,7 +106,7 @@ impl LinkBudget {
         c.elevation_db_per_deg = f.number("elevation_db_per_deg")?.unwrap_or(c.elevation_db_per_deg);
         c.neutral = f.number("neutral")?.unwrap_or(c.neutral);
         f.finish()?;
-        if !(c.full_scale_db > 0.0) {
+        if c.full_scale_db.is_nan() || c.full_scale_db <= 0.0 {
             return Err(format!("`full_scale_db` must be > 0, got {}", c.full_scale_db));
         }
         if !(0.0..=100.0).contains(&c.neutral) {

@@ -123,9 +123,8 @@ fn point_of(p: Point) -> ExtensionPoint {
 /// Every library loaded so far, by canonical path: a library is loaded once and
 /// never unloaded.
 fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<NativeLibrary>>> {
-    static LOADED: Mutex<Option<&'static Mutex<HashMap<PathBuf, Arc<NativeLibrary>>>>> = Mutex::new(None);
-    let mut g = LOADED.lock().unwrap_or_else(|e| e.into_inner());
-    *g.get_or_insert_with(|| Box::leak(Box::new(Mutex::new(HashMap::new()))))
+    static LOADED: std::sync::OnceLock<Mutex<HashMap<PathBuf, Arc<NativeLibrary>>>> = std::sync::OnceLock::new();
+    LOADED.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 /// A library linked into the host (its `rlib`), reached through the same ABI

@@ -329,7 +329,8 @@ fn reloading_a_pipeline_that_names_a_new_library_swaps_to_it() {
 fn load_errors_say_what_is_wrong_with_the_file() {
     let dir = Dir::new("load-errors");
     let junk = dir.write("libjunk.so", "junk");
-    let cases: [(&str, PathBuf, fn(&LoadError) -> bool); 2] = [
+    type Is = fn(&LoadError) -> bool;
+    let cases: [(&str, PathBuf, Is); 2] = [
         ("a missing file", dir.0.join("nope.so"), |e| matches!(e, LoadError::Missing { .. })),
         ("a file that is not a library", junk, |e| matches!(e, LoadError::NotAPlugin { .. })),
     ];
