@@ -255,7 +255,9 @@ mod tests {
         let r = Registry::builtin();
         let s = schema(Kind::Pipeline, &r);
         let order = s["$defs"]["order_entry"]["oneOf"].as_array().unwrap();
+        // Every built-in by name, then one entry for any native plugin.
         let names: Vec<&str> = order.iter().filter_map(|v| v["properties"]["plugin"]["const"].as_str()).collect();
+        assert!(order.last().is_some_and(|v| v["properties"].get("native").is_some()));
         assert_eq!(names, r.names(ExtensionPoint::Order));
         let other: Vec<&str> =
             order.iter().filter_map(|v| v["required"][0].as_str()).filter(|&k| k != "plugin").collect();

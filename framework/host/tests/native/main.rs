@@ -215,10 +215,14 @@ fn every_refused_plugin_of_a_pipeline_is_reported_with_its_position() {
   - native: {{ library: {v2}, plugin: fixture.panics }}
   - native: {{ library: {layout}, plugin: fixture.panics }}
   - native: {{ library: {cbad}, plugin: vendor.c-idle }}
-  - native: {{ library: {vendor}, plugin: vendor.link-budgt }}
+  - native:
+      library: {vendor}
+      plugin: vendor.link-budgt
   - native: {{ library: {vendor}, plugin: vendor.link-budget }}
     args: {{ gain: 3 }}
-  - native: {{ library: {fixture}, plugin: fixture.build-panics }}
+  - native:
+      library: {fixture}
+      plugin: fixture.build-panics
   - native: {{ plugin: vendor.nowhere }}
 filter:
   - native: {{ library: {c}, plugin: vendor.c-spare }}
