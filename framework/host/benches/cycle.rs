@@ -516,12 +516,12 @@ fn utilisation_runs() {
             100.0 * util[1],
             sim.engine.stats().decisions
         );
-        if let Some((u, w)) = base {
+        if let Some((u, w)) = &base {
             println!(
                 "sampled vs centralized: cpu use {:+.2}% (relative), memory use {:+.2}%, {:.2}× the speed",
                 100.0 * (util[0] - u[0]) / u[0],
                 100.0 * (util[1] - u[1]) / u[1],
-                w / wall
+                *w / wall
             );
         }
         base.get_or_insert((util.clone(), wall));
