@@ -18,7 +18,7 @@ use crate::workload;
 struct Policy {
     workers: usize,
     batch: usize,
-    victim: fn(usize, &[usize], u32) -> Option<usize>,
+    victim: Victim,
 }
 
 impl StealPolicy for Policy {
@@ -35,7 +35,10 @@ impl StealPolicy for Policy {
 
 /// Victim choices: the busiest, the next in ring order, and none at all (the
 /// host then falls back to the busiest).
-const VICTIMS: [(&str, fn(usize, &[usize], u32) -> Option<usize>); 3] = [
+/// A victim choice as a plain function.
+type Victim = fn(usize, &[usize], u32) -> Option<usize>;
+
+const VICTIMS: [(&str, Victim); 3] = [
     ("busiest", |t, q, _| busiest(q, t)),
     ("next", |t, q, a| Some((t + 1 + a as usize % (q.len() - 1).max(1)) % q.len())),
     ("none", |_, _, _| None),
