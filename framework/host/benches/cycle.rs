@@ -28,6 +28,19 @@
 //! between runs on a shared machine mean little). Then, once each, the whole
 //! 100,000-job batch is placed on both clusters (the scale); set
 //! `KAIROS_BENCH_LONG=0` to skip it, or `KAIROS_BENCH_LONG_JOBS=N` to change N.
+//!
+//! Last, the coordination architectures (see `kairos_host::architecture`) on the
+//! same 10,000-node / 100,000-job batch, with the showcase pipeline and its
+//! `architecture:` set: `centralized`, `optimistic` with one and with two
+//! workers, and `sampled` (d = 2). The variants alternate for
+//! `KAIROS_BENCH_ARCH_ROUNDS` rounds (default 3) so that a disturbance hits all of
+//! them alike, and the table gives each one's median with the ratios to
+//! `optimistic ×1` and to `centralized` from this run, and its conflict rate.
+//! Then a simulated synthetic workload on 1,000 nodes (jobs of 4–20 cores
+//! arriving at about the cluster's capacity) is run `centralized` and `sampled`,
+//! to compare time-averaged utilisation. `KAIROS_BENCH_ARCH=0` skips all this;
+//! `KAIROS_BENCH_LONG=0 cargo bench -p kairos-host --bench cycle -- architectures`
+//! runs only this part (no criterion benchmark matches the filter).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -164,6 +177,15 @@ impl World {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let registry = Registry::builtin();
         let def = PipelineDef::parse(&path, text, &registry).unwrap_or_else(|e| panic!("{e}"));
+        Arc::new(def.build(&registry, &self.resources, &mut self.symbols).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// [`World::pipeline`] with `extra` YAML (an `architecture:` key) appended.
+    fn pipeline_with(&mut self, name: &str, extra: &str) -> Arc<Pipeline> {
+        let path = example(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let registry = Registry::builtin();
+        let def = PipelineDef::parse(&path, format!("{text}\n{extra}\n"), &registry).unwrap_or_else(|e| panic!("{e}"));
         Arc::new(def.build(&registry, &self.resources, &mut self.symbols).unwrap_or_else(|e| panic!("{e}")))
     }
 
@@ -384,56 +406,126 @@ fn long_runs(jobs: usize) {
             reference.as_secs_f64(),
             1.0
         );
-        architectures(&mut world, jobs, nodes);
     }
 }
 
-/// The showcase pipeline under each coordination architecture, in the same
-/// run: decisions per second against `centralized`, and the share of the
-/// cluster's capacity in use after the cycle (utilisation) against it.
-fn architectures(world: &mut World, jobs: usize, nodes: usize) {
-    let base = std::fs::read_to_string(example("pipeline.yaml")).expect("the showcase pipeline");
-    let variants = [
-        ("centralized", "architecture: { kind: centralized }"),
-        ("optimistic×2", "architecture: { kind: optimistic, workers: 2 }"),
-        ("sampled d=2", "architecture: { kind: sampled, sample: 2 }"),
-    ];
-    let mut rows = Vec::new();
-    for (name, arch) in variants {
-        let text = format!("{base}\n{arch}\n");
-        let registry = Registry::builtin();
-        let def = PipelineDef::parse(&example("pipeline.yaml"), text, &registry).unwrap_or_else(|e| panic!("{e}"));
-        let pipeline = Arc::new(def.build(&registry, &world.resources, &mut world.symbols).expect("builds"));
-        let engine = world.engine(&pipeline, jobs);
-        let t = Instant::now();
-        let (decisions, engine) = run_engine(engine);
-        let wall = t.elapsed().as_secs_f64();
-        let n = engine.nodes();
-        let util: f64 = (0..DIMS)
-            .map(|d| {
-                let (used, all): (u64, u64) = (0..n.len() as u32)
-                    .map(|i| (n.used(i)[d], n.allocatable(i)[d]))
-                    .fold((0, 0), |(u, a), (x, y)| (u + x, a + y));
-                used as f64 / all.max(1) as f64
-            })
-            .sum::<f64>()
-            / DIMS as f64;
-        let s = engine.stats();
-        rows.push((name, decisions as f64 / wall, util, s.placements, wall));
+/// The architectures compared on the scale, as `(name, architecture key)`.
+const ARCHITECTURES: [(&str, &str); 4] = [
+    ("centralized", ""),
+    ("optimistic ×1", "architecture: { kind: optimistic, workers: 1 }"),
+    ("optimistic ×2", "architecture: { kind: optimistic, workers: 2 }"),
+    ("sampled d=2", "architecture: { kind: sampled, sample: 2, seed: 1 }"),
+];
+
+/// Places `jobs` jobs on 10,000 nodes under each architecture, alternating,
+/// for `rounds` rounds; prints medians and same-run ratios.
+fn architectures(jobs: usize, rounds: usize) {
+    let nodes = 10_000;
+    let mut world = World::new(nodes, jobs);
+    let pipelines: Vec<_> = ARCHITECTURES.iter().map(|(_, a)| world.pipeline_with("pipeline.yaml", a)).collect();
+    // Per variant: ns per decision of each round, and the last run's stats.
+    let mut per: Vec<Vec<f64>> = vec![Vec::new(); ARCHITECTURES.len()];
+    let mut last = vec![kairos_host::engine::Stats::default(); ARCHITECTURES.len()];
+    println!("\narchitectures: {jobs} jobs submitted at 0 and placed in one cycle on {nodes} nodes, {rounds} rounds");
+    for round in 0..rounds {
+        for (i, (name, _)) in ARCHITECTURES.iter().enumerate() {
+            let engine = world.engine(&pipelines[i], jobs);
+            let t = Instant::now();
+            let (decisions, engine) = run_engine(engine);
+            let dt = t.elapsed();
+            per[i].push(dt.as_nanos() as f64 / decisions.max(1) as f64);
+            println!("  round {round} {name:<14} {:>8.2} s", dt.as_secs_f64());
+            last[i] = engine.stats().clone();
+        }
     }
-    let (_, base_rate, base_util, _, _) = rows[0];
+    let medians: Vec<f64> = per.iter_mut().map(|v| median(v)).collect();
+    let spread = |v: &[f64]| {
+        let (lo, hi) = v.iter().fold((f64::MAX, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        100.0 * (hi - lo) / lo
+    };
     println!(
-        "{:<22} {:>10} {:>12} {:>14} {:>10} {:>10}",
-        "architecture/nodes", "placed", "wall", "decisions/s", "× central", "util"
+        "{:<16} {:>10} {:>13} {:>13} {:>10} {:>13} {:>10} {:>9}",
+        "architecture", "placed", "per decision", "decisions/s", "spread", "÷ optim. ×1", "÷ central.", "conflicts"
     );
-    for (name, rate, util, placed, wall) in rows {
+    for (i, (name, _)) in ARCHITECTURES.iter().enumerate() {
+        let st = &last[i];
+        let rate = if st.commits > 0 {
+            format!("{:.2}%", 100.0 * st.conflicts as f64 / st.commits as f64)
+        } else {
+            "—".into()
+        };
         println!(
-            "{:<22} {placed:>10} {wall:>10.2} s {rate:>14.0} {:>10.2} {:>9.1}% ({:+.1}%)",
-            format!("{name}/{nodes}"),
-            rate / base_rate,
-            util * 100.0,
-            (util / base_util - 1.0) * 100.0
+            "{name:<16} {:>10} {:>10.2} µs {:>13.0} {:>9.1}% {:>12.2}× {:>9.2}× {rate:>9}",
+            st.placements,
+            medians[i] / 1e3,
+            1e9 / medians[i],
+            spread(&per[i]),
+            medians[1] / medians[i],
+            medians[0] / medians[i],
         );
+    }
+    utilisation_runs();
+}
+
+/// Nodes of the utilisation simulation.
+const UTIL_NODES: usize = 1_000;
+
+/// Jobs of the utilisation simulation.
+const UTIL_JOBS: usize = 20_000;
+
+/// Simulates a synthetic workload on [`UTIL_NODES`] nodes with `centralized`
+/// and `sampled` and prints the time-averaged utilisation of each. The jobs are
+/// the benchmark's, scaled up to 4–20 cores and 10–80 GiB, released one every
+/// 0.3 s on average — about the cpu the cluster has (1,000 nodes × 72 cores
+/// on average, jobs of 12 cores for 1,830 s on average) — so placement quality
+/// shows as utilisation.
+fn utilisation_runs() {
+    use kairos_host::sim::simulate;
+    use kairos_host::workload::JobSpec;
+    let mut world = World::new(UTIL_NODES, UTIL_JOBS);
+    let specs: Vec<JobSpec> = world
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let mut job = j.clone();
+            job.release = (i as i64 * 3) / 10;
+            job.deadline = job.deadline.map(|d| d + job.release);
+            job.request[0] *= 40;
+            job.request[1] *= 40;
+            JobSpec { duration: job.estimate, job }
+        })
+        .collect();
+    println!("\nutilisation: {UTIL_JOBS} jobs arriving over time on {UTIL_NODES} nodes, simulated");
+    println!(
+        "{:<16} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "architecture", "wall", "cpu use", "mem use", "completed", "decisions"
+    );
+    let mut base: Option<(Vec<f64>, f64)> = None;
+    for (name, arch) in [ARCHITECTURES[0], ARCHITECTURES[3]] {
+        let pipeline = world.pipeline_with("pipeline.yaml", arch);
+        let engine = Engine::new(pipeline, world.nodes.clone(), world.resources.clone(), world.symbols.clone());
+        let t = Instant::now();
+        let sim = simulate(engine, specs.clone(), &[], |_, _| {}).expect("the built-ins do not fault");
+        let wall = t.elapsed().as_secs_f64();
+        let util = sim.engine.meter().utilization();
+        let done =
+            sim.engine.records().iter().filter(|r| matches!(r.state, kairos_host::engine::JobState::Done(_))).count();
+        println!(
+            "{name:<16} {wall:>8.2} s {:>9.2}% {:>9.2}% {done:>10} {:>12}",
+            100.0 * util[0],
+            100.0 * util[1],
+            sim.engine.stats().decisions
+        );
+        if let Some((u, w)) = &base {
+            println!(
+                "sampled vs centralized: cpu use {:+.2}% (relative), memory use {:+.2}%, {:.2}× the speed",
+                100.0 * (util[0] - u[0]) / u[0],
+                100.0 * (util[1] - u[1]) / u[1],
+                *w / wall
+            );
+        }
+        base.get_or_insert((util.clone(), wall));
     }
 }
 
@@ -455,9 +547,13 @@ fn main() {
         return;
     }
     summary();
-    if std::env::var("KAIROS_BENCH_LONG").is_ok_and(|v| v == "0") {
+    let jobs = std::env::var("KAIROS_BENCH_LONG_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(LONG_JOBS);
+    if !std::env::var("KAIROS_BENCH_LONG").is_ok_and(|v| v == "0") {
+        long_runs(jobs);
+    }
+    if std::env::var("KAIROS_BENCH_ARCH").is_ok_and(|v| v == "0") {
         return;
     }
-    let jobs = std::env::var("KAIROS_BENCH_LONG_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(LONG_JOBS);
-    long_runs(jobs);
+    let rounds = std::env::var("KAIROS_BENCH_ARCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    architectures(jobs, rounds);
 }

@@ -117,6 +117,7 @@ impl World {
                     tolerations: Vec::new(),
                     labels: vec![(sat_key, sat)],
                     after: None,
+                    restartable: true,
                 }
             })
             .collect();

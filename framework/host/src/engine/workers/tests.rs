@@ -18,7 +18,7 @@ use crate::workload;
 struct Policy {
     workers: usize,
     batch: usize,
-    victim: fn(usize, &[usize], u32) -> Option<usize>,
+    victim: Choose,
 }
 
 impl StealPolicy for Policy {
