@@ -51,6 +51,8 @@ const ARGS: &str =
 const SEED: u64 = 0x6b61_6972_6f73;
 const NODES: usize = 1_000;
 const BATCH: usize = 1_000;
+/// Rounds of the interleaved showcase runs (step 3 of `main`).
+const INTERLEAVED_ROUNDS: usize = 41;
 
 struct SplitMix64(u64);
 
@@ -333,9 +335,37 @@ fn main() {
     g.finish();
     c.final_summary();
 
+    // 3. The showcase variants again, interleaved: one run of each in turn, for
+    //    `INTERLEAVED_ROUNDS` rounds, so that a disturbance of the shared machine
+    //    hits all three alike (criterion measures them one after another).
+    for round in 0..INTERLEAVED_ROUNDS {
+        for k in 0..variants.len() {
+            let (id, pipeline) = &variants[(round + k) % variants.len()];
+            timed(
+                &format!("interleaved/{id}"),
+                1,
+                || world.engine(pipeline),
+                |mut e| {
+                    e.schedule(0).expect("no fault");
+                    e.stats().decisions
+                },
+            );
+        }
+    }
+
     // The ratios, from this run's medians.
+    let base = median("interleaved/compiled-in");
+    println!("\nnative plugins, medians of {INTERLEAVED_ROUNDS} interleaved rounds:");
+    for id in ["compiled-in", "rlib-via-abi", "cdylib"] {
+        let t = median(&format!("interleaved/{id}"));
+        println!(
+            "  showcase + link budget, {id:<13} {:>9.3} ms per {BATCH} jobs on {NODES} nodes   {:.3}x compiled in",
+            t * 1e3,
+            t / base
+        );
+    }
     let base = median("compiled-in");
-    println!("\nnative plugins, medians of this run:");
+    println!("\nnative plugins, medians of criterion's samples (each variant measured after the other):");
     for id in ["compiled-in", "rlib-via-abi", "cdylib"] {
         let t = median(id);
         println!(
