@@ -75,6 +75,23 @@ pub fn compare(scenario: &str, names: &[String], reports: &[Report]) -> String {
         row("steals", &|r| arch(r).map_or("—".into(), |a| a.steals.to_string()));
         row("sample fall-backs", &|r| arch(r).map_or("—".into(), |a| a.sample_fallbacks.to_string()));
     }
+    // Partition rows only when some run is partitioned.
+    if reports.iter().any(|r| r.partitions.is_some()) {
+        row("placed abroad", &|r| {
+            r.partitions.as_ref().map_or("—".into(), |p| p.partitions.values().map(|c| c.placed_abroad).sum::<u64>().to_string())
+        });
+        row("budget grants", &|r| r.partitions.as_ref().map_or("—".into(), |p| p.budget.grants.to_string()));
+        row("longest recovery", &|r| {
+            r.partitions.as_ref().map_or("—".into(), |p| {
+                let waiting = p.outages.iter().any(|o| o.recovery_s.is_none());
+                match p.outages.iter().filter_map(|o| o.recovery_s).max() {
+                    _ if waiting => "not recovered".into(),
+                    Some(s) => kairos_model::fmt_duration(s),
+                    None => "no outage".into(),
+                }
+            })
+        });
+    }
     let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0).max(8);
     let widths: Vec<usize> = (0..reports.len())
         .map(|i| rows.iter().map(|r| r.1[i].chars().count()).chain([names[i].chars().count()]).max().unwrap_or(0))

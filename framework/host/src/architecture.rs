@@ -11,6 +11,13 @@
 //! | `centralized` (default) | 1 | every up node, the true state | one thread; deterministic |
 //! | `optimistic` (Omega) | `workers` (2) | every up node, on the worker's replica, which may lag the commits of the others by about one decision each | conflicts at commit, re-decided; the order is kept only within a bound (see `engine::workers`) |
 //! | `sampled` (Sparrow) | 1 | `sample` (2) random nodes that pass the filters, drawn from a generator seeded by `seed` (0) | may miss the best node; deterministic for a seed |
+//! | `partitioned` | one per partition | the nodes of the job's home partition, and those of other partitions within the budget they granted it | a job waits for the next budget round to go abroad; deterministic |
+//!
+//! With `partitioned`, nodes fall into partitions by `by` (`region`, the
+//! default, or `zone`) and a job's home is the partition named by its group. A
+//! global layer grants budgets every `rebalance_s` (300) seconds: a partition
+//! lends at most `recovery_percent` (25) % of its allocatable capacity to others
+//! whose pending jobs its nodes could take; see `engine::partitions`.
 //!
 //! With `optimistic`, the built-in `work-stealing` rebalance plugin, when the
 //! pipeline has it, sets the number of workers, the steal batch and the victim
@@ -43,6 +50,32 @@ pub enum ConflictCheck {
     Strict,
 }
 
+/// The node attribute that partitions the cluster under `partitioned`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PartitionBy {
+    /// A node's region.
+    #[default]
+    Region,
+    /// A node's zone.
+    Zone,
+}
+
+impl PartitionBy {
+    /// The name used in pipeline files.
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionBy::Region => "region",
+            PartitionBy::Zone => "zone",
+        }
+    }
+}
+
+/// Seconds between two rounds of the global budget layer, by default.
+pub const DEFAULT_REBALANCE_S: u64 = 300;
+
+/// The share of its capacity a partition lends others, by default (percent).
+pub const DEFAULT_RECOVERY_PERCENT: u64 = 25;
+
 /// How decisions are coordinated. See the module docs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Architecture {
@@ -55,6 +88,18 @@ pub enum Architecture {
         workers: usize,
         /// What a stale commit does.
         conflict: ConflictCheck,
+    },
+    /// One worker per partition of the nodes, each inside the budget a global
+    /// layer grants it (see `engine::partitions`).
+    Partitioned {
+        /// What partitions the nodes.
+        by: PartitionBy,
+        /// Seconds between two rounds of the global layer (budgets and repair).
+        rebalance_s: i64,
+        /// Share of its allocatable capacity a partition may lend, in percent.
+        recovery_percent: u32,
+        /// Seconds an unused grant is kept after its borrower stops asking.
+        lease_s: i64,
     },
     /// Each decision probes `sample` random feasible nodes.
     Sampled {
@@ -72,6 +117,7 @@ impl Architecture {
             Architecture::Centralized => "centralized",
             Architecture::Optimistic { .. } => "optimistic",
             Architecture::Sampled { .. } => "sampled",
+            Architecture::Partitioned { .. } => "partitioned",
         }
     }
 
@@ -91,12 +137,15 @@ impl Architecture {
                 format!("optimistic ×{workers}{}", if *conflict == ConflictCheck::Strict { " strict" } else { "" })
             }
             Architecture::Sampled { sample, seed } => format!("sampled d={sample} seed={seed}"),
+            Architecture::Partitioned { by, rebalance_s, recovery_percent, .. } => {
+                format!("partitioned by {}, {recovery_percent}% lent every {rebalance_s}s", by.name())
+            }
         }
     }
 }
 
 /// Known kinds, for error messages.
-pub const KINDS: [&str; 3] = ["centralized", "optimistic", "sampled"];
+pub const KINDS: [&str; 4] = ["centralized", "optimistic", "sampled", "partitioned"];
 
 /// The `architecture:` mapping of a pipeline file, as written.
 #[derive(Debug, Deserialize)]
@@ -111,6 +160,14 @@ pub struct ArchitectureFile {
     sample: Option<Spanned<u64>>,
     #[serde(default)]
     seed: Option<Spanned<u64>>,
+    #[serde(default)]
+    by: Option<Spanned<String>>,
+    #[serde(default)]
+    rebalance_s: Option<Spanned<u64>>,
+    #[serde(default)]
+    recovery_percent: Option<Spanned<u64>>,
+    #[serde(default)]
+    lease_s: Option<Spanned<u64>>,
 }
 
 /// A checked `architecture:`, with the positions later checks point at.
@@ -144,6 +201,12 @@ impl ArchitectureFile {
             only("sample", self.sample.as_ref().map(Pos::of), "`sampled`");
             only("seed", self.seed.as_ref().map(Pos::of), "`sampled`");
         }
+        if kind != "partitioned" {
+            only("by", self.by.as_ref().map(Pos::of), "`partitioned`");
+            only("rebalance_s", self.rebalance_s.as_ref().map(Pos::of), "`partitioned`");
+            only("recovery_percent", self.recovery_percent.as_ref().map(Pos::of), "`partitioned`");
+            only("lease_s", self.lease_s.as_ref().map(Pos::of), "`partitioned`");
+        }
         let architecture = match kind {
             "centralized" => Architecture::Centralized,
             "optimistic" => {
@@ -171,6 +234,39 @@ impl ArchitectureFile {
                     ok = false;
                 }
                 Architecture::Sampled { sample: sample as usize, seed: self.seed.as_ref().map_or(0, |s| s.value) }
+            }
+            "partitioned" => {
+                let by = match self.by.as_ref().map(|b| b.value.as_str()) {
+                    None | Some("region") => PartitionBy::Region,
+                    Some("zone") => PartitionBy::Zone,
+                    Some(other) => {
+                        let at = Pos::of(self.by.as_ref().expect("matched Some"));
+                        err(at, format!("unknown partitioning `{other}`; known: region, zone"));
+                        ok = false;
+                        PartitionBy::Region
+                    }
+                };
+                let rebalance_s = self.rebalance_s.as_ref().map_or(DEFAULT_REBALANCE_S, |r| r.value);
+                if let Some(r) = self.rebalance_s.as_ref().filter(|r| !(1..=86_400).contains(&r.value)) {
+                    err(Pos::of(r), format!("`rebalance_s` must be within 1..=86400 seconds, got {}", r.value));
+                    ok = false;
+                }
+                let recovery = self.recovery_percent.as_ref().map_or(DEFAULT_RECOVERY_PERCENT, |r| r.value);
+                if let Some(r) = self.recovery_percent.as_ref().filter(|r| r.value > 100) {
+                    err(Pos::of(r), format!("`recovery_percent` must be within 0..=100, got {}", r.value));
+                    ok = false;
+                }
+                let lease_s = self.lease_s.as_ref().map_or(2 * rebalance_s, |l| l.value);
+                if let Some(l) = self.lease_s.as_ref().filter(|l| l.value > 7 * 86_400) {
+                    err(Pos::of(l), format!("`lease_s` must be at most a week (604800 s), got {}", l.value));
+                    ok = false;
+                }
+                Architecture::Partitioned {
+                    by,
+                    rebalance_s: rebalance_s as i64,
+                    recovery_percent: recovery as u32,
+                    lease_s: lease_s as i64,
+                }
             }
             other => {
                 err(pos, format!("unknown architecture `{other}`; known: {}", KINDS.join(", ")));
@@ -219,6 +315,21 @@ mod tests {
                 Ok(Architecture::Optimistic { workers: 4, conflict: ConflictCheck::Strict }),
             ),
             ("sampled takes d and a seed", "sampled:sample=3,seed=7", Ok(Architecture::Sampled { sample: 3, seed: 7 })),
+            (
+                "partitioned takes its budget settings",
+                "partitioned:by=zone,rebalance_s=60,recovery_percent=40",
+                Ok(Architecture::Partitioned {
+                    by: PartitionBy::Zone,
+                    rebalance_s: 60,
+                    recovery_percent: 40,
+                    lease_s: 120,
+                }),
+            ),
+            (
+                "a recovery share above 100% is refused",
+                "partitioned:recovery_percent=150",
+                Err("`recovery_percent` must be within 0..=100, got 150"),
+            ),
             ("an unknown kind is refused", "omega", Err("unknown architecture `omega`")),
             (
                 "a setting of another kind is refused",

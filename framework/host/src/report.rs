@@ -14,6 +14,7 @@ use kairos_model::{fmt_duration, Job, Time};
 use serde::Serialize;
 
 use crate::architecture::Architecture;
+use crate::engine::{BudgetStats, PartitionCounts};
 use crate::engine::{Engine, JobRecord, JobState, Miss, Outcome};
 use crate::sim::SimResult;
 
@@ -71,7 +72,55 @@ pub struct Report {
     /// Calls per native plugin (one per batch of nodes; absent when it has none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub native_calls: BTreeMap<String, u64>,
+    /// Partitions, budgets and outages under the `partitioned` architecture
+    /// (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<PartitionsReport>,
 }
+
+/// The partitions of a `partitioned` run (see `engine::partitions`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PartitionsReport {
+    /// What the global layer did.
+    pub budget: BudgetStats,
+    /// Each partition's figures, by name.
+    pub partitions: BTreeMap<String, PartitionCounts>,
+    /// Every stretch of time during which a partition had a node down.
+    pub outages: Vec<OutageReport>,
+}
+
+/// One outage of a partition, and its recovery.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct OutageReport {
+    /// The partition.
+    pub partition: String,
+    /// When its first node failed.
+    pub down_at: Time,
+    /// When all its nodes were up again (null: still down at the end).
+    pub up_at: Option<Time>,
+    /// Nodes down at the worst moment, of `nodes`.
+    pub nodes_down: u32,
+    /// Nodes of the partition.
+    pub nodes: u32,
+    /// Running jobs the failures stopped.
+    pub displaced: u32,
+    /// Of those, lost (not restartable).
+    pub lost: u32,
+    /// The partition's jobs placed abroad while it was down, by lender.
+    pub absorbed_by: BTreeMap<String, u32>,
+    /// The first such placement.
+    pub first_absorbed_at: Option<Time>,
+    /// When every displaced job that could restart was running again or had
+    /// ended (null: not by the end of the run).
+    pub recovered_at: Option<Time>,
+    /// `recovered_at - down_at`, seconds.
+    pub recovery_s: Option<Time>,
+    /// The partition's jobs that ended missed while it was down: job and when.
+    pub missed: Vec<(String, Time)>,
+}
+
+/// Missed jobs an outage line names before it says "and N more".
+pub const MISSED_NAMED: usize = 5;
 
 /// Where every job ended.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
@@ -509,7 +558,7 @@ impl Report {
                     a => Some(ArchitectureStats {
                         kind: a.kind().to_owned(),
                         label: a.label(),
-                        workers: a.workers(),
+                        workers: e.partitions().map_or(a.workers(), |p| p.names.len()),
                         parallel_cycles: stats.parallel_cycles,
                         commits: stats.commits,
                         conflicts: stats.conflicts,
@@ -549,6 +598,32 @@ impl Report {
                 .iter()
                 .map(|st| (st.name.clone(), st.calls.load(std::sync::atomic::Ordering::Relaxed)))
                 .collect(),
+            partitions: e.partitions().map(|p| {
+                let name = |i: u16| e.symbols().name(p.names[i as usize]).to_owned();
+                let counts: Vec<_> = p.counts().map(|(n, c)| (e.symbols().name(n).to_owned(), c.clone())).collect();
+                PartitionsReport {
+                    budget: p.stats.clone(),
+                    outages: p
+                        .outages()
+                        .iter()
+                        .map(|o| OutageReport {
+                            partition: name(o.partition),
+                            down_at: o.down_at,
+                            up_at: o.up_at,
+                            nodes_down: o.nodes_down,
+                            nodes: counts[o.partition as usize].1.nodes,
+                            displaced: o.displaced,
+                            lost: o.lost,
+                            absorbed_by: o.absorbed_by.iter().map(|(&q, &n)| (name(q), n)).collect(),
+                            first_absorbed_at: o.first_absorbed_at,
+                            recovered_at: o.recovered_at,
+                            recovery_s: o.recovered_at.map(|r| r - o.down_at),
+                            missed: o.missed.iter().map(|&(j, at)| (e.jobs()[j as usize].id.clone(), at)).collect(),
+                        })
+                        .collect(),
+                    partitions: counts.into_iter().collect(),
+                }
+            }),
         }
     }
 
@@ -654,6 +729,8 @@ impl Report {
         if let Some(a) = &c.architecture {
             if a.kind == "sampled" {
                 let _ = writeln!(s, "          {}: {} decisions fell back to a full scan", a.label, a.sample_fallbacks);
+            } else if a.kind == "partitioned" {
+                let _ = writeln!(s, "          {} (see partitions below)", a.label);
             } else {
                 let _ = writeln!(
                     s,
@@ -668,6 +745,9 @@ impl Report {
                     a.parallel_cycles
                 );
             }
+        }
+        if let Some(p) = &self.partitions {
+            render_partitions(&mut s, p);
         }
         let failed: Vec<String> =
             self.script_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
@@ -686,6 +766,57 @@ impl Report {
             }
         }
         s
+    }
+}
+
+/// The partitions section of the text report.
+fn render_partitions(s: &mut String, p: &PartitionsReport) {
+    let b = &p.budget;
+    let _ = writeln!(
+        s,
+        "\npartitions {} budget rounds: {} grants, {} reservations reclaimed, {} leaks repaired",
+        b.rounds, b.grants, b.reclaimed, b.leaks_repaired
+    );
+    let _ =
+        writeln!(s, "{:<20} {:>6} {:>7} {:>9} {:>9} {:>8}", "partition", "nodes", "jobs", "at home", "abroad", "hosted");
+    for (name, c) in &p.partitions {
+        let _ = writeln!(
+            s,
+            "{name:<20} {:>6} {:>7} {:>9} {:>9} {:>8}",
+            c.nodes, c.jobs, c.placed_home, c.placed_abroad, c.hosted
+        );
+    }
+    for o in &p.outages {
+        let until = o.up_at.map_or("the end".to_owned(), |t| format!("t={t}s"));
+        let _ = writeln!(
+            s,
+            "outage    {}: {} of {} nodes down from t={}s to {}; {} running jobs stopped ({} lost)",
+            o.partition, o.nodes_down, o.nodes, o.down_at, until, o.displaced, o.lost
+        );
+        let absorbed: u32 = o.absorbed_by.values().sum();
+        let by: Vec<String> = o.absorbed_by.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let first = o.first_absorbed_at.map_or(String::new(), |t| {
+            format!(", the first {} after the failure", fmt_duration(t - o.down_at))
+        });
+        let _ = writeln!(
+            s,
+            "          absorbed abroad: {absorbed} placements{}{first}",
+            if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) }
+        );
+        let recovered = match o.recovery_s {
+            Some(r) => format!("every stopped job running again or ended {} after the failure", fmt_duration(r)),
+            None => "stopped jobs still waiting at the end".to_owned(),
+        };
+        let named: Vec<String> =
+            o.missed.iter().take(MISSED_NAMED).map(|(j, at)| format!("{j} at t={at}s")).collect();
+        let more = o.missed.len().saturating_sub(MISSED_NAMED);
+        let _ = writeln!(
+            s,
+            "          recovery: {recovered}; {} of its jobs missed while it was down{}{}",
+            o.missed.len(),
+            if named.is_empty() { String::new() } else { format!(": {}", named.join(", ")) },
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        );
     }
 }
 

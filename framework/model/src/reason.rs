@@ -87,6 +87,31 @@ impl Rejections {
         self.rejected_nodes = 0;
     }
 
+    /// Records that the check at position `plugin` turned every node of `nodes`
+    /// away for the same `reason`: one counter update, not one per node (per
+    /// node only when `detail` is set).
+    pub fn record_nodes(&mut self, plugin: u16, nodes: &[NodeId], reason: Reason) {
+        let Some((&first, rest)) = nodes.split_first() else { return };
+        if self.detail {
+            for &n in nodes {
+                self.record(plugin, n, reason);
+            }
+            return;
+        }
+        self.record(plugin, first, reason);
+        let more = rest.len() as u32;
+        self.rejected_nodes += more;
+        self.unresolvable_nodes += more * reason.unresolvable as u32;
+        if let Some(c) = self.counts.iter_mut().rev().find(|c| {
+            c.plugin == plugin
+                && c.code == reason.code
+                && c.resource == reason.resource
+                && c.unresolvable == reason.unresolvable
+        }) {
+            c.nodes += more;
+        }
+    }
+
     /// Records that the filter at position `plugin` turned `node` away.
     #[inline]
     pub fn record(&mut self, plugin: u16, node: NodeId, reason: Reason) {
@@ -110,6 +135,30 @@ impl Rejections {
                 unresolvable: reason.unresolvable,
                 nodes: 1,
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recording_nodes_in_bulk_counts_as_recording_each() {
+        let reason = Reason::resource("outside-budget", 1, 4, 0, false);
+        for detail in [false, true] {
+            let (mut one, mut bulk) = (Rejections { detail, ..Default::default() }, Rejections {
+                detail,
+                ..Default::default()
+            });
+            for n in [3, 4, 9] {
+                one.record(u16::MAX, n, reason);
+            }
+            bulk.record_nodes(u16::MAX, &[3, 4, 9], reason);
+            bulk.record_nodes(u16::MAX, &[], reason);
+            assert_eq!(bulk.counts, one.counts, "detail {detail}");
+            assert_eq!(bulk.per_node, one.per_node, "detail {detail}");
+            assert_eq!((bulk.rejected_nodes, bulk.unresolvable_nodes), (3, 0), "detail {detail}");
         }
     }
 }

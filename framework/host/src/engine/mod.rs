@@ -46,6 +46,7 @@
 //!    are described with the right plugin names after later swaps.
 
 pub mod commit;
+pub mod partitions;
 mod record;
 mod trace;
 pub mod workers;
@@ -58,6 +59,7 @@ use kairos_model::{
     RejectionCount, Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
 };
 
+pub use partitions::{BudgetStats, Outage, PartitionCounts, Partitions};
 pub use record::{JobRecord, JobState, Miss, MoveRecord, Outcome};
 pub use trace::{Attempt, Trace};
 
@@ -200,6 +202,7 @@ impl Meter {
 const TIMER_RELEASE: u8 = 0;
 const TIMER_EXPIRE: u8 = 1;
 const TIMER_RETRY: u8 = 2;
+const TIMER_BUDGET: u8 = 3;
 
 /// Evictions a job may undergo; the host refuses (and counts) any further
 /// eviction proposal for it, so that a rebalance plugin that keeps evicting a
@@ -237,6 +240,8 @@ struct Scratch {
     probed: Vec<NodeId>,
     /// One round of sampled nodes.
     round: Vec<NodeId>,
+    /// The nodes a partitioned decision may use.
+    part: Vec<NodeId>,
 }
 
 /// The incremental scheduler. See the module docs for the protocol.
@@ -280,6 +285,8 @@ pub struct Engine {
     replicas: Vec<(NodeTable, Scratch)>,
     /// See [`Engine::set_min_work_per_worker`].
     min_work_per_worker: usize,
+    /// Partitions, homes and budgets under the `partitioned` architecture.
+    parts: Option<Partitions>,
 }
 
 impl Engine {
@@ -322,10 +329,12 @@ impl Engine {
             rng: 0,
             replicas: Vec::new(),
             min_work_per_worker: workers::MIN_WORK_PER_WORKER,
+            parts: None,
         };
         e.rng = e.seed();
         e.retry = !e.pipeline.scripts.is_empty();
         e.refresh_capacity();
+        e.parts = Partitions::new(e.pipeline.architecture, &e.nodes);
         e
     }
 
@@ -372,11 +381,40 @@ impl Engine {
             self.usage = usage;
         }
         self.retry = !self.pipeline.scripts.is_empty();
+        if self.parts.is_some() || matches!(self.pipeline.architecture, Architecture::Partitioned { .. }) {
+            self.rebuild_partitions();
+        }
         // The free-capacity bound skips jobs an attempt has shown some node may
         // take; that was the old filters' verdict, so the new ones judge again.
         for &j in &self.pending {
             self.recs[j as usize].resolvable = false;
         }
+    }
+
+    /// Builds the partitions anew for the pipeline's architecture (after a
+    /// swap): homes of every job, and what the running ones hold. Grants start
+    /// empty; the next round of the global layer makes them.
+    fn rebuild_partitions(&mut self) {
+        let before = self.parts.as_ref().map(|p| (p.stats.clone(), p.outages().to_vec()));
+        self.parts = Partitions::new(self.pipeline.architecture, &self.nodes);
+        if let Some(parts) = &mut self.parts {
+            for job in &self.jobs {
+                parts.on_submit(job);
+            }
+            for &j in &self.running {
+                if let JobState::Running { node, .. } = self.recs[j as usize].state {
+                    parts.account_running(j, node, &self.jobs[j as usize].request);
+                }
+            }
+            if let Some((stats, outages)) = before {
+                parts.keep_history(stats, outages);
+            }
+        }
+    }
+
+    /// The partitions, under the `partitioned` architecture.
+    pub fn partitions(&self) -> Option<&Partitions> {
+        self.parts.as_ref()
     }
 
     /// The seed of the sampled architecture's generator (0 for the others).
@@ -486,6 +524,9 @@ impl Engine {
         let id = self.jobs.len() as JobId;
         job.idx = id;
         let release = job.release;
+        if let Some(p) = &mut self.parts {
+            p.on_submit(&job);
+        }
         self.jobs.push(job);
         self.recs.push(JobRecord::new());
         self.dependents.push(Vec::new());
@@ -537,6 +578,9 @@ impl Engine {
     /// has already been released, and settles the jobs waiting on it.
     fn finish(&mut self, j: JobId, outcome: Outcome) {
         let ok = matches!(outcome, Outcome::Completed { .. } | Outcome::Missed { why: Miss::Late { .. }, .. });
+        if let Some(p) = &mut self.parts {
+            p.on_finish(j, &outcome, self.now);
+        }
         self.recs[j as usize].state = JobState::Done(outcome);
         let waiting = std::mem::take(&mut self.dependents[j as usize]);
         for d in waiting {
@@ -563,6 +607,7 @@ impl Engine {
             self.timers.pop_first();
             match kind {
                 TIMER_RETRY => self.retry_at = None,
+                TIMER_BUDGET => {} // the round runs in `schedule`, when due
                 TIMER_RELEASE => {
                     if self.recs[j as usize].state == JobState::Submitted {
                         self.release(j);
@@ -617,12 +662,15 @@ impl Engine {
             .copied()
             .filter(|&j| matches!(self.recs[j as usize].state, JobState::Running { node, .. } if node == n))
             .collect();
+        let (mut requeued, mut lost) = (Vec::new(), 0);
         for j in victims {
             self.stop_run(j, n);
             self.stats.node_failures_stopped += 1;
             if self.jobs[j as usize].restartable {
                 self.requeue(j, "node-failed");
+                requeued.push(j);
             } else {
+                lost += 1;
                 self.stats.lost += 1;
                 self.recs[j as usize].generation += 1;
                 self.events.push(EngineEvent::Stopped { job: j, at: now, reason: "node-failed" });
@@ -631,6 +679,9 @@ impl Engine {
         }
         self.nodes.set_up(n, false);
         self.refresh_capacity();
+        if let Some(p) = &mut self.parts {
+            p.on_fail(n, &requeued, lost, now, &self.nodes);
+        }
     }
 
     /// Node `n` is back at `now`.
@@ -641,6 +692,9 @@ impl Engine {
         }
         self.nodes.set_up(n, true);
         self.refresh_capacity();
+        if let Some(p) = &mut self.parts {
+            p.on_recover(n, now, &self.nodes);
+        }
     }
 
     /// Looks a node up by name.
@@ -678,6 +732,9 @@ impl Engine {
     fn stop_run(&mut self, j: JobId, node: NodeId) {
         let job = &self.jobs[j as usize];
         self.nodes.release(node, &job.request);
+        if let Some(p) = &mut self.parts {
+            p.on_stop(j, node, &job.request);
+        }
         for (d, &r) in job.request.iter().enumerate() {
             self.meter.used_now[d] -= r;
             self.max_free[d] = self.max_free[d].max(self.nodes.free(node, d));
@@ -710,8 +767,14 @@ impl Engine {
 
     fn start_run(&mut self, j: JobId, node: NodeId) -> bool {
         let job = &self.jobs[j as usize];
+        if self.parts.as_ref().is_some_and(|p| !p.admits(j, node, &job.request)) {
+            return false;
+        }
         if !self.nodes.allocate(node, &job.request) {
             return false;
+        }
+        if let Some(p) = &mut self.parts {
+            p.on_start(j, node, &job.request, self.now);
         }
         self.cancel_expiry(j);
         let job = &self.jobs[j as usize];
@@ -740,6 +803,9 @@ impl Engine {
     /// plugin misbehaves (NaN key, score out of range).
     pub fn schedule(&mut self, now: Time) -> Result<(), Error> {
         self.advance(now);
+        if self.parts.as_ref().and_then(|p| p.next_round).is_some_and(|t| t <= now) {
+            self.budget_round()?;
+        }
         if !self.pending.is_empty() {
             self.stats.cycles += 1;
             self.recompute_max_free();
@@ -783,6 +849,7 @@ impl Engine {
             self.retry_at = Some(at);
             self.timers.insert((at, TIMER_RETRY, JobId::MAX));
         }
+        self.arm_budget_round();
         Ok(())
     }
 
@@ -1008,7 +1075,17 @@ impl Engine {
             s.cands.clear();
             record_down_nodes(&self.nodes, self.up_nodes.len(), s);
             let job = &self.jobs[j as usize];
-            filter_nodes(&self.pipeline, job, &self.context(), &self.up_nodes, s)?;
+            let nodes = match &self.parts {
+                Some(p) => {
+                    p.candidates(j, &job.request, &mut s.part, &mut s.rejections);
+                    std::mem::take(&mut s.part)
+                }
+                None => Vec::new(),
+            };
+            let scan = if self.parts.is_some() { &nodes } else { &self.up_nodes };
+            let r = filter_nodes(&self.pipeline, job, &self.context(), scan, s);
+            s.part = nodes;
+            r?;
             chosen = self.score_and_commit(j, tracing, s, &mut over)?;
         }
         if tracing {

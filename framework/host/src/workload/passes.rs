@@ -15,7 +15,7 @@
 //! 2. **processing** `p<pass_id>-proc<k>` (or `…-proc<k>-g<n>` for each of
 //!    `processing.granules` granules) — runs `after` the contact, on a
 //!    processing node of the same region (selector `region=<region>`,
-//!    `role=processing`), needs `processing.request` for
+//!    `role=processing`; with `processing.anywhere`, any processing node), needs `processing.request` for
 //!    `processing.seconds_per_contact_second × contact / granules` seconds, and must finish
 //!    within the satellite class's latency after LOS (a soft deadline: late data
 //!    is still processed, and counted missed).
@@ -90,6 +90,11 @@ pub struct ProcessingOptions {
     pub latency_s: BTreeMap<String, Time>,
     /// Deadline after LOS for classes not in `latency_s`.
     pub default_latency_s: Time,
+    /// Whether a downlink may be processed in any region (its data moves over
+    /// the ground network): the job then selects only `role=processing`, not
+    /// its region as well. The job's group stays its region, which is its home
+    /// under the `partitioned` architecture.
+    pub anywhere: bool,
 }
 
 impl Default for PassOptions {
@@ -118,6 +123,7 @@ impl Default for ProcessingOptions {
             request: BTreeMap::new(),
             latency_s: BTreeMap::new(),
             default_latency_s: 3600,
+            anywhere: false,
         }
     }
 }
@@ -315,7 +321,10 @@ pub fn to_jobs(
             };
             let contact_idx = jobs.len() as u32;
             jobs.push(JobSpec { job: Job { id: format!("p{}-c{c}", p.id), ..base.clone() }, duration: contact });
-            let mut selector = vec![(keys.region, region), (keys.role, keys.processing)];
+            let mut selector = vec![(keys.role, keys.processing)];
+            if !opts.processing.anywhere {
+                selector.push((keys.region, region));
+            }
             selector.sort();
             for g in 1..=granules {
                 let id = if granules == 1 { format!("p{}-proc{c}", p.id) } else { format!("p{}-proc{c}-g{g}", p.id) };
