@@ -123,3 +123,48 @@ fn explain_names_the_rebalance_script_that_moved_a_job() {
         out.stdout
     );
 }
+
+/// Issue 6's regional recovery: Europe's processing site fails from 10:00 to
+/// 14:00 while its antennas keep downlinking. Under `partitioned` the other
+/// regions take europe-arctic's products within the budgets the global layer
+/// grants; the report says how many went abroad, how long recovery took and
+/// what was missed.
+#[test]
+fn the_regional_recovery_example_reports_the_outage_and_its_recovery() {
+    let out = kairos(&["run", "examples/regional-recovery/scenario.yaml"]);
+    out.expect(0);
+    insta::assert_snapshot!(out.stdout_redacted());
+    let out = kairos(&["run", "examples/regional-recovery/scenario.yaml", "--json"]);
+    out.expect(0);
+    let r: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
+    let outage = &r["partitions"]["outages"][0];
+    assert_eq!(outage["partition"], "europe-arctic", "{outage}");
+    assert_eq!((outage["down_at"].as_i64(), outage["up_at"].as_i64()), (Some(36_000), Some(50_400)), "{outage}");
+    let absorbed: u64 = outage["absorbed_by"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert!(absorbed > 0, "the other regions absorb some of europe-arctic's work: {outage}");
+    let jobs = &r["jobs"];
+    let n = |k: &str| jobs[k].as_u64().unwrap();
+    assert_eq!(n("completed") + n("missed") + n("rejected") + n("lost") + n("pending") + n("running"), n("total"));
+}
+
+/// The trade-off `kairos compare --arch` shows on that day: lending more of
+/// each region's capacity saves more of the failed site's deadlines.
+#[test]
+fn lending_more_recovers_more_of_the_failed_sites_deadlines() {
+    let out = kairos(&[
+        "compare",
+        "examples/regional-recovery/scenario.yaml",
+        "--arch",
+        "partitioned:recovery_percent=0",
+        "--arch",
+        "partitioned:recovery_percent=50",
+        "--json",
+    ]);
+    out.expect(0);
+    let r: Vec<Value> = serde_json::from_str(&out.stdout).expect("a JSON array of reports");
+    let eu = |i: usize| r[i]["groups"]["europe-arctic"]["compliance"].as_f64().unwrap();
+    let abroad = |i: usize| r[i]["partitions"]["partitions"]["europe-arctic"]["placed_abroad"].as_u64().unwrap();
+    assert_eq!(abroad(0), 0, "nothing lent, nothing placed abroad");
+    assert!(abroad(1) > 0);
+    assert!(eu(1) > eu(0) + 0.01, "europe-arctic: {} lending nothing, {} lending half", eu(0), eu(1));
+}

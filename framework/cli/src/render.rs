@@ -78,7 +78,9 @@ pub fn compare(scenario: &str, names: &[String], reports: &[Report]) -> String {
     // Partition rows only when some run is partitioned.
     if reports.iter().any(|r| r.partitions.is_some()) {
         row("placed abroad", &|r| {
-            r.partitions.as_ref().map_or("—".into(), |p| p.partitions.values().map(|c| c.placed_abroad).sum::<u64>().to_string())
+            r.partitions
+                .as_ref()
+                .map_or("—".into(), |p| p.partitions.values().map(|c| c.placed_abroad).sum::<u64>().to_string())
         });
         row("budget grants", &|r| r.partitions.as_ref().map_or("—".into(), |p| p.budget.grants.to_string()));
         row("longest recovery", &|r| {

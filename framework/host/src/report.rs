@@ -115,7 +115,8 @@ pub struct OutageReport {
     pub recovered_at: Option<Time>,
     /// `recovered_at - down_at`, seconds.
     pub recovery_s: Option<Time>,
-    /// The partition's jobs that ended missed while it was down: job and when.
+    /// The partition's jobs the outage overlapped (released before it ended)
+    /// that ended missed after it began: job and when.
     pub missed: Vec<(String, Time)>,
 }
 
@@ -777,8 +778,11 @@ fn render_partitions(s: &mut String, p: &PartitionsReport) {
         "\npartitions {} budget rounds: {} grants, {} reservations reclaimed, {} leaks repaired",
         b.rounds, b.grants, b.reclaimed, b.leaks_repaired
     );
-    let _ =
-        writeln!(s, "{:<20} {:>6} {:>7} {:>9} {:>9} {:>8}", "partition", "nodes", "jobs", "at home", "abroad", "hosted");
+    let _ = writeln!(
+        s,
+        "{:<20} {:>6} {:>7} {:>9} {:>9} {:>8}",
+        "partition", "nodes", "jobs", "at home", "abroad", "hosted"
+    );
     for (name, c) in &p.partitions {
         let _ = writeln!(
             s,
@@ -795,24 +799,25 @@ fn render_partitions(s: &mut String, p: &PartitionsReport) {
         );
         let absorbed: u32 = o.absorbed_by.values().sum();
         let by: Vec<String> = o.absorbed_by.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        let first = o.first_absorbed_at.map_or(String::new(), |t| {
-            format!(", the first {} after the failure", fmt_duration(t - o.down_at))
-        });
+        let first = o
+            .first_absorbed_at
+            .map_or(String::new(), |t| format!(", the first {} after the failure", fmt_duration(t - o.down_at)));
         let _ = writeln!(
             s,
             "          absorbed abroad: {absorbed} placements{}{first}",
             if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) }
         );
         let recovered = match o.recovery_s {
-            Some(r) => format!("every stopped job running again or ended {} after the failure", fmt_duration(r)),
+            Some(r) => {
+                format!("the last of the stopped jobs ran again (or ended) {} after the failure", fmt_duration(r))
+            }
             None => "stopped jobs still waiting at the end".to_owned(),
         };
-        let named: Vec<String> =
-            o.missed.iter().take(MISSED_NAMED).map(|(j, at)| format!("{j} at t={at}s")).collect();
+        let named: Vec<String> = o.missed.iter().take(MISSED_NAMED).map(|(j, at)| format!("{j} at t={at}s")).collect();
         let more = o.missed.len().saturating_sub(MISSED_NAMED);
         let _ = writeln!(
             s,
-            "          recovery: {recovered}; {} of its jobs missed while it was down{}{}",
+            "          recovery: {recovered}; {} of its jobs released before the outage ended missed their deadlines{}{}",
             o.missed.len(),
             if named.is_empty() { String::new() } else { format!(": {}", named.join(", ")) },
             if more > 0 { format!(" and {more} more") } else { String::new() }

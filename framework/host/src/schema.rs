@@ -139,7 +139,7 @@ fn pipeline(registry: &Registry) -> Value {
 fn architecture() -> Value {
     let max = crate::architecture::MAX_WORKERS;
     json!({
-        "description": "How decisions are coordinated: centralized (default), optimistic (N workers, conflicts resolved at commit), sampled (d random feasible nodes per decision).",
+        "description": "How decisions are coordinated: centralized (default), optimistic (N workers, conflicts resolved at commit), sampled (d random feasible nodes per decision), partitioned (one worker per region or zone, inside budgets a global layer grants).",
         "oneOf": [
             {
                 "type": "object", "additionalProperties": false, "required": ["kind"],
@@ -159,6 +159,22 @@ fn architecture() -> Value {
                     "kind": { "const": "sampled" },
                     "sample": { "type": "integer", "minimum": 1, "default": crate::architecture::DEFAULT_SAMPLE },
                     "seed": { "type": "integer", "minimum": 0, "default": 0 }
+                }
+            },
+            {
+                "type": "object", "additionalProperties": false, "required": ["kind"],
+                "properties": {
+                    "kind": { "const": "partitioned" },
+                    "by": { "enum": ["region", "zone"], "default": "region" },
+                    "rebalance_s": {
+                        "type": "integer", "minimum": 1, "maximum": 86400,
+                        "default": crate::architecture::DEFAULT_REBALANCE_S
+                    },
+                    "recovery_percent": {
+                        "type": "integer", "minimum": 0, "maximum": 100,
+                        "default": crate::architecture::DEFAULT_RECOVERY_PERCENT
+                    },
+                    "lease_s": { "type": "integer", "minimum": 0, "maximum": 604800, "description": "default: 2 × rebalance_s" }
                 }
             }
         ]

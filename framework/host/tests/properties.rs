@@ -27,8 +27,11 @@
 //!    of workers (1–8, every cycle split among them, both conflict checks) and
 //!    under `sampled`, capacity is never over-committed, each job is placed at
 //!    most once at a time, and every job is accounted for.
-//! 7. **Seeded sampling is deterministic, and `centralized` is today's engine**:
-//!    two `sampled` runs with one seed give equal reports and schedules, and a
+//!    Under `partitioned` (any round interval and share lent), moreover, no
+//!    partition ever holds more of another's capacity than it was granted.
+//! 7. **Seeded sampling and partitioned runs are deterministic, and
+//!    `centralized` is today's engine**: two `sampled` runs with one seed give
+//!    equal reports and schedules, as do two `partitioned` runs, and a
 //!    pipeline saying `architecture: { kind: centralized }` schedules exactly as
 //!    one that says nothing.
 //!
@@ -171,7 +174,8 @@ fn input(case: &Case, pipeline_yaml: &str) -> Input {
     let (region_key, zone_key, tier_key) = (symbols.intern("region"), symbols.intern("zone"), symbols.intern("tier"));
     let regions = [symbols.intern("r0"), symbols.intern("r1")];
     let tiers = [symbols.intern("a"), symbols.intern("b"), symbols.intern("nowhere")];
-    let groups = [symbols.intern("g0"), symbols.intern("g1"), symbols.intern("g2")];
+    // Groups r0 and r1 are regions too: their home under `partitioned`; g2 has none.
+    let groups = [symbols.intern("r0"), symbols.intern("r1"), symbols.intern("g2")];
 
     let mut nodes = NodeTable::new(DIMS.len());
     for (i, n) in case.nodes.iter().enumerate() {
@@ -270,6 +274,22 @@ fn check_allocation(engine: &Engine, after: &str) -> Result<(), TestCaseError> {
             );
         }
         prop_assert_eq!(nodes.running(n), running[n as usize], "after {}: jobs running on node {}", after, n);
+    }
+    if let Some(parts) = engine.partitions() {
+        for lender in 0..parts.names.len() {
+            for borrower in 0..parts.names.len() {
+                let (lent, grant) = (parts.lent(lender, borrower), parts.grant(lender, borrower));
+                prop_assert!(
+                    lent.iter().zip(grant).all(|(l, g)| l <= g),
+                    "after {}: partition {} holds {:?} of partition {}, granted {:?}",
+                    after,
+                    borrower,
+                    lent,
+                    lender,
+                    grant
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -637,6 +657,11 @@ proptest! {
             format!("architecture: {{ kind: optimistic, workers: {workers} }}"),
             format!("architecture: {{ kind: optimistic, workers: {workers}, conflict: strict }}"),
             format!("architecture: {{ kind: sampled, sample: {}, seed: {seed} }}", workers.min(3)),
+            format!(
+                "architecture: {{ kind: partitioned, rebalance_s: {}, recovery_percent: {} }}",
+                1 + seed % 600,
+                seed % 101
+            ),
         ];
         for (name, yaml) in PIPELINES {
             for arch in &archs {
@@ -667,6 +692,10 @@ proptest! {
             let (a, b) = (run_arch(&sampled), run_arch(&sampled));
             prop_assert_eq!(comparable(&a), comparable(&b), "{}: sampled, seed {}", name, seed);
             prop_assert_eq!(schedule_rows(&a.engine), schedule_rows(&b.engine), "{}: sampled, seed {}", name, seed);
+            let partitioned = format!("architecture: {{ kind: partitioned, rebalance_s: {} }}", 1 + seed % 600);
+            let (a, b) = (run_arch(&partitioned), run_arch(&partitioned));
+            prop_assert_eq!(comparable(&a), comparable(&b), "{}: {}", name, partitioned);
+            prop_assert_eq!(schedule_rows(&a.engine), schedule_rows(&b.engine), "{}: {}", name, partitioned);
             let (implicit, explicit) = (run(&case, yaml), run_arch("architecture: { kind: centralized }"));
             prop_assert_eq!(comparable(&implicit), comparable(&explicit), "{}: centralized", name);
             prop_assert_eq!(schedule_rows(&implicit.engine), schedule_rows(&explicit.engine), "{}: centralized", name);

@@ -147,10 +147,8 @@ mod tests {
     fn recording_nodes_in_bulk_counts_as_recording_each() {
         let reason = Reason::resource("outside-budget", 1, 4, 0, false);
         for detail in [false, true] {
-            let (mut one, mut bulk) = (Rejections { detail, ..Default::default() }, Rejections {
-                detail,
-                ..Default::default()
-            });
+            let (mut one, mut bulk) =
+                (Rejections { detail, ..Default::default() }, Rejections { detail, ..Default::default() });
             for n in [3, 4, 9] {
                 one.record(u16::MAX, n, reason);
             }

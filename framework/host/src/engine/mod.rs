@@ -579,7 +579,7 @@ impl Engine {
     fn finish(&mut self, j: JobId, outcome: Outcome) {
         let ok = matches!(outcome, Outcome::Completed { .. } | Outcome::Missed { why: Miss::Late { .. }, .. });
         if let Some(p) = &mut self.parts {
-            p.on_finish(j, &outcome, self.now);
+            p.on_finish(j, self.jobs[j as usize].release, &outcome, self.now);
         }
         self.recs[j as usize].state = JobState::Done(outcome);
         let waiting = std::mem::take(&mut self.dependents[j as usize]);
@@ -1224,6 +1224,10 @@ impl Engine {
                 if !self.nodes.fits(to, &self.jobs[j as usize].request) {
                     return false;
                 }
+                if self.parts.as_ref().is_some_and(|p| !p.admits(j, to, &self.jobs[j as usize].request)) {
+                    // Outside the budget of the target's partition.
+                    return false;
+                }
                 self.stop_run(j, from);
                 let ok = self.start_run(j, to);
                 debug_assert!(ok, "checked above");
@@ -1324,7 +1328,10 @@ impl Engine {
         let mut best: Option<(NodeId, f64)> = None;
         if ok {
             for (&node, &t) in s.cands.iter().zip(&s.totals) {
-                if self.nodes.fits(node, &job.request) && best.is_none_or(|(_, b)| t > b) {
+                if self.nodes.fits(node, &job.request)
+                    && self.parts.as_ref().is_none_or(|p| p.admits(j, node, &job.request))
+                    && best.is_none_or(|(_, b)| t > b)
+                {
                     best = Some((node, t));
                 }
             }

@@ -145,7 +145,8 @@ pub struct Outage {
     /// When every displaced job that could restart was running again (or had
     /// ended): the outage's recovery time is this minus `down_at`.
     pub recovered_at: Option<Time>,
-    /// The partition's jobs that ended missed while it was down, with when.
+    /// The partition's jobs the outage overlapped that ended missed —
+    /// released before it ended, missed after it began — with when.
     pub missed: Vec<(JobId, Time)>,
     #[serde(skip)]
     waiting: Vec<JobId>,
@@ -248,11 +249,7 @@ impl Partitions {
     fn account(&mut self, j: JobId, node: NodeId, request: &[Qty], sign: i64) {
         let (h, q) = (self.home(j), self.of_node(node) as usize);
         let dims = self.dims;
-        let at = if h == NO_HOME || h as usize == q {
-            q * dims
-        } else {
-            self.pair(q, h as usize) * dims
-        };
+        let at = if h == NO_HOME || h as usize == q { q * dims } else { self.pair(q, h as usize) * dims };
         let book = if h == NO_HOME || h as usize == q { &mut self.own } else { &mut self.lent };
         for (d, &r) in request.iter().enumerate() {
             book[at + d] = (book[at + d] as i64 + sign * r as i64).max(0) as Qty;
@@ -304,12 +301,16 @@ impl Partitions {
         self.account(j, node, request, -1);
     }
 
-    /// `j` ended (any outcome) at `now`.
-    pub(super) fn on_finish(&mut self, j: JobId, outcome: &Outcome, now: Time) {
+    /// `j`, released at `release`, ended (any outcome) at `now`. A miss of a
+    /// job the partition's last outage overlapped (released before it ended,
+    /// missed after it began) is that outage's.
+    pub(super) fn on_finish(&mut self, j: JobId, release: Time, outcome: &Outcome, now: Time) {
         let h = self.home(j);
-        if h != NO_HOME {
-            if let (Some(o), Outcome::Missed { at, .. }) = (self.open[h as usize], outcome) {
-                self.outages[o].missed.push((j, *at));
+        if let (true, Outcome::Missed { at, .. }) = (h != NO_HOME, outcome) {
+            if let Some(o) = self.outages.iter_mut().rev().find(|o| o.partition == h) {
+                if *at >= o.down_at && o.up_at.is_none_or(|up| release <= up) {
+                    o.missed.push((j, *at));
+                }
             }
         }
         self.settle(j, now);
@@ -428,6 +429,12 @@ impl Partitions {
     /// The outages seen so far, in order.
     pub fn outages(&self) -> &[Outage] {
         &self.outages
+    }
+
+    /// What `borrower`'s jobs hold on `lender`'s nodes now, per resource.
+    pub fn lent(&self, lender: usize, borrower: usize) -> &[Qty] {
+        let at = self.pair(lender, borrower) * self.dims;
+        &self.lent[at..at + self.dims]
     }
 
     /// What `lender` has granted `borrower` now, per resource.
@@ -550,10 +557,14 @@ impl Engine {
     }
 
     /// Arms the global layer's timer when something needs a round: pending
-    /// jobs, or reservations to reclaim.
+    /// jobs, or reservations to reclaim. Rounds stop after
+    /// [`super::RETRY_IDLE_LIMIT_S`] without progress (no release, start or
+    /// completion), so a job no budget will ever let run ends the run pending,
+    /// with its reasons, instead of keeping it going for ever.
     pub(super) fn arm_budget_round(&mut self) {
+        let idle = self.now.saturating_sub(self.last_progress) >= super::RETRY_IDLE_LIMIT_S;
         let Some(parts) = &mut self.parts else { return };
-        if parts.next_round.is_none() && (!self.pending.is_empty() || parts.holds_reservations()) {
+        if parts.next_round.is_none() && !idle && (!self.pending.is_empty() || parts.holds_reservations()) {
             let at = self.now.saturating_add(parts.rebalance_s);
             parts.next_round = Some(at);
             self.timers.insert((at, super::TIMER_BUDGET, JobId::MAX));
