@@ -32,7 +32,8 @@
 //! Last, the coordination architectures (see `kairos_host::architecture`) on the
 //! same 10,000-node / 100,000-job batch, with the showcase pipeline and its
 //! `architecture:` set: `centralized`, `optimistic` with one and with two
-//! workers, and `sampled` (d = 2). The variants alternate for
+//! workers, `sampled` (d = 2) and `partitioned` by region (4 regions; a job
+//! is decided on its home region's nodes). The variants alternate for
 //! `KAIROS_BENCH_ARCH_ROUNDS` rounds (default 3) so that a disturbance hits all of
 //! them alike, and the table gives each one's median with the ratios to
 //! `optimistic ×1` and to `centralized` from this run, and its conflict rate.
@@ -410,11 +411,12 @@ fn long_runs(jobs: usize) {
 }
 
 /// The architectures compared on the scale, as `(name, architecture key)`.
-const ARCHITECTURES: [(&str, &str); 4] = [
+const ARCHITECTURES: [(&str, &str); 5] = [
     ("centralized", ""),
     ("optimistic ×1", "architecture: { kind: optimistic, workers: 1 }"),
     ("optimistic ×2", "architecture: { kind: optimistic, workers: 2 }"),
     ("sampled d=2", "architecture: { kind: sampled, sample: 2, seed: 1 }"),
+    ("partitioned", "architecture: { kind: partitioned, by: region }"),
 ];
 
 /// Places `jobs` jobs on 10,000 nodes under each architecture, alternating,
