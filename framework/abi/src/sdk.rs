@@ -373,8 +373,7 @@ macro_rules! export_plugins {
 
             /// The root module.
             pub fn module() -> $crate::module::PluginModule_Ref {
-                use $crate::abi_stable::prefix_type::PrefixTypeTrait;
-                $crate::module::PluginModule { plugins, build, extension }.leak_into_prefix()
+                $crate::module::PluginModule::leak(plugins, build, extension)
             }
 
             extern "C" fn erased() -> $crate::abi_stable::library::RootModuleResult {

@@ -10,9 +10,11 @@
 //!    - *cdylib*: the plugin loaded from `libvendor_link_budget.so`;
 //!    - *rlib via ABI*: the same crate linked in, called through the same ABI
 //!      and adapter (isolates the cost of the library boundary alone);
-//!    - *compiled in*: the same model written against `kairos_model::ScorePlugin`
-//!      directly, with symbols instead of strings (the whole boundary: views,
-//!      string labels, the `#[sabi_trait]` call).
+//!    - *compiled in*: the plugin's own model (`LinkBudget::pass`,
+//!      `Pass::score`) behind `kairos_model::ScorePlugin` directly, reading
+//!      labels by symbol from the host's tables (the whole boundary: views,
+//!      string labels, the `#[sabi_trait]` call, the panic guard, the range
+//!      check). The three are checked to place every job alike.
 //!
 //!    Target: cdylib ≤ 1.05 × compiled in.
 //! 2. **Batch call**: `vendor.packing` (best-fit) scoring N nodes for one job,
@@ -30,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
-use kairos_host::engine::Engine;
+use kairos_host::engine::{Engine, JobState};
 use kairos_host::native::{self, NativeLibrary};
 use kairos_host::pipeline::{Pipeline, PipelineDef, Stage};
 use kairos_host::registry::Registry;
@@ -172,33 +174,39 @@ fn score_plugin(lib: &Arc<NativeLibrary>, name: &str, args: &str, resources: &Re
     }
 }
 
-/// `vendor.link-budget`'s model written against the host's trait directly.
+/// `vendor.link-budget` compiled in: the plugin's own model (its per-job
+/// `pass`, its per-node `Pass::score`, built from the same args) behind the
+/// host's trait, reading the labels from the host's tables by symbol instead of
+/// from the ABI views by string. What differs from the plugin is the boundary
+/// alone: the views, the ABI call, the panic guard and the range check.
 struct LinkBudgetCompiledIn {
+    model: vendor_link_budget::LinkBudget,
     band_key: Sym,
     satellite_key: Sym,
+    elevation_key: Sym,
+}
+
+impl LinkBudgetCompiledIn {
+    fn new(args: &str, symbols: &mut Symbols) -> LinkBudgetCompiledIn {
+        let args = kairos_abi::json::parse(args).expect("JSON args");
+        let model =
+            vendor_link_budget::LinkBudget::from_args(&kairos_abi::sdk::BuildArgs { args: &args, resources: &[] })
+                .unwrap_or_else(|e| panic!("{e}"));
+        LinkBudgetCompiledIn {
+            model,
+            band_key: symbols.intern("band"),
+            satellite_key: symbols.intern("satellite"),
+            elevation_key: symbols.intern("max_elevation_deg"),
+        }
+    }
 }
 
 impl ScorePlugin for LinkBudgetCompiledIn {
     fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
-        let sat = job.label(self.satellite_key).map(|s| cx.symbols.name(s)).unwrap_or("");
-        let band = [("NOAA", 'S'), ("METEOR", 'S'), ("SENTINEL", 'X'), ("LANDSAT", 'X'), ("TERRA", 'X'), ("AQUA", 'X')]
-            .iter()
-            .find(|(p, _)| sat.starts_with(p))
-            .map(|&(_, b)| b);
-        for (&n, s) in nodes.iter().zip(scores.iter_mut()) {
-            *s = match cx.nodes.label(n, self.band_key) {
-                None => 50.0,
-                Some(b) => {
-                    let carries = |c: &str| cx.symbols.name(b).split(',').any(|a| a.trim() == c);
-                    if carries("X") && band != Some('S') {
-                        100.0 * 12.0 / 15.0
-                    } else if carries("S") && band != Some('X') {
-                        100.0 * 8.0 / 15.0
-                    } else {
-                        0.0
-                    }
-                }
-            };
+        let label = |key| job.label(key).map(|v| cx.symbols.name(v));
+        let pass = self.model.pass(label(self.satellite_key), label(self.elevation_key));
+        for (&n, out) in nodes.iter().zip(scores.iter_mut()) {
+            *out = pass.score(cx.nodes.label(n, self.band_key).map(|b| cx.symbols.name(b)));
         }
         Ok(())
     }
@@ -250,16 +258,25 @@ fn main() {
 
     // 1. The showcase pipeline with the link budget, three ways.
     let mut world = World::new(NODES, BATCH);
-    let band_key = world.symbols.intern("band");
-    let satellite_key = world.symbols.intern("satellite");
+    let compiled_in = LinkBudgetCompiledIn::new(ARGS, &mut world.symbols);
     let variants = [
-        ("compiled-in", with_score(world.showcase(), Box::new(LinkBudgetCompiledIn { band_key, satellite_key }))),
+        ("compiled-in", with_score(world.showcase(), Box::new(compiled_in))),
         (
             "rlib-via-abi",
             with_score(world.showcase(), score_plugin(&rlib, "vendor.link-budget", ARGS, &world.resources)),
         ),
         ("cdylib", with_score(world.showcase(), score_plugin(&lib, "vendor.link-budget", ARGS, &world.resources))),
     ];
+    // The three make the same decisions: they are the same model.
+    let placements: Vec<Vec<JobState>> = variants
+        .iter()
+        .map(|(_, p)| {
+            let mut e = world.engine(p);
+            e.schedule(0).expect("no fault");
+            e.records().iter().map(|r| r.state.clone()).collect()
+        })
+        .collect();
+    assert!(placements.iter().all(|p| *p == placements[0]), "the variants placed the jobs differently");
     let mut g = c.benchmark_group("native-showcase");
     for (id, pipeline) in &variants {
         g.bench_function(*id, |b| {

@@ -17,6 +17,12 @@
 //!
 //! Nodes without a `band` label (processing nodes) all score `neutral` (50), so
 //! the plugin never changes a decision among them.
+//!
+//! The model is plain Rust over strings, apart from the ABI: its per-job part
+//! ([`LinkBudget::pass`]) runs once per call, its per-node part ([`Pass::score`])
+//! once per node. The `Score` impl only reads the labels from the views; the
+//! host's `native` benchmark compiles the very same model in, reading the
+//! labels from the host's own tables, to measure what the boundary costs.
 
 use std::collections::BTreeMap;
 
@@ -115,22 +121,72 @@ impl LinkBudget {
         Ok(c)
     }
 
+    /// The model's per-job part, done once per job: the satellite's band (from
+    /// its name, the job label `satellite`) and the score of a link on each band
+    /// for this pass (from the job label `max_elevation_deg`, when present).
+    pub fn pass(&self, satellite: Option<&str>, max_elevation_deg: Option<&str>) -> Pass {
+        let band = satellite.and_then(|s| self.band_of(s));
+        let elevation = max_elevation_deg
+            .and_then(|e| e.parse::<f64>().ok())
+            .map_or(0.0, |e| (e - 10.0).max(0.0) * self.elevation_db_per_deg);
+        let score = |db: f64| (100.0 * (db + elevation) / self.full_scale_db).clamp(0.0, 100.0);
+        Pass { band, x: score(self.margin(Band::X)), s: score(self.margin(Band::S)), neutral: self.neutral }
+    }
+
     /// The band a satellite downlinks on, when `bands` says.
     fn band_of(&self, satellite: &str) -> Option<Band> {
         self.bands.iter().find(|(p, _)| satellite.starts_with(p.as_str())).map(|(_, b)| *b)
     }
 
-    /// The margin of a link on `antenna` (its `band` label) for a satellite on
-    /// `band` (`None`: either band), in dB; `None` when no band matches.
-    fn margin(&self, antenna: &str, band: Option<Band>) -> Option<f64> {
-        let carries = |b: &str| antenna.split(',').any(|a| a.trim() == b);
-        let x = carries("X") && band != Some(Band::S);
-        let s = carries("S") && band != Some(Band::X);
-        match (x, s) {
-            (true, _) => Some(self.x_margin_db),
-            (false, true) => Some(self.s_margin_db),
-            _ => None,
+    /// The margin of a link on `band`, in dB.
+    fn margin(&self, band: Band) -> f64 {
+        match band {
+            Band::X => self.x_margin_db,
+            Band::S => self.s_margin_db,
         }
+    }
+}
+
+/// One job's pass, as the model's per-node part needs it ([`LinkBudget::pass`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Pass {
+    /// The satellite's band (`None`: either).
+    band: Option<Band>,
+    /// The score of a link on X band, and on S band.
+    x: f64,
+    s: f64,
+    /// The score of a node without antenna.
+    neutral: f64,
+}
+
+impl Pass {
+    /// The model's per-node part: the score of the node whose `band` label is
+    /// `antenna` (`None`: not an antenna).
+    #[inline]
+    pub fn score(&self, antenna: Option<&str>) -> f64 {
+        match antenna {
+            None => self.neutral,
+            Some(antenna) => match link_band(antenna, self.band) {
+                Some(Band::X) => self.x,
+                Some(Band::S) => self.s,
+                None => 0.0,
+            },
+        }
+    }
+}
+
+/// The band a link on `antenna` (its `band` label, e.g. `"S,X"`) uses for a
+/// satellite on `band` (`None`: either band, X preferred); `None` when the
+/// antenna carries no band the satellite downlinks on.
+#[inline]
+fn link_band(antenna: &str, band: Option<Band>) -> Option<Band> {
+    let carries = |b: &str| antenna.split(',').any(|a| a.trim() == b);
+    if carries("X") && band != Some(Band::S) {
+        Some(Band::X)
+    } else if carries("S") && band != Some(Band::X) {
+        Some(Band::S)
+    } else {
+        None
     }
 }
 
@@ -142,20 +198,9 @@ impl Score for LinkBudget {
         nodes: &[u32],
         scores: &mut [f64],
     ) -> Result<(), String> {
-        // Per job, once: the satellite's band and the pass's elevation bonus.
-        let band = job.label("satellite").and_then(|s| self.band_of(s));
-        let elevation = job
-            .label("max_elevation_deg")
-            .and_then(|e| e.parse::<f64>().ok())
-            .map_or(0.0, |e| (e - 10.0).max(0.0) * self.elevation_db_per_deg);
-        for (&n, s) in nodes.iter().zip(scores.iter_mut()) {
-            *s = match cluster.nodes.label(n, "band") {
-                None => self.neutral,
-                Some(antenna) => match self.margin(antenna, band) {
-                    Some(db) => (100.0 * (db + elevation) / self.full_scale_db).clamp(0.0, 100.0),
-                    None => 0.0,
-                },
-            };
+        let pass = self.pass(job.label("satellite"), job.label("max_elevation_deg"));
+        for (&n, out) in nodes.iter().zip(scores.iter_mut()) {
+            *out = pass.score(cluster.nodes.label(n, "band"));
         }
         Ok(())
     }
@@ -233,7 +278,8 @@ mod tests {
             ("an unknown satellite falls back to S", "S", "AQUA", Some(8.0)),
         ];
         for (name, antenna, satellite, want) in cases {
-            assert_eq!(p.margin(antenna, p.band_of(satellite)), want, "{name}");
+            let got = link_band(antenna, p.band_of(satellite)).map(|b| p.margin(b));
+            assert_eq!(got, want, "{name}");
         }
     }
 

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kairos_abi::abi_stable::std_types::{RBox, RResult, RVec};
+use kairos_abi::abi_stable::std_types::{RBox, RResult, RStr, RVec};
 use kairos_abi::traits::{FilterV1_TO, OrderV1_TO, RebalanceV1_TO, ScoreV1_TO};
 use kairos_abi::{JobView, Label, MoveView, RunningView, Verdict};
 use kairos_model::{
@@ -95,13 +95,25 @@ thread_local! {
     static VERDICTS: RefCell<Vec<Verdict>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Calls `f` with the view of `job`.
-fn with_job<R>(job: &Job, cx: &Context<'_>, f: impl FnOnce(&JobView<'_>) -> R) -> R {
-    let mut labels: Vec<Label<'_>> = Vec::new();
-    let mut selector: Vec<Label<'_>> = Vec::new();
-    views::labels(&job.labels, cx.symbols, &mut labels);
-    views::labels(&job.selector, cx.symbols, &mut selector);
-    f(&views::job(job, cx.symbols, &labels, &selector))
+/// Calls `f` with the view of `job`. Its labels and selector go into a buffer
+/// on the stack when they are few (the common case), so that a call allocates
+/// nothing.
+pub(super) fn with_job<R>(job: &Job, cx: &Context<'_>, f: impl FnOnce(&JobView<'_>) -> R) -> R {
+    const ON_STACK: usize = 16;
+    let (nl, ns) = (job.labels.len(), job.selector.len());
+    let empty = Label { key: RStr::from_str(""), value: RStr::from_str("") };
+    let mut stack = [empty; ON_STACK];
+    let mut heap = Vec::new();
+    let buf: &mut [Label<'_>] = if nl + ns <= ON_STACK {
+        &mut stack[..nl + ns]
+    } else {
+        heap.resize(nl + ns, empty);
+        &mut heap
+    };
+    let (labels, selector) = buf.split_at_mut(nl);
+    views::labels(&job.labels, cx.symbols, labels);
+    views::labels(&job.selector, cx.symbols, selector);
+    f(&views::job(job, cx.symbols, labels, selector))
 }
 
 /// A native filter.
@@ -170,6 +182,10 @@ impl NativeScore {
 /// Checks the scores a plugin wrote: a NaN or out-of-range score is a failed
 /// call, and the node scores 0 unless the policy stops the run.
 pub(crate) fn check_scores(s: &Shared, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
+    // The common case first, without a branch per node (so it vectorizes).
+    if scores.iter().fold(true, |ok, v| ok & (*v >= 0.0) & (*v <= MAX_SCORE)) {
+        return Ok(());
+    }
     for (&n, v) in nodes.iter().zip(scores.iter_mut()) {
         if !(0.0..=MAX_SCORE).contains(v) {
             let what = format!("returned {v} for node {}; a score must be within 0..=100", cx.nodes.names[n as usize]);
@@ -214,15 +230,15 @@ impl OrderPlugin for NativeOrder {
         // Every job's labels in one buffer, then the views over it.
         let mut all: Vec<Label<'_>> = Vec::new();
         let mut spans = Vec::with_capacity(jobs.len());
-        let mut buf = Vec::new();
         for j in jobs {
             let a = all.len();
-            views::labels(&j.labels, cx.symbols, &mut buf);
-            all.extend_from_slice(&buf);
+            all.extend(views::label_iter(&j.labels, cx.symbols));
             let b = all.len();
-            views::labels(&j.selector, cx.symbols, &mut buf);
-            all.extend_from_slice(&buf);
-            spans.push((a, b, all.len()));
+            all.extend(views::label_iter(&j.selector, cx.symbols));
+            let c = all.len();
+            views::sort_by_key(&mut all[a..b]);
+            views::sort_by_key(&mut all[b..c]);
+            spans.push((a, b, c));
         }
         let views: Vec<JobView<'_>> =
             jobs.iter().zip(&spans).map(|(j, &(a, b, c))| views::job(j, cx.symbols, &all[a..b], &all[b..c])).collect();

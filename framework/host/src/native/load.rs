@@ -39,7 +39,8 @@ pub struct NativeInfo {
 }
 
 enum Kind {
-    Rust(PluginModule_Ref),
+    /// A kairos-abi library, and the ABI version it was built against.
+    Rust(PluginModule_Ref, String),
     C(CLibrary),
 }
 
@@ -131,7 +132,8 @@ fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<NativeLibrary>>> {
 /// and adapters as a loaded one: for tests and for measuring what loading
 /// costs. `label` stands for its path in messages.
 pub fn in_process(label: &str, module: PluginModule_Ref) -> Arc<NativeLibrary> {
-    Arc::new(NativeLibrary { path: PathBuf::from(label), plugins: manifest(module), kind: Kind::Rust(module) })
+    let kind = Kind::Rust(module, ABI_VERSION.to_owned());
+    Arc::new(NativeLibrary { path: PathBuf::from(label), plugins: manifest(module), kind })
 }
 
 fn manifest(module: PluginModule_Ref) -> Vec<NativeInfo> {
@@ -175,7 +177,8 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
         Ok(header) => match header.init_root_module::<PluginModule_Ref>() {
             Ok(module) => {
                 let plugins = manifest(module);
-                Ok(NativeLibrary { path: p(), plugins, kind: Kind::Rust(module) })
+                let version = header.version_strings().version.to_string();
+                Ok(NativeLibrary { path: p(), plugins, kind: Kind::Rust(module, version) })
             }
             Err(LibraryError::IncompatibleVersionNumber { actual_version, expected_version, .. }) => {
                 Err(LoadError::Version {
@@ -260,10 +263,11 @@ fn squash(text: &str) -> String {
 }
 
 impl NativeLibrary {
-    /// Which ABI the library speaks.
+    /// Which ABI the library speaks: for a Rust library, the version of
+    /// kairos-abi it was built against (a later minor than the host's loads).
     pub fn abi(&self) -> String {
         match &self.kind {
-            Kind::Rust(_) => format!("kairos-abi {ABI_VERSION}"),
+            Kind::Rust(_, version) => format!("kairos-abi {version}"),
             Kind::C(_) => format!("C ABI {}", c_abi::C_ABI_VERSION),
         }
     }
@@ -288,7 +292,7 @@ impl NativeLibrary {
     /// before the capability existed), `Err` when its layout is not `T`'s. See
     /// the evolution rule in [`kairos_abi::module`].
     pub fn extension<T: StableAbi>(&self, name: &str) -> Option<Result<&'static T, String>> {
-        let Kind::Rust(module) = &self.kind else { return None };
+        let Kind::Rust(module, _) = &self.kind else { return None };
         let ext = (module.extension())(RStr::from_str(name)).into_option()?;
         Some(match check_layout_compatibility(T::LAYOUT, ext.layout) {
             // SAFETY: the layout of the pointee was just checked to be `T`'s, and
@@ -318,7 +322,7 @@ impl NativeLibrary {
         let shared = Shared::new(name, on_error, &stats, Arc::clone(self));
         let json = args.to_string();
         let built = match &self.kind {
-            Kind::Rust(module) => {
+            Kind::Rust(module, _) => {
                 let names: Vec<RStr<'_>> = resources.iter().map(|r| RStr::from_str(r)).collect();
                 match (module.build())(RStr::from_str(name), RStr::from_str(&json), names.as_slice().into()) {
                     RResult::ROk(BuiltV1::Order(o)) => Built::Order(Box::new(NativeOrder::new(shared, o))),

@@ -121,7 +121,7 @@ fn a_panic_inside_a_plugin_is_caught_counted_and_handled_by_on_error() {
     );
     let err = run(&p).map(|_| ()).unwrap_err();
     assert!(!err.is_input());
-    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:21:9: fixture panic");
+    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:24:9: fixture panic");
 }
 
 #[test]
@@ -288,6 +288,31 @@ fn an_old_plugin_still_loads_after_the_host_grows_an_optional_module() {
     assert!(l.extension::<ExplainV1>("kairos.explain.v1").is_none(), "the old plugin offers nothing new");
     let built = l.build(ExtensionPoint::Score, "vendor.link-budget", &serde_json::Value::Null, &[], Default::default());
     assert!(built.is_ok(), "and its v1 plugins still build");
+}
+
+#[test]
+fn a_newer_plugin_whose_root_module_grew_a_trailing_field_loads_in_this_host() {
+    // Built against kairos-abi 1.1.0, whose root module has a field after
+    // `extension`: a plugin from a later host's SDK, in this (older) host.
+    let newer = build::rust_plugin("kairos-fixture-plugin", Some("newer-interface"));
+    let l = native::load(&newer).expect("an older host loads a newer plugin of the same major");
+    assert_eq!(l.abi(), "kairos-abi 1.1.0");
+    assert!(l.get(ExtensionPoint::Filter, "fixture.reject-odd").is_some(), "its manifest is read");
+    // Its v1 plugins build and run like any other.
+    let dir = Dir::new("newer");
+    let p = dir.write(
+        "p.yaml",
+        &format!(
+            "{HEAD}  - native: {{ library: {}, plugin: fixture.reject-odd }}\nscore: [{{ plugin: first-fit }}]\n",
+            lib(&newer)
+        ),
+    );
+    let (r, sim) = run(&p).expect("runs");
+    assert_eq!(r.native_errors["fixture.reject-odd"], 0);
+    assert!(r.native_calls["fixture.reject-odd"] > 0);
+    for row in schedule_rows(&sim.engine) {
+        assert!(row.node != "edge-2" && row.node != "accel", "{} ran on {}", row.job, row.node);
+    }
 }
 
 #[test]
