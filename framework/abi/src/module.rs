@@ -23,6 +23,12 @@
 //! without it when the plugin returns nothing — which every plugin built before
 //! the capability existed does. A breaking change to v1 itself bumps the major
 //! of [`ABI_VERSION`], and the host then refuses older plugins by version.
+//!
+//! Both directions are tested by the host (`framework/host/tests/native`): an
+//! old plugin loads in a host that asks for a module the plugin lacks, and a
+//! plugin built against a later minor (1.1.0, whose root module has a field after
+//! [`PluginModule::extension`]; this crate's `__fixture-newer-interface` feature)
+//! loads in this host.
 
 use abi_stable::library::RootModule;
 use abi_stable::prefix_type::PrefixTypeTrait;

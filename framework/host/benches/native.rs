@@ -54,7 +54,7 @@ const SEED: u64 = 0x6b61_6972_6f73;
 const NODES: usize = 1_000;
 const BATCH: usize = 1_000;
 /// Rounds of the interleaved showcase runs (step 3 of `main`).
-const INTERLEAVED_ROUNDS: usize = 41;
+const INTERLEAVED_ROUNDS: usize = 101;
 
 struct SplitMix64(u64);
 
