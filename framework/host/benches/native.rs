@@ -36,6 +36,7 @@ use kairos_host::engine::{Engine, JobState};
 use kairos_host::native::{self, NativeLibrary};
 use kairos_host::pipeline::{Pipeline, PipelineDef, Stage};
 use kairos_host::registry::Registry;
+use kairos_model::plugin::BuildContext;
 use kairos_model::{
     Built, Context, ExtensionPoint, GroupUsage, Job, NodeId, NodeSpec, NodeTable, PluginResult, Qty, ResourceSpace,
     ScorePlugin, Sym, Symbols,
@@ -167,7 +168,14 @@ fn cdylib() -> PathBuf {
 
 fn score_plugin(lib: &Arc<NativeLibrary>, name: &str, args: &str, resources: &ResourceSpace) -> Box<dyn ScorePlugin> {
     let args: serde_json::Value = serde_json::from_str(args).unwrap();
-    match lib.build(ExtensionPoint::Score, name, &args, resources.names(), Default::default()) {
+    let mut symbols = Symbols::default(); // a score plugin interns nothing
+    match lib.build(
+        ExtensionPoint::Score,
+        name,
+        &args,
+        &mut BuildContext::new(resources, &mut symbols),
+        Default::default(),
+    ) {
         Ok((Built::Score(s), _)) => s,
         Ok(_) => panic!("not a score"),
         Err(e) => panic!("{e}"),
