@@ -21,7 +21,8 @@
 //! plugin *may* return from [`PluginModule::extension`]. The host asks for it by
 //! name, checks its layout on its own ([`Extension::layout`]), and carries on
 //! without it when the plugin returns nothing — which every plugin built before
-//! the capability existed does. A breaking change to v1 itself bumps the major
+//! the capability existed does. The first such module is
+//! [`kairos.partition.v1`](crate::partition). A breaking change to v1 itself bumps the major
 //! of [`ABI_VERSION`], and the host then refuses older plugins by version.
 //!
 //! Both directions are tested by the host (`framework/host/tests/native`): an

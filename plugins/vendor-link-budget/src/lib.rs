@@ -442,7 +442,7 @@ mod tests {
             match (build(args), want) {
                 (Ok(k), Ok(w)) => assert_eq!(k, w, "{name}"),
                 (Err(e), Err(w)) => assert!(e.starts_with(w), "{name}: {e}"),
-                (got, want) => panic!("{name}: got {:?}, want {want:?}", got.map_err(|e| e)),
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
             }
         }
     }
