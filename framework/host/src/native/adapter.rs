@@ -212,7 +212,7 @@ impl ScorePlugin for NativeScore {
     }
 }
 
-/// A native order plugin (job-scoped keys only).
+/// A native order plugin whose keys depend on the job alone (v1).
 pub(crate) struct NativeOrder {
     s: Shared,
     obj: OrderV1_TO<'static, RBox<()>>,
