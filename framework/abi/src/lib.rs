@@ -16,6 +16,8 @@
 //! - [`traits`]: the four extension points as `#[sabi_trait]` traits, frozen at v1;
 //! - [`module`]: the versioned root module ([`ABI_VERSION`]) with the manifest,
 //!   and the evolution rule;
+//! - [`partition`]: the optional module `kairos.partition.v1`, for
+//!   partition-scoped (fair-share) order plugins;
 //! - [`sdk`]: what a plugin author implements, the panic guard, and
 //!   [`export_plugins!`];
 //! - [`json`]: a small JSON reader for the plugin's args.
@@ -79,6 +81,7 @@
 
 pub mod json;
 pub mod module;
+pub mod partition;
 pub mod sdk;
 pub mod traits;
 pub mod views;

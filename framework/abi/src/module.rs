@@ -21,10 +21,18 @@
 //! plugin *may* return from [`PluginModule::extension`]. The host asks for it by
 //! name, checks its layout on its own ([`Extension::layout`]), and carries on
 //! without it when the plugin returns nothing — which every plugin built before
-//! the capability existed does. A breaking change to v1 itself bumps the major
+//! the capability existed does. The first such module is
+//! [`kairos.partition.v1`](crate::partition). A breaking change to v1 itself bumps the major
 //! of [`ABI_VERSION`], and the host then refuses older plugins by version.
+//!
+//! Both directions are tested by the host (`framework/host/tests/native`): an
+//! old plugin loads in a host that asks for a module the plugin lacks, and a
+//! plugin built against a later minor (1.1.0, whose root module has a field after
+//! [`PluginModule::extension`]; this crate's `__fixture-newer-interface` feature)
+//! loads in this host.
 
 use abi_stable::library::RootModule;
+use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RBox, ROption, RResult, RSlice, RStr, RString, RVec};
 use abi_stable::type_layout::TypeLayout;
@@ -33,12 +41,17 @@ use abi_stable::{declare_root_module_statics, StableAbi};
 use crate::traits::{FilterV1_TO, OrderV1_TO, RebalanceV1_TO, ScoreV1_TO};
 
 /// The ABI version this interface crate speaks. A host refuses a library whose
-/// major differs.
-#[cfg(not(feature = "__fixture-abi-v2"))]
+/// major differs; a library of a later minor (a later interface that only grew
+/// at the ends of prefix types, see "Evolution rule") loads.
+#[cfg(not(any(feature = "__fixture-abi-v2", feature = "__fixture-newer-interface")))]
 pub const ABI_VERSION: &str = "1.0.0";
 /// The ABI version (test fixture build: a deliberately different major).
 #[cfg(feature = "__fixture-abi-v2")]
 pub const ABI_VERSION: &str = "2.0.0";
+/// The ABI version (test fixture build: a later minor, whose root module has a
+/// field after [`PluginModule::extension`]).
+#[cfg(all(feature = "__fixture-newer-interface", not(feature = "__fixture-abi-v2")))]
+pub const ABI_VERSION: &str = "1.1.0";
 
 /// An extension point.
 #[repr(u8)]
@@ -128,6 +141,36 @@ pub struct PluginModule {
     /// library offers it.
     #[sabi(last_prefix_field)]
     pub extension: extern "C" fn(name: RStr<'_>) -> ROption<Extension>,
+    /// Test fixture build only: a field that a later interface adds after the
+    /// last one, as a newer plugin would carry it.
+    #[cfg(feature = "__fixture-newer-interface")]
+    pub newer: extern "C" fn() -> u32,
+}
+
+impl PluginModule {
+    /// The root module made of these functions, leaked (once per library) into
+    /// the prefix form the loader reads. Used by
+    /// [`export_plugins!`](crate::export_plugins), so that fields a build of this
+    /// crate adds are filled here, not in every plugin.
+    #[doc(hidden)]
+    pub fn leak(
+        plugins: extern "C" fn() -> RVec<PluginInfo>,
+        build: extern "C" fn(RStr<'_>, RStr<'_>, RSlice<'_, RStr<'_>>) -> RResult<BuiltV1, RString>,
+        extension: extern "C" fn(RStr<'_>) -> ROption<Extension>,
+    ) -> PluginModule_Ref {
+        #[cfg(feature = "__fixture-newer-interface")]
+        extern "C" fn newer() -> u32 {
+            1
+        }
+        PluginModule {
+            plugins,
+            build,
+            extension,
+            #[cfg(feature = "__fixture-newer-interface")]
+            newer,
+        }
+        .leak_into_prefix()
+    }
 }
 
 impl RootModule for PluginModule_Ref {

@@ -19,10 +19,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RErr, ROk, RResult, RSlice, RSliceMut, RStr, RString, RVec};
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSlice, RSliceMut, RSome, RStr, RString, RVec};
+use abi_stable::StableAbi;
 
 use crate::json;
-use crate::module::{BuiltV1, PluginInfo, Point};
+use crate::module::{BuiltV1, Extension, PluginInfo, Point};
+use crate::partition::{
+    GroupUsageView, PartitionBuiltV1, PartitionBy, PartitionKeyV1, PartitionOrderV1, PartitionOrderV1_TO, PartitionV1,
+    PARTITION_V1,
+};
 use crate::traits::{FilterV1, FilterV1_TO, OrderV1, OrderV1_TO, RebalanceV1, RebalanceV1_TO, ScoreV1, ScoreV1_TO};
 use crate::views::{ClusterView, JobView, MoveView, RunningView, Verdict};
 
@@ -71,10 +76,80 @@ pub trait Rebalance: Send + Sync + 'static {
     ) -> Result<(), String>;
 }
 
+/// What a partition-scoped order plugin groups jobs by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartitionKey {
+    /// The job's group (in the pass-window example, its region).
+    Group,
+    /// The job's tenant.
+    Tenant,
+    /// The job's priority class.
+    PriorityClass,
+    /// The value of the job's label of this key (jobs without it form one group).
+    Label(String),
+}
+
+impl PartitionKey {
+    /// Reads a key as kairos's built-in `fair-share` writes it: `group` (or its
+    /// alias `region`), `tenant`, `priority-class` or `label:<name>`.
+    ///
+    /// ```
+    /// use kairos_abi::sdk::PartitionKey;
+    /// assert_eq!(PartitionKey::parse("label:team"), Ok(PartitionKey::Label("team".into())));
+    /// assert!(PartitionKey::parse("label:").is_err());
+    /// ```
+    pub fn parse(key: &str) -> Result<PartitionKey, String> {
+        match key {
+            "group" | "region" => Ok(PartitionKey::Group),
+            "tenant" => Ok(PartitionKey::Tenant),
+            "priority-class" => Ok(PartitionKey::PriorityClass),
+            _ => match key.strip_prefix("label:") {
+                Some("") => Err("`label:<name>` needs a label name after `label:`".into()),
+                Some(label) => Ok(PartitionKey::Label(label.to_owned())),
+                None => Err(format!(
+                    "unknown key `{key}`; expected `group`, `region`, `tenant`, `priority-class` or `label:<name>`"
+                )),
+            },
+        }
+    }
+
+    fn to_v1(&self) -> PartitionKeyV1 {
+        let (by, label) = match self {
+            PartitionKey::Group => (PartitionBy::Group, ""),
+            PartitionKey::Tenant => (PartitionBy::Tenant, ""),
+            PartitionKey::PriorityClass => (PartitionBy::PriorityClass, ""),
+            PartitionKey::Label(l) => (PartitionBy::Label, l.as_str()),
+        };
+        PartitionKeyV1 { by, label: label.into() }
+    }
+}
+
+/// A partition-scoped order plugin (fair share): jobs are grouped by
+/// [`PartitionKey`], and a job's key depends only on its group and on what the
+/// group holds now. Needs a host that offers `kairos.partition.v1` (see
+/// [`crate::partition`]); the host asks again for the heads of the groups after
+/// every placement.
+pub trait PartitionOrder: Send + Sync + 'static {
+    /// What jobs are grouped by (asked once, when the pipeline is built).
+    fn key(&self) -> PartitionKey;
+
+    /// Writes one key per job into `keys` (same length as `jobs`; lower goes
+    /// first; finite numbers only). `groups[i]` is what job `i`'s group holds.
+    fn keys(
+        &self,
+        jobs: &[JobView<'_>],
+        groups: &[GroupUsageView<'_>],
+        cluster: &ClusterView<'_>,
+        keys: &mut [f64],
+    ) -> Result<(), String>;
+}
+
 /// A built plugin, before the SDK wraps it.
 pub enum Plugin {
     /// An order plugin.
     Order(Box<dyn Order>),
+    /// A partition-scoped order plugin (`kairos.partition.v1`).
+    PartitionOrder(Box<dyn PartitionOrder>),
     /// A filter plugin.
     Filter(Box<dyn Filter>),
     /// A score plugin.
@@ -219,21 +294,40 @@ impl RebalanceV1 for Guarded<dyn Rebalance> {
     }
 }
 
+impl PartitionOrderV1 for Guarded<dyn PartitionOrder> {
+    fn keys(
+        &self,
+        jobs: RSlice<'_, JobView<'_>>,
+        groups: RSlice<'_, GroupUsageView<'_>>,
+        cluster: &ClusterView<'_>,
+        mut keys: RSliceMut<'_, f64>,
+    ) -> RResult<(), RString> {
+        guard(|| self.0.keys(jobs.as_slice(), groups.as_slice(), cluster, keys.as_mut_slice()))
+    }
+}
+
 impl Plugin {
     /// Wraps the plugin into the v1 trait object of its point, behind the panic
-    /// guard.
-    pub fn into_v1(self) -> BuiltV1 {
-        match self {
+    /// guard; `Err` for a partition-scoped order plugin, which v1 cannot carry
+    /// (see [`crate::partition`]).
+    pub fn into_v1(self) -> Result<BuiltV1, String> {
+        Ok(match self {
             Plugin::Order(p) => BuiltV1::Order(OrderV1_TO::from_value(Guarded(p), TD_Opaque)),
+            Plugin::PartitionOrder(_) => {
+                return Err(format!(
+                    "it is a partition-scoped order plugin, and this host does not offer `{PARTITION_V1}`: \
+                     run it in a kairos whose plugin interface has it"
+                ))
+            }
             Plugin::Filter(p) => BuiltV1::Filter(FilterV1_TO::from_value(Guarded(p), TD_Opaque)),
             Plugin::Score(p) => BuiltV1::Score(ScoreV1_TO::from_value(Guarded(p), TD_Opaque)),
             Plugin::Rebalance(p) => BuiltV1::Rebalance(RebalanceV1_TO::from_value(Guarded(p), TD_Opaque)),
-        }
+        })
     }
 
     fn point(&self) -> Point {
         match self {
-            Plugin::Order(_) => Point::Order,
+            Plugin::Order(_) | Plugin::PartitionOrder(_) => Point::Order,
             Plugin::Filter(_) => Point::Filter,
             Plugin::Score(_) => Point::Score,
             Plugin::Rebalance(_) => Point::Rebalance,
@@ -261,27 +355,68 @@ pub fn build(
     args: RStr<'_>,
     resources: RSlice<'_, RStr<'_>>,
 ) -> RResult<BuiltV1, RString> {
-    let outcome = catch(|| -> Result<BuiltV1, String> {
-        let def = defs.iter().find(|d| d.name == name.as_str()).ok_or_else(|| {
-            let known: Vec<&str> = defs.iter().map(|d| d.name).collect();
-            format!("this library has no plugin `{name}`; it offers: {}", known.join(", "))
-        })?;
-        let args = json::parse(args.as_str()).map_err(|e| e.to_string())?;
-        let names: Vec<&str> = resources.iter().map(|r| r.as_str()).collect();
-        let plugin = (def.build)(&BuildArgs { args: &args, resources: &names })?;
-        if plugin.point() != def.point {
-            return Err(format!(
-                "plugin `{}` is declared a {} plugin but built a {} plugin",
-                def.name,
-                def.point.as_str(),
-                plugin.point().as_str()
-            ));
-        }
-        Ok(plugin.into_v1())
-    });
-    match outcome {
+    match catch(|| build_plugin(defs, name, args, resources)?.into_v1()) {
         Ok(b) => ROk(b),
         Err(e) => RErr(e.into()),
+    }
+}
+
+/// Runs the `build` of plugin `name` of `defs` and checks its point.
+fn build_plugin(
+    defs: &'static [PluginDef],
+    name: RStr<'_>,
+    args: RStr<'_>,
+    resources: RSlice<'_, RStr<'_>>,
+) -> Result<Plugin, String> {
+    let def = defs.iter().find(|d| d.name == name.as_str()).ok_or_else(|| {
+        let known: Vec<&str> = defs.iter().map(|d| d.name).collect();
+        format!("this library has no plugin `{name}`; it offers: {}", known.join(", "))
+    })?;
+    let args = json::parse(args.as_str()).map_err(|e| e.to_string())?;
+    let names: Vec<&str> = resources.iter().map(|r| r.as_str()).collect();
+    let plugin = (def.build)(&BuildArgs { args: &args, resources: &names })?;
+    if plugin.point() != def.point {
+        return Err(format!(
+            "plugin `{}` is declared a {} plugin but built a {} plugin",
+            def.name,
+            def.point.as_str(),
+            plugin.point().as_str()
+        ));
+    }
+    Ok(plugin)
+}
+
+/// `kairos.partition.v1`'s `build` over `defs` (used by
+/// [`export_plugins!`](crate::export_plugins)): the plugin if it is
+/// partition-scoped, `RNone` if it is another plugin, under the panic guard.
+pub fn build_partition(
+    defs: &'static [PluginDef],
+    name: RStr<'_>,
+    args: RStr<'_>,
+    resources: RSlice<'_, RStr<'_>>,
+) -> ROption<RResult<PartitionBuiltV1, RString>> {
+    let built = catch(|| match build_plugin(defs, name, args, resources)? {
+        Plugin::PartitionOrder(p) => Ok(Some((p.key().to_v1(), p))),
+        _ => Ok(None),
+    });
+    match built {
+        Ok(Some((key, p))) => {
+            RSome(ROk(PartitionBuiltV1 { key, order: PartitionOrderV1_TO::from_value(Guarded(p), TD_Opaque) }))
+        }
+        Ok(None) => RNone,
+        Err(e) => RSome(RErr(e.into())),
+    }
+}
+
+/// The optional module named `name`, from the modules this SDK implements
+/// (used by [`export_plugins!`](crate::export_plugins)).
+pub fn extension(name: RStr<'_>, partition: &'static PartitionV1) -> ROption<Extension> {
+    match name.as_str() {
+        PARTITION_V1 => RSome(Extension {
+            layout: <PartitionV1 as StableAbi>::LAYOUT,
+            module: (partition as *const PartitionV1).cast(),
+        }),
+        _ => RNone,
     }
 }
 
@@ -367,14 +502,24 @@ macro_rules! export_plugins {
                 $crate::sdk::build(super::KAIROS_PLUGINS, name, args, resources)
             }
 
-            extern "C" fn extension(_name: RStr<'_>) -> ROption<$crate::module::Extension> {
-                ROption::RNone
+            extern "C" fn build_partition(
+                name: RStr<'_>,
+                args: RStr<'_>,
+                resources: RSlice<'_, RStr<'_>>,
+            ) -> ROption<RResult<$crate::partition::PartitionBuiltV1, RString>> {
+                $crate::sdk::build_partition(super::KAIROS_PLUGINS, name, args, resources)
+            }
+
+            static PARTITION: $crate::partition::PartitionV1 =
+                $crate::partition::PartitionV1 { build: build_partition };
+
+            extern "C" fn extension(name: RStr<'_>) -> ROption<$crate::module::Extension> {
+                $crate::sdk::extension(name, &PARTITION)
             }
 
             /// The root module.
             pub fn module() -> $crate::module::PluginModule_Ref {
-                use $crate::abi_stable::prefix_type::PrefixTypeTrait;
-                $crate::module::PluginModule { plugins, build, extension }.leak_into_prefix()
+                $crate::module::PluginModule::leak(plugins, build, extension)
             }
 
             extern "C" fn erased() -> $crate::abi_stable::library::RootModuleResult {

@@ -23,6 +23,7 @@ pub struct Label<'a> {
 }
 
 /// Finds `key` in `labels`.
+#[inline]
 fn find<'a>(labels: &[Label<'a>], key: &str) -> Option<&'a str> {
     labels.iter().find(|l| l.key.as_str() == key).map(|l| l.value.as_str())
 }
@@ -65,6 +66,7 @@ pub struct JobView<'a> {
 
 impl<'a> JobView<'a> {
     /// The value of the job's label `key`.
+    #[inline]
     pub fn label(&self, key: &str) -> Option<&'a str> {
         find(self.labels.as_slice(), key)
     }
@@ -107,45 +109,53 @@ pub struct NodeTableView<'a> {
 
 impl<'a> NodeTableView<'a> {
     /// Number of nodes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
     /// True when there is no node.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
 
     /// Node `n`'s labels.
+    #[inline]
     pub fn labels_of(&self, n: u32) -> &'a [Label<'a>] {
         let (a, b) = (self.label_start[n as usize] as usize, self.label_start[n as usize + 1] as usize);
         &self.labels.as_slice()[a..b]
     }
 
     /// The value of node `n`'s label `key`.
+    #[inline]
     pub fn label(&self, n: u32, key: &str) -> Option<&'a str> {
         find(self.labels_of(n), key)
     }
 
     /// Node `n`'s allocatable capacity, one entry per dimension.
+    #[inline]
     pub fn allocatable(&self, n: u32) -> &'a [u64] {
         let i = n as usize * self.dims as usize;
         &self.allocatable.as_slice()[i..i + self.dims as usize]
     }
 
     /// Node `n`'s allocated quantities.
+    #[inline]
     pub fn used(&self, n: u32) -> &'a [u64] {
         let i = n as usize * self.dims as usize;
         &self.used.as_slice()[i..i + self.dims as usize]
     }
 
     /// Free allocatable quantity of dimension `d` on node `n`.
+    #[inline]
     pub fn free(&self, n: u32, d: usize) -> u64 {
         let i = n as usize * self.dims as usize + d;
         self.allocatable[i].saturating_sub(self.used[i])
     }
 
     /// Position of resource dimension `name`.
+    #[inline]
     pub fn resource(&self, name: &str) -> Option<usize> {
         self.resources.iter().position(|r| r.as_str() == name)
     }

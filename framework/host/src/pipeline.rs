@@ -436,8 +436,7 @@ impl PipelineDef {
                 continue;
             }
             let built = if let Some(lib) = &e.native {
-                let resources: Vec<String> = if cx.open { Vec::new() } else { cx.resources().names().to_vec() };
-                match lib.build(e.point, &e.plugin, &e.args, &resources, e.on_error) {
+                match lib.build(e.point, &e.plugin, &e.args, cx, e.on_error) {
                     Ok((built, stats)) => {
                         p.natives.push(stats);
                         built

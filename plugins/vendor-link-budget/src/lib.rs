@@ -1,5 +1,8 @@
 //! `vendor.link-budget`: an example third-party score plugin, loaded by kairos
-//! at run time through the stable ABI (it depends only on `kairos-abi`).
+//! at run time through the stable ABI (it depends only on `kairos-abi`). The
+//! same library offers `vendor.packing` (a best-fit score) and
+//! `vendor.fair-share` (a partition-scoped order plugin, through the optional
+//! module `kairos.partition.v1`).
 //!
 //! A contact should use the antenna that closes the best link for its pass. The
 //! model is a coarse link budget:
@@ -17,10 +20,17 @@
 //!
 //! Nodes without a `band` label (processing nodes) all score `neutral` (50), so
 //! the plugin never changes a decision among them.
+//!
+//! The model is plain Rust over strings, apart from the ABI: its per-job part
+//! ([`LinkBudget::pass`]) runs once per call, its per-node part ([`Pass::score`])
+//! once per node. The `Score` impl only reads the labels from the views; the
+//! host's `native` benchmark compiles the very same model in, reading the
+//! labels from the host's own tables, to measure what the boundary costs.
 
 use std::collections::BTreeMap;
 
-use kairos_abi::sdk::{BuildArgs, Fields, Plugin, PluginDef, Score};
+use kairos_abi::partition::GroupUsageView;
+use kairos_abi::sdk::{BuildArgs, Fields, PartitionKey, PartitionOrder, Plugin, PluginDef, Score};
 use kairos_abi::{ClusterView, JobView, Point};
 
 /// The plugin's name in pipelines.
@@ -115,22 +125,72 @@ impl LinkBudget {
         Ok(c)
     }
 
+    /// The model's per-job part, done once per job: the satellite's band (from
+    /// its name, the job label `satellite`) and the score of a link on each band
+    /// for this pass (from the job label `max_elevation_deg`, when present).
+    pub fn pass(&self, satellite: Option<&str>, max_elevation_deg: Option<&str>) -> Pass {
+        let band = satellite.and_then(|s| self.band_of(s));
+        let elevation = max_elevation_deg
+            .and_then(|e| e.parse::<f64>().ok())
+            .map_or(0.0, |e| (e - 10.0).max(0.0) * self.elevation_db_per_deg);
+        let score = |db: f64| (100.0 * (db + elevation) / self.full_scale_db).clamp(0.0, 100.0);
+        Pass { band, x: score(self.margin(Band::X)), s: score(self.margin(Band::S)), neutral: self.neutral }
+    }
+
     /// The band a satellite downlinks on, when `bands` says.
     fn band_of(&self, satellite: &str) -> Option<Band> {
         self.bands.iter().find(|(p, _)| satellite.starts_with(p.as_str())).map(|(_, b)| *b)
     }
 
-    /// The margin of a link on `antenna` (its `band` label) for a satellite on
-    /// `band` (`None`: either band), in dB; `None` when no band matches.
-    fn margin(&self, antenna: &str, band: Option<Band>) -> Option<f64> {
-        let carries = |b: &str| antenna.split(',').any(|a| a.trim() == b);
-        let x = carries("X") && band != Some(Band::S);
-        let s = carries("S") && band != Some(Band::X);
-        match (x, s) {
-            (true, _) => Some(self.x_margin_db),
-            (false, true) => Some(self.s_margin_db),
-            _ => None,
+    /// The margin of a link on `band`, in dB.
+    fn margin(&self, band: Band) -> f64 {
+        match band {
+            Band::X => self.x_margin_db,
+            Band::S => self.s_margin_db,
         }
+    }
+}
+
+/// One job's pass, as the model's per-node part needs it ([`LinkBudget::pass`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Pass {
+    /// The satellite's band (`None`: either).
+    band: Option<Band>,
+    /// The score of a link on X band, and on S band.
+    x: f64,
+    s: f64,
+    /// The score of a node without antenna.
+    neutral: f64,
+}
+
+impl Pass {
+    /// The model's per-node part: the score of the node whose `band` label is
+    /// `antenna` (`None`: not an antenna).
+    #[inline]
+    pub fn score(&self, antenna: Option<&str>) -> f64 {
+        match antenna {
+            None => self.neutral,
+            Some(antenna) => match link_band(antenna, self.band) {
+                Some(Band::X) => self.x,
+                Some(Band::S) => self.s,
+                None => 0.0,
+            },
+        }
+    }
+}
+
+/// The band a link on `antenna` (its `band` label, e.g. `"S,X"`) uses for a
+/// satellite on `band` (`None`: either band, X preferred); `None` when the
+/// antenna carries no band the satellite downlinks on.
+#[inline]
+fn link_band(antenna: &str, band: Option<Band>) -> Option<Band> {
+    let carries = |b: &str| antenna.split(',').any(|a| a.trim() == b);
+    if carries("X") && band != Some(Band::S) {
+        Some(Band::X)
+    } else if carries("S") && band != Some(Band::X) {
+        Some(Band::S)
+    } else {
+        None
     }
 }
 
@@ -142,20 +202,9 @@ impl Score for LinkBudget {
         nodes: &[u32],
         scores: &mut [f64],
     ) -> Result<(), String> {
-        // Per job, once: the satellite's band and the pass's elevation bonus.
-        let band = job.label("satellite").and_then(|s| self.band_of(s));
-        let elevation = job
-            .label("max_elevation_deg")
-            .and_then(|e| e.parse::<f64>().ok())
-            .map_or(0.0, |e| (e - 10.0).max(0.0) * self.elevation_db_per_deg);
-        for (&n, s) in nodes.iter().zip(scores.iter_mut()) {
-            *s = match cluster.nodes.label(n, "band") {
-                None => self.neutral,
-                Some(antenna) => match self.margin(antenna, band) {
-                    Some(db) => (100.0 * (db + elevation) / self.full_scale_db).clamp(0.0, 100.0),
-                    None => 0.0,
-                },
-            };
+        let pass = self.pass(job.label("satellite"), job.label("max_elevation_deg"));
+        for (&n, out) in nodes.iter().zip(scores.iter_mut()) {
+            *out = pass.score(cluster.nodes.label(n, "band"));
         }
         Ok(())
     }
@@ -210,7 +259,96 @@ impl Score for Packing {
     }
 }
 
-kairos_abi::export_plugins![DEF, PACKING_DEF];
+/// `vendor.fair-share`: the group furthest below its fair share goes first —
+/// dominant resource fairness, as kairos's built-in `fair-share` computes it,
+/// shipped as a library. A job's key is its group's dominant share (the largest
+/// fraction of any resource's allocatable capacity that the group's running jobs
+/// hold) divided by the group's weight.
+///
+/// The key depends on what the group holds now, so the plugin is
+/// partition-scoped ([`PartitionOrder`], module `kairos.partition.v1`): the
+/// host groups jobs by `key`, passes each job's group usage with every call, and
+/// asks again for the heads of the groups after every placement.
+pub struct FairShare {
+    key: PartitionKey,
+    /// Weight by group name; groups not listed weigh 1.
+    weights: BTreeMap<String, f64>,
+}
+
+/// The name of [`FairShare`].
+pub const FAIR_SHARE: &str = "vendor.fair-share";
+
+/// The manifest entry of [`FairShare`].
+pub const FAIR_SHARE_DEF: PluginDef = PluginDef {
+    name: FAIR_SHARE,
+    point: Point::Order,
+    summary: "group with the lowest weighted dominant share first (DRF; partition-scoped)",
+    args_schema: r#"{
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "key": { "type": "string", "default": "group",
+             "description": "group, region, tenant, priority-class or label:<name>" },
+    "weights": { "type": "object", "additionalProperties": { "type": "number", "exclusiveMinimum": 0 } }
+  }
+}"#,
+    build: |b| Ok(Plugin::PartitionOrder(Box::new(FairShare::from_args(b)?))),
+};
+
+impl FairShare {
+    /// Reads the config from the entry's args; unknown fields are errors.
+    pub fn from_args(b: &BuildArgs<'_>) -> Result<FairShare, String> {
+        let mut f = Fields::new(b.args)?;
+        let key = match f.get("key") {
+            None => PartitionKey::Group,
+            Some(v) => {
+                PartitionKey::parse(v.as_str().ok_or_else(|| format!("`key` must be a string, got {}", v.kind()))?)
+                    .map_err(|e| format!("`key`: {e}"))?
+            }
+        };
+        let mut weights = BTreeMap::new();
+        if let Some(v) = f.get("weights") {
+            let m = v.as_object().ok_or_else(|| format!("`weights` must be a mapping, got {}", v.kind()))?;
+            for (group, w) in m {
+                match w.as_f64() {
+                    Some(w) if w > 0.0 && w.is_finite() => weights.insert(group.clone(), w),
+                    _ => return Err(format!("the weight of group `{group}` must be a finite number > 0")),
+                };
+            }
+        }
+        f.finish()?;
+        Ok(FairShare { key, weights })
+    }
+}
+
+impl PartitionOrder for FairShare {
+    fn key(&self) -> PartitionKey {
+        self.key.clone()
+    }
+
+    fn keys(
+        &self,
+        _jobs: &[JobView<'_>],
+        groups: &[GroupUsageView<'_>],
+        cluster: &ClusterView<'_>,
+        keys: &mut [f64],
+    ) -> Result<(), String> {
+        let total = cluster.total.as_slice();
+        for (g, k) in groups.iter().zip(keys) {
+            let share = g
+                .used
+                .iter()
+                .zip(total)
+                .filter(|(_, &t)| t > 0)
+                .map(|(&u, &t)| u as f64 / t as f64)
+                .fold(0.0, f64::max);
+            *k = share / self.weights.get(g.group.as_str()).copied().unwrap_or(1.0);
+        }
+        Ok(())
+    }
+}
+
+kairos_abi::export_plugins![DEF, PACKING_DEF, FAIR_SHARE_DEF];
 
 #[cfg(test)]
 mod tests {
@@ -233,7 +371,8 @@ mod tests {
             ("an unknown satellite falls back to S", "S", "AQUA", Some(8.0)),
         ];
         for (name, antenna, satellite, want) in cases {
-            assert_eq!(p.margin(antenna, p.band_of(satellite)), want, "{name}");
+            let got = link_band(antenna, p.band_of(satellite)).map(|b| p.margin(b));
+            assert_eq!(got, want, "{name}");
         }
     }
 
@@ -256,7 +395,55 @@ mod tests {
         let m = kairos_plugin_module();
         let list = (m.plugins())();
         let names: Vec<_> = list.iter().map(|p| (p.name.as_str(), p.point)).collect();
-        assert_eq!(names, [(NAME, Point::Score), (PACKING, Point::Score)]);
-        assert!(json::parse(list[0].args_schema.as_str()).is_ok(), "the schema is JSON");
+        assert_eq!(names, [(NAME, Point::Score), (PACKING, Point::Score), (FAIR_SHARE, Point::Order)]);
+        for p in list.iter() {
+            assert!(json::parse(p.args_schema.as_str()).is_ok(), "the schema of {} is JSON", p.name);
+        }
+    }
+
+    #[test]
+    fn the_fair_share_is_built_only_through_kairos_partition_v1() {
+        use kairos_abi::abi_stable::std_types::{RResult, RStr};
+        use kairos_abi::partition::{PartitionBy, PartitionV1, PARTITION_V1};
+        let m = kairos_plugin_module();
+        let (name, args) = (RStr::from_str(FAIR_SHARE), RStr::from_str(r#"{ "key": "label:team" }"#));
+        // A host without the module builds through the root module: refused, saying why.
+        match (m.build())(name, args, Default::default()) {
+            RResult::RErr(e) => assert!(e.contains(PARTITION_V1), "{e}"),
+            RResult::ROk(_) => panic!("a v1-only host cannot run a partition-scoped plugin"),
+        }
+        // Through the module: built, with its key.
+        let ext = (m.extension())(RStr::from_str(PARTITION_V1)).into_option().expect("the module is offered");
+        // SAFETY: the SDK stores a `PartitionV1` behind this module (the host
+        // checks `ext.layout` first; here both sides are this crate's).
+        let partition = unsafe { &*(ext.module as *const PartitionV1) };
+        let built = (partition.build)(name, args, Default::default()).into_option().expect("partition-scoped");
+        let built = built.into_result().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((built.key.by, built.key.label.as_str()), (PartitionBy::Label, "team"));
+        // A job-scoped plugin is not built through the module.
+        let other = (partition.build)(RStr::from_str(PACKING), RStr::from_str("null"), Default::default());
+        assert!(other.is_none());
+    }
+
+    #[test]
+    fn fair_share_args_are_checked() {
+        let build = |args: &str| {
+            let v = json::parse(args).unwrap();
+            FairShare::from_args(&BuildArgs { args: &v, resources: &[] }).map(|f| f.key)
+        };
+        let cases = [
+            ("no args group by the job's group", "null", Ok(PartitionKey::Group)),
+            ("`region` is the group", r#"{ "key": "region" }"#, Ok(PartitionKey::Group)),
+            ("a label key", r#"{ "key": "label:team" }"#, Ok(PartitionKey::Label("team".into()))),
+            ("an unknown key", r#"{ "key": "zone" }"#, Err("`key`: unknown key `zone`")),
+            ("a zero weight", r#"{ "weights": { "a": 0 } }"#, Err("the weight of group `a` must be")),
+        ];
+        for (name, args, want) in cases {
+            match (build(args), want) {
+                (Ok(k), Ok(w)) => assert_eq!(k, w, "{name}"),
+                (Err(e), Err(w)) => assert!(e.starts_with(w), "{name}: {e}"),
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
+            }
+        }
     }
 }

@@ -11,6 +11,9 @@
 //!
 //! Built with feature `abi-v2` or `changed-layout`, the same library speaks
 //! another ABI version or has another `JobView` layout: the host must refuse it.
+//! Built with `newer-interface`, it was built against a later minor of the
+//! interface (1.1.0) whose root module has a field after the last one this host
+//! knows: the host must load it.
 
 use kairos_abi::sdk::{BuildArgs, Fields, Filter, Order, Plugin, PluginDef, Score};
 use kairos_abi::{ClusterView, JobView, Point, Verdict};

@@ -20,12 +20,13 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kairos_abi::abi_stable::std_types::{RBox, RResult, RVec};
+use kairos_abi::abi_stable::std_types::{RBox, RResult, RStr, RString, RVec};
+use kairos_abi::partition::{GroupUsageView, PartitionOrderV1_TO};
 use kairos_abi::traits::{FilterV1_TO, OrderV1_TO, RebalanceV1_TO, ScoreV1_TO};
 use kairos_abi::{JobView, Label, MoveView, RunningView, Verdict};
 use kairos_model::{
-    Candidates, Context, FilterPlugin, Job, Move, NodeId, OrderKey, OrderPlugin, PluginError, PluginResult, Reason,
-    RebalancePlugin, Running, ScorePlugin, MAX_SCORE,
+    Candidates, Context, FilterPlugin, Job, Move, NodeId, OrderKey, OrderPlugin, OrderScope, PartitionKey, PluginError,
+    PluginResult, Reason, RebalancePlugin, Running, ScorePlugin, MAX_SCORE,
 };
 
 use super::load::NativeLibrary;
@@ -95,13 +96,25 @@ thread_local! {
     static VERDICTS: RefCell<Vec<Verdict>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Calls `f` with the view of `job`.
-fn with_job<R>(job: &Job, cx: &Context<'_>, f: impl FnOnce(&JobView<'_>) -> R) -> R {
-    let mut labels: Vec<Label<'_>> = Vec::new();
-    let mut selector: Vec<Label<'_>> = Vec::new();
-    views::labels(&job.labels, cx.symbols, &mut labels);
-    views::labels(&job.selector, cx.symbols, &mut selector);
-    f(&views::job(job, cx.symbols, &labels, &selector))
+/// Calls `f` with the view of `job`. Its labels and selector go into a buffer
+/// on the stack when they are few (the common case), so that a call allocates
+/// nothing.
+pub(super) fn with_job<R>(job: &Job, cx: &Context<'_>, f: impl FnOnce(&JobView<'_>) -> R) -> R {
+    const ON_STACK: usize = 16;
+    let (nl, ns) = (job.labels.len(), job.selector.len());
+    let empty = Label { key: RStr::from_str(""), value: RStr::from_str("") };
+    let mut stack = [empty; ON_STACK];
+    let mut heap = Vec::new();
+    let buf: &mut [Label<'_>] = if nl + ns <= ON_STACK {
+        &mut stack[..nl + ns]
+    } else {
+        heap.resize(nl + ns, empty);
+        &mut heap
+    };
+    let (labels, selector) = buf.split_at_mut(nl);
+    views::labels(&job.labels, cx.symbols, labels);
+    views::labels(&job.selector, cx.symbols, selector);
+    f(&views::job(job, cx.symbols, labels, selector))
 }
 
 /// A native filter.
@@ -170,6 +183,10 @@ impl NativeScore {
 /// Checks the scores a plugin wrote: a NaN or out-of-range score is a failed
 /// call, and the node scores 0 unless the policy stops the run.
 pub(crate) fn check_scores(s: &Shared, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
+    // The common case first, without a branch per node (so it vectorizes).
+    if scores.iter().fold(true, |ok, v| ok & (*v >= 0.0) & (*v <= MAX_SCORE)) {
+        return Ok(());
+    }
     for (&n, v) in nodes.iter().zip(scores.iter_mut()) {
         if !(0.0..=MAX_SCORE).contains(v) {
             let what = format!("returned {v} for node {}; a score must be within 0..=100", cx.nodes.names[n as usize]);
@@ -195,7 +212,7 @@ impl ScorePlugin for NativeScore {
     }
 }
 
-/// A native order plugin (job-scoped keys only).
+/// A native order plugin whose keys depend on the job alone (v1).
 pub(crate) struct NativeOrder {
     s: Shared,
     obj: OrderV1_TO<'static, RBox<()>>,
@@ -211,40 +228,97 @@ impl OrderPlugin for NativeOrder {
     fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         let st = self.s.nodes.get(cx);
         let cluster = views::cluster(&st, cx);
-        // Every job's labels in one buffer, then the views over it.
-        let mut all: Vec<Label<'_>> = Vec::new();
-        let mut spans = Vec::with_capacity(jobs.len());
-        let mut buf = Vec::new();
-        for j in jobs {
-            let a = all.len();
-            views::labels(&j.labels, cx.symbols, &mut buf);
-            all.extend_from_slice(&buf);
-            let b = all.len();
-            views::labels(&j.selector, cx.symbols, &mut buf);
-            all.extend_from_slice(&buf);
-            spans.push((a, b, all.len()));
-        }
-        let views: Vec<JobView<'_>> =
-            jobs.iter().zip(&spans).map(|(j, &(a, b, c))| views::job(j, cx.symbols, &all[a..b], &all[b..c])).collect();
-        self.s.called();
-        let outcome = self.obj.keys(views.as_slice().into(), &cluster, (&mut *keys).into());
-        let fallback =
-            |keys: &mut [f64]| keys.fill(if self.s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX });
-        match outcome {
-            RResult::ROk(()) => {
-                for k in keys.iter_mut() {
-                    if !k.is_finite() {
-                        self.s.failed(&format!("returned {k}; an order key must be a finite number"))?;
-                        *k = if self.s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX };
-                    }
+        let outcome = with_job_views(jobs, cx, |views| {
+            self.s.called();
+            self.obj.keys(views.into(), &cluster, (&mut *keys).into())
+        });
+        check_keys(&self.s, outcome, keys)
+    }
+}
+
+/// Calls `f` with the views of `jobs`: every job's labels in one buffer, then
+/// the views over it.
+fn with_job_views<R>(jobs: &[&Job], cx: &Context<'_>, f: impl FnOnce(&[JobView<'_>]) -> R) -> R {
+    let mut all: Vec<Label<'_>> = Vec::new();
+    let mut spans = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        let a = all.len();
+        all.extend(views::label_iter(&j.labels, cx.symbols));
+        let b = all.len();
+        all.extend(views::label_iter(&j.selector, cx.symbols));
+        let c = all.len();
+        views::sort_by_key(&mut all[a..b]);
+        views::sort_by_key(&mut all[b..c]);
+        spans.push((a, b, c));
+    }
+    let views: Vec<JobView<'_>> =
+        jobs.iter().zip(&spans).map(|(j, &(a, b, c))| views::job(j, cx.symbols, &all[a..b], &all[b..c])).collect();
+    f(&views)
+}
+
+/// Checks the keys an order plugin wrote: a failed call or a key that is not
+/// finite is counted, and the jobs concerned go last (`reject-node`) or get
+/// key 0 (`skip-plugin`) unless the policy stops the run.
+fn check_keys(s: &Shared, outcome: RResult<(), RString>, keys: &mut [f64]) -> PluginResult {
+    let fallback = if s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX };
+    match outcome {
+        RResult::ROk(()) => {
+            for k in keys.iter_mut() {
+                if !k.is_finite() {
+                    s.failed(&format!("returned {k}; an order key must be a finite number"))?;
+                    *k = fallback;
                 }
-                Ok(())
             }
-            RResult::RErr(e) => {
-                fallback(keys);
-                self.s.failed(&e)
-            }
+            Ok(())
         }
+        RResult::RErr(e) => {
+            keys.fill(fallback);
+            s.failed(&e)
+        }
+    }
+}
+
+/// A native partition-scoped order plugin (`kairos.partition.v1`): its key
+/// depends on the job's group and on what the group holds, which it receives
+/// with every call.
+pub(crate) struct NativePartitionOrder {
+    s: Shared,
+    obj: PartitionOrderV1_TO<'static, RBox<()>>,
+    key: PartitionKey,
+}
+
+impl NativePartitionOrder {
+    pub(crate) fn new(s: Shared, obj: PartitionOrderV1_TO<'static, RBox<()>>, key: PartitionKey) -> Self {
+        NativePartitionOrder { s, obj, key }
+    }
+}
+
+impl OrderPlugin for NativePartitionOrder {
+    fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
+        debug_assert_eq!(cx.usage.key, Some(self.key), "the host tracks usage for another key than the plugin's");
+        let st = self.s.nodes.get(cx);
+        let cluster = views::cluster(&st, cx);
+        let none = vec![0; cx.nodes.dims()];
+        let groups: Vec<GroupUsageView<'_>> = jobs
+            .iter()
+            .map(|j| {
+                let g = self.key.of(j);
+                GroupUsageView {
+                    group: RStr::from_str(cx.symbols.name(g)),
+                    used: cx.usage.used(g).unwrap_or(&none).into(),
+                    running: cx.usage.running(g),
+                }
+            })
+            .collect();
+        let outcome = with_job_views(jobs, cx, |views| {
+            self.s.called();
+            self.obj.keys(views.into(), groups.as_slice().into(), &cluster, (&mut *keys).into())
+        });
+        check_keys(&self.s, outcome, keys)
+    }
+
+    fn scope(&self) -> OrderScope {
+        OrderScope::Partition(self.key)
     }
 }
 

@@ -10,7 +10,6 @@
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::Path;
-use std::sync::Arc;
 
 use kairos_model::{
     Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, NodeId, PluginResult, Reason, ScorePlugin,
@@ -233,7 +232,7 @@ fn c_nodes(st: &NodeStatic, cx: &Context<'_>) -> CNodes {
 
 impl FilterPlugin for CPlugin {
     fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
-        let st: Arc<NodeStatic> = self.s.nodes.get(cx);
+        let st = self.s.nodes.get(cx);
         let (j, nodes) = (c_job(job), c_nodes(&st, cx));
         let mut reject: Vec<*const c_char> = vec![std::ptr::null(); candidates.len()];
         self.s.called();
@@ -260,7 +259,7 @@ impl FilterPlugin for CPlugin {
 
 impl ScorePlugin for CPlugin {
     fn score(&self, job: &Job, cx: &Context<'_>, ids: &[NodeId], scores: &mut [f64]) -> PluginResult {
-        let st: Arc<NodeStatic> = self.s.nodes.get(cx);
+        let st = self.s.nodes.get(cx);
         let (j, nodes) = (c_job(job), c_nodes(&st, cx));
         self.s.called();
         // SAFETY: every pointer is valid for the call and `scores` has one entry per id.

@@ -7,12 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use kairos_abi::abi_stable::abi_stability::abi_checking::check_layout_compatibility;
 use kairos_abi::abi_stable::library::{lib_header_from_path, LibraryError};
-use kairos_abi::abi_stable::std_types::{RResult, RStr};
+use kairos_abi::abi_stable::std_types::{ROption, RResult, RStr};
 use kairos_abi::abi_stable::StableAbi;
+use kairos_abi::partition::{PartitionBy, PartitionKeyV1, PartitionV1, PARTITION_V1};
 use kairos_abi::{BuiltV1, PluginModule_Ref, Point, ABI_VERSION};
-use kairos_model::{Built, ExtensionPoint};
+use kairos_model::plugin::BuildContext;
+use kairos_model::{Built, ExtensionPoint, PartitionKey};
 
-use super::adapter::{NativeFilter, NativeOrder, NativeRebalance, NativeScore, Shared};
+use super::adapter::{NativeFilter, NativeOrder, NativePartitionOrder, NativeRebalance, NativeScore, Shared};
 use super::c_abi::{self, CLibrary};
 use crate::script::OnError;
 
@@ -39,7 +41,8 @@ pub struct NativeInfo {
 }
 
 enum Kind {
-    Rust(PluginModule_Ref),
+    /// A kairos-abi library, and the ABI version it was built against.
+    Rust(PluginModule_Ref, String),
     C(CLibrary),
 }
 
@@ -131,7 +134,8 @@ fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<NativeLibrary>>> {
 /// and adapters as a loaded one: for tests and for measuring what loading
 /// costs. `label` stands for its path in messages.
 pub fn in_process(label: &str, module: PluginModule_Ref) -> Arc<NativeLibrary> {
-    Arc::new(NativeLibrary { path: PathBuf::from(label), plugins: manifest(module), kind: Kind::Rust(module) })
+    let kind = Kind::Rust(module, ABI_VERSION.to_owned());
+    Arc::new(NativeLibrary { path: PathBuf::from(label), plugins: manifest(module), kind })
 }
 
 fn manifest(module: PluginModule_Ref) -> Vec<NativeInfo> {
@@ -175,7 +179,8 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
         Ok(header) => match header.init_root_module::<PluginModule_Ref>() {
             Ok(module) => {
                 let plugins = manifest(module);
-                Ok(NativeLibrary { path: p(), plugins, kind: Kind::Rust(module) })
+                let version = header.version_strings().version.to_string();
+                Ok(NativeLibrary { path: p(), plugins, kind: Kind::Rust(module, version) })
             }
             Err(LibraryError::IncompatibleVersionNumber { actual_version, expected_version, .. }) => {
                 Err(LoadError::Version {
@@ -260,10 +265,11 @@ fn squash(text: &str) -> String {
 }
 
 impl NativeLibrary {
-    /// Which ABI the library speaks.
+    /// Which ABI the library speaks: for a Rust library, the version of
+    /// kairos-abi it was built against (a later minor than the host's loads).
     pub fn abi(&self) -> String {
         match &self.kind {
-            Kind::Rust(_) => format!("kairos-abi {ABI_VERSION}"),
+            Kind::Rust(_, version) => format!("kairos-abi {version}"),
             Kind::C(_) => format!("C ABI {}", c_abi::C_ABI_VERSION),
         }
     }
@@ -288,7 +294,7 @@ impl NativeLibrary {
     /// before the capability existed), `Err` when its layout is not `T`'s. See
     /// the evolution rule in [`kairos_abi::module`].
     pub fn extension<T: StableAbi>(&self, name: &str) -> Option<Result<&'static T, String>> {
-        let Kind::Rust(module) = &self.kind else { return None };
+        let Kind::Rust(module, _) = &self.kind else { return None };
         let ext = (module.extension())(RStr::from_str(name)).into_option()?;
         Some(match check_layout_compatibility(T::LAYOUT, ext.layout) {
             // SAFETY: the layout of the pointee was just checked to be `T`'s, and
@@ -301,13 +307,15 @@ impl NativeLibrary {
     }
 
     /// Builds plugin `name` at `point` from its args, with the entry's error
-    /// policy; an `Err` says what is wrong with the args.
+    /// policy; an `Err` says what is wrong with the args. An order plugin is
+    /// built partition-scoped when the library offers `kairos.partition.v1` and
+    /// the plugin is one (see [`kairos_abi::partition`]).
     pub fn build(
         self: &Arc<Self>,
         point: ExtensionPoint,
         name: &str,
         args: &serde_json::Value,
-        resources: &[String],
+        cx: &mut BuildContext<'_>,
         on_error: OnError,
     ) -> Result<(Built, super::NativeStats), String> {
         let stats = super::NativeStats {
@@ -317,17 +325,31 @@ impl NativeLibrary {
         };
         let shared = Shared::new(name, on_error, &stats, Arc::clone(self));
         let json = args.to_string();
-        let built = match &self.kind {
-            Kind::Rust(module) => {
-                let names: Vec<RStr<'_>> = resources.iter().map(|r| RStr::from_str(r)).collect();
-                match (module.build())(RStr::from_str(name), RStr::from_str(&json), names.as_slice().into()) {
-                    RResult::ROk(BuiltV1::Order(o)) => Built::Order(Box::new(NativeOrder::new(shared, o))),
-                    RResult::ROk(BuiltV1::Filter(f)) => Built::Filter(Box::new(NativeFilter::new(shared, f))),
-                    RResult::ROk(BuiltV1::Score(s)) => Built::Score(Box::new(NativeScore::new(shared, s))),
-                    RResult::ROk(BuiltV1::Rebalance(r)) => Built::Rebalance(Box::new(NativeRebalance::new(shared, r))),
-                    RResult::RErr(e) => return Err(e.into()),
+        // Checking a pipeline without a cluster: the plugin sees no resource names.
+        let resources: &[String] = if cx.open { &[] } else { cx.resources().names() };
+        let names: Vec<RStr<'_>> = resources.iter().map(|r| RStr::from_str(r)).collect();
+        let (name_, json_) = (RStr::from_str(name), RStr::from_str(&json));
+        if point == ExtensionPoint::Order {
+            if let Some(partition) = self.extension::<PartitionV1>(PARTITION_V1) {
+                let partition = partition?;
+                match (partition.build)(name_, json_, names.as_slice().into()) {
+                    ROption::RSome(RResult::ROk(b)) => {
+                        let key = partition_key(&b.key, cx)?;
+                        return Ok((Built::Order(Box::new(NativePartitionOrder::new(shared, b.order, key))), stats));
+                    }
+                    ROption::RSome(RResult::RErr(e)) => return Err(e.into()),
+                    ROption::RNone => {} // job-scoped: built below
                 }
             }
+        }
+        let built = match &self.kind {
+            Kind::Rust(module, _) => match (module.build())(name_, json_, names.as_slice().into()) {
+                RResult::ROk(BuiltV1::Order(o)) => Built::Order(Box::new(NativeOrder::new(shared, o))),
+                RResult::ROk(BuiltV1::Filter(f)) => Built::Filter(Box::new(NativeFilter::new(shared, f))),
+                RResult::ROk(BuiltV1::Score(s)) => Built::Score(Box::new(NativeScore::new(shared, s))),
+                RResult::ROk(BuiltV1::Rebalance(r)) => Built::Rebalance(Box::new(NativeRebalance::new(shared, r))),
+                RResult::RErr(e) => return Err(e.into()),
+            },
             Kind::C(c) => c.build(point, name, &json, shared)?,
         };
         if built.point() != point {
@@ -335,6 +357,19 @@ impl NativeLibrary {
         }
         Ok((built, stats))
     }
+}
+
+/// The host's partition key for a plugin's: a label key is interned.
+fn partition_key(key: &PartitionKeyV1, cx: &mut BuildContext<'_>) -> Result<PartitionKey, String> {
+    Ok(match key.by {
+        PartitionBy::Group => PartitionKey::Group,
+        PartitionBy::Tenant => PartitionKey::Tenant,
+        PartitionBy::PriorityClass => PartitionKey::PriorityClass,
+        PartitionBy::Label if key.label.is_empty() => {
+            return Err("the plugin groups jobs by a label but names none".into());
+        }
+        PartitionBy::Label => PartitionKey::Label(cx.sym(&key.label)),
+    })
 }
 
 /// The directories of `$KAIROS_PLUGIN_PATH`.

@@ -26,7 +26,10 @@
 //! 4. The manifest says which plugins the library offers, at which extension
 //!    point; a name it does not list is refused, with the list.
 //! 5. Building the plugin passes the entry's `args` as JSON; the plugin refuses
-//!    bad args with a message, shown at the position of `args`.
+//!    bad args with a message, shown at the position of `args`. An order plugin
+//!    is first offered to the library's optional module `kairos.partition.v1`
+//!    (when it has one, its layout checked): a partition-scoped plugin is built
+//!    there, any other through the root module.
 //!
 //! Every failing entry of a pipeline is reported, not only the first.
 //!

@@ -10,6 +10,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use arc_swap::{ArcSwapOption, Guard};
+
 use kairos_abi::abi_stable::std_types::{ROption, RStr};
 use kairos_abi::{ClusterView, JobView, Label, NodeTableView};
 use kairos_model::{Context, Job, Layout, Sym, Symbols};
@@ -53,8 +55,10 @@ impl NodeStatic {
         let mut label_start = Vec::with_capacity(t.len() + 1);
         let mut labels = Vec::new();
         for l in &t.labels {
-            label_start.push(labels.len() as u32);
+            let start = labels.len();
+            label_start.push(start as u32);
             labels.extend(l.iter().map(|&(k, v)| Label { key: s(k), value: s(v) }));
+            sort_by_key(&mut labels[start..]);
         }
         label_start.push(labels.len() as u32);
         NodeStatic {
@@ -71,19 +75,40 @@ impl NodeStatic {
 }
 
 /// The static node view of the current layout, rebuilt when it changes.
+///
+/// Read on every call of every native plugin, by every worker: a lock-free load
+/// while the layout is current (it changes only when nodes come, go or change
+/// capacity), so that workers never contend on it.
 #[derive(Default)]
-pub(crate) struct NodeCache(Mutex<Option<Arc<NodeStatic>>>);
+pub(crate) struct NodeCache(ArcSwapOption<NodeStatic>);
 
 impl NodeCache {
-    pub(crate) fn get(&self, cx: &Context<'_>) -> Arc<NodeStatic> {
-        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match &*g {
-            Some(st) if st.layout == cx.nodes.layout() => Arc::clone(st),
-            _ => {
-                let st = Arc::new(NodeStatic::new(cx));
-                *g = Some(Arc::clone(&st));
-                st
-            }
+    pub(crate) fn get(&self, cx: &Context<'_>) -> Current {
+        let cached = self.0.load();
+        if cached.as_ref().is_some_and(|st| st.layout == cx.nodes.layout()) {
+            return Current::Cached(cached);
+        }
+        // Two callers may both build it after a layout change: equal values, the
+        // last store wins.
+        let st = Arc::new(NodeStatic::new(cx));
+        self.0.store(Some(Arc::clone(&st)));
+        Current::Built(st)
+    }
+}
+
+/// The static node view a call uses: the cached one, or one just built.
+pub(crate) enum Current {
+    Cached(Guard<Option<Arc<NodeStatic>>>),
+    Built(Arc<NodeStatic>),
+}
+
+impl std::ops::Deref for Current {
+    type Target = NodeStatic;
+
+    fn deref(&self) -> &NodeStatic {
+        match self {
+            Current::Cached(g) => g.as_deref().expect("a cached view is checked present"),
+            Current::Built(st) => st,
         }
     }
 }
@@ -112,14 +137,24 @@ pub(crate) fn cluster<'a>(st: &'a NodeStatic, cx: &'a Context<'a>) -> ClusterVie
     }
 }
 
-/// A job's labels and selector as ABI labels, into reusable buffers.
-pub(crate) fn labels<'a>(pairs: &[(Sym, Sym)], symbols: &'a Symbols, out: &mut Vec<Label<'a>>) {
-    out.clear();
-    out.extend(
-        pairs
-            .iter()
-            .map(|&(k, v)| Label { key: RStr::from_str(symbols.name(k)), value: RStr::from_str(symbols.name(v)) }),
-    );
+/// A job's labels (or selector) as ABI labels.
+pub(crate) fn label_iter<'a>(pairs: &'a [(Sym, Sym)], symbols: &'a Symbols) -> impl Iterator<Item = Label<'a>> + 'a {
+    pairs.iter().map(|&(k, v)| Label { key: RStr::from_str(symbols.name(k)), value: RStr::from_str(symbols.name(v)) })
+}
+
+/// A job's labels (or selector) as ABI labels, into `out` (one entry per pair),
+/// sorted by key.
+pub(crate) fn labels<'a>(pairs: &'a [(Sym, Sym)], symbols: &'a Symbols, out: &mut [Label<'a>]) {
+    for (o, l) in out.iter_mut().zip(label_iter(pairs, symbols)) {
+        *o = l;
+    }
+    sort_by_key(out);
+}
+
+/// Sorts labels by key, as the views promise (the host sorts them by symbol,
+/// that is, in the order the strings were first seen).
+pub(crate) fn sort_by_key(labels: &mut [Label<'_>]) {
+    labels.sort_unstable_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
 }
 
 /// The view of `job`, whose labels and selector are already in `labels` and

@@ -64,7 +64,14 @@ const HEAD: &str = "name: native\norder: [{ plugin: priority }]\nfilter:\n  - pl
 fn the_example_plugin_s_manifest_lists_its_score_plugin() {
     let l = native::load(&build::vendor()).expect("the example plugin loads");
     let names: Vec<_> = l.plugins.iter().map(|p| (p.name.as_str(), p.point)).collect();
-    assert_eq!(names, [("vendor.link-budget", ExtensionPoint::Score), ("vendor.packing", ExtensionPoint::Score)]);
+    assert_eq!(
+        names,
+        [
+            ("vendor.link-budget", ExtensionPoint::Score),
+            ("vendor.packing", ExtensionPoint::Score),
+            ("vendor.fair-share", ExtensionPoint::Order)
+        ]
+    );
     assert!(l.abi().starts_with("kairos-abi 1."), "{}", l.abi());
 }
 
@@ -121,7 +128,7 @@ fn a_panic_inside_a_plugin_is_caught_counted_and_handled_by_on_error() {
     );
     let err = run(&p).map(|_| ()).unwrap_err();
     assert!(!err.is_input());
-    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:21:9: fixture panic");
+    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:24:9: fixture panic");
 }
 
 #[test]
@@ -286,8 +293,72 @@ fn an_old_plugin_still_loads_after_the_host_grows_an_optional_module() {
     // The example plugin was written before `kairos.explain.v1` existed.
     let l = native::load(&build::vendor()).unwrap();
     assert!(l.extension::<ExplainV1>("kairos.explain.v1").is_none(), "the old plugin offers nothing new");
-    let built = l.build(ExtensionPoint::Score, "vendor.link-budget", &serde_json::Value::Null, &[], Default::default());
+    let (resources, mut symbols) = (kairos_model::ResourceSpace::new(["cpu"]), kairos_model::Symbols::default());
+    let mut cx = kairos_model::plugin::BuildContext::new(&resources, &mut symbols);
+    let built =
+        l.build(ExtensionPoint::Score, "vendor.link-budget", &serde_json::Value::Null, &mut cx, Default::default());
     assert!(built.is_ok(), "and its v1 plugins still build");
+}
+
+#[test]
+fn a_native_fair_share_through_kairos_partition_v1_orders_as_the_built_in_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pass-window");
+    let builtin = std::fs::read_to_string(root.join("pipeline.yaml")).unwrap();
+    let fair_share = "  - plugin: fair-share\n    args: { key: region }\n";
+    assert!(builtin.contains(fair_share), "the showcase pipeline orders by fair share of regions");
+    let native = builtin.replace(
+        fair_share,
+        &format!(
+            "  - native: {{ library: {}, plugin: vendor.fair-share }}\n    args: {{ key: region }}\n",
+            lib(&build::vendor())
+        ),
+    );
+    let dir = Dir::new("fair-share");
+    let registry = Registry::builtin();
+    let sc = Scenario::load(&root.join("scenario.yaml"), &Overrides::default(), &registry).unwrap();
+    let day = |p: &Path| {
+        let def = PipelineDef::load(p, &registry).unwrap_or_else(|e| panic!("{e}"));
+        let sim = sc.simulate(&def, &registry, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+        (Report::new(&sc.name, &sim, sc.skipped.len()), schedule_rows(&sim.engine))
+    };
+    let (want, want_rows) = day(&dir.write("builtin.yaml", &builtin));
+    let (got, got_rows) = day(&dir.write("native.yaml", &native));
+    assert_eq!(got.native_errors["vendor.fair-share"], 0);
+    assert!(got.native_calls["vendor.fair-share"] > 0);
+    assert_eq!(got.jobs, want.jobs, "the same day");
+    assert!(got_rows == want_rows, "every job on the same node at the same time");
+    // Partition-scoped like the built-in: the two cannot share a pipeline.
+    let both = native.replace("order:\n", &format!("order:\n{fair_share}"));
+    let err = PipelineDef::load(&dir.write("both.yaml", &both), &registry)
+        .and_then(|d| d.build(&registry, &sc.cluster.resources, &mut sc.cluster.symbols.clone()))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.to_string().contains("only one partition-scoped order plugin"), "{err}");
+}
+
+#[test]
+fn a_newer_plugin_whose_root_module_grew_a_trailing_field_loads_in_this_host() {
+    // Built against kairos-abi 1.1.0, whose root module has a field after
+    // `extension`: a plugin from a later host's SDK, in this (older) host.
+    let newer = build::rust_plugin("kairos-fixture-plugin", Some("newer-interface"));
+    let l = native::load(&newer).expect("an older host loads a newer plugin of the same major");
+    assert_eq!(l.abi(), "kairos-abi 1.1.0");
+    assert!(l.get(ExtensionPoint::Filter, "fixture.reject-odd").is_some(), "its manifest is read");
+    // Its v1 plugins build and run like any other.
+    let dir = Dir::new("newer");
+    let p = dir.write(
+        "p.yaml",
+        &format!(
+            "{HEAD}  - native: {{ library: {}, plugin: fixture.reject-odd }}\nscore: [{{ plugin: first-fit }}]\n",
+            lib(&newer)
+        ),
+    );
+    let (r, sim) = run(&p).expect("runs");
+    assert_eq!(r.native_errors["fixture.reject-odd"], 0);
+    assert!(r.native_calls["fixture.reject-odd"] > 0);
+    for row in schedule_rows(&sim.engine) {
+        assert!(row.node != "edge-2" && row.node != "accel", "{} ran on {}", row.job, row.node);
+    }
 }
 
 #[test]
