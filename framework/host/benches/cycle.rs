@@ -33,7 +33,8 @@
 //! same 10,000-node / 100,000-job batch, with the showcase pipeline and its
 //! `architecture:` set: `centralized`, `optimistic` with one and with two
 //! workers, `sampled` (d = 2) and `partitioned` by region (4 regions; a job
-//! is decided on its home region's nodes). The variants alternate for
+//! is decided on its home region's nodes), with its partition workers on
+//! threads and, as a baseline, all on the engine's thread. The variants alternate for
 //! `KAIROS_BENCH_ARCH_ROUNDS` rounds (default 3) so that a disturbance hits all of
 //! them alike, and the table gives each one's median with the ratios to
 //! `optimistic ×1` and to `centralized` from this run, and its conflict rate.
@@ -410,14 +411,19 @@ fn long_runs(jobs: usize) {
     }
 }
 
-/// The architectures compared on the scale, as `(name, architecture key)`.
-const ARCHITECTURES: [(&str, &str); 5] = [
+/// The architectures compared on the scale, as `(name, architecture
+/// key)`. The last runs the same partitions on the engine's thread only.
+const ARCHITECTURES: [(&str, &str); 6] = [
     ("centralized", ""),
     ("optimistic ×1", "architecture: { kind: optimistic, workers: 1 }"),
     ("optimistic ×2", "architecture: { kind: optimistic, workers: 2 }"),
     ("sampled d=2", "architecture: { kind: sampled, sample: 2, seed: 1 }"),
     ("partitioned", "architecture: { kind: partitioned, by: region }"),
+    ("partitioned, 1 thread", "architecture: { kind: partitioned, by: region }"),
 ];
+
+/// Index in [`ARCHITECTURES`] of the partitions kept on one thread.
+const PARTITIONED_ONE_THREAD: usize = 5;
 
 /// Places `jobs` jobs on 10,000 nodes under each architecture, alternating,
 /// for `rounds` rounds; prints medians and same-run ratios.
@@ -431,12 +437,15 @@ fn architectures(jobs: usize, rounds: usize) {
     println!("\narchitectures: {jobs} jobs submitted at 0 and placed in one cycle on {nodes} nodes, {rounds} rounds");
     for round in 0..rounds {
         for (i, (name, _)) in ARCHITECTURES.iter().enumerate() {
-            let engine = world.engine(&pipelines[i], jobs);
+            let mut engine = world.engine(&pipelines[i], jobs);
+            if i == PARTITIONED_ONE_THREAD {
+                engine.set_min_work_per_worker(usize::MAX);
+            }
             let t = Instant::now();
             let (decisions, engine) = run_engine(engine);
             let dt = t.elapsed();
             per[i].push(dt.as_nanos() as f64 / decisions.max(1) as f64);
-            println!("  round {round} {name:<14} {:>8.2} s", dt.as_secs_f64());
+            println!("  round {round} {name:<22} {:>8.2} s", dt.as_secs_f64());
             last[i] = engine.stats().clone();
         }
     }
@@ -446,7 +455,7 @@ fn architectures(jobs: usize, rounds: usize) {
         100.0 * (hi - lo) / lo
     };
     println!(
-        "{:<16} {:>10} {:>13} {:>13} {:>10} {:>13} {:>10} {:>9}",
+        "{:<22} {:>10} {:>13} {:>13} {:>10} {:>13} {:>10} {:>9}",
         "architecture", "placed", "per decision", "decisions/s", "spread", "÷ optim. ×1", "÷ central.", "conflicts"
     );
     for (i, (name, _)) in ARCHITECTURES.iter().enumerate() {
@@ -457,7 +466,7 @@ fn architectures(jobs: usize, rounds: usize) {
             "—".into()
         };
         println!(
-            "{name:<16} {:>10} {:>10.2} µs {:>13.0} {:>9.1}% {:>12.2}× {:>9.2}× {rate:>9}",
+            "{name:<22} {:>10} {:>10.2} µs {:>13.0} {:>9.1}% {:>12.2}× {:>9.2}× {rate:>9}",
             st.placements,
             medians[i] / 1e3,
             1e9 / medians[i],
@@ -466,6 +475,14 @@ fn architectures(jobs: usize, rounds: usize) {
             medians[0] / medians[i],
         );
     }
+    let (threads, one) = (&per[PARTITIONED_ONE_THREAD - 1], &per[PARTITIONED_ONE_THREAD]);
+    let rounds: Vec<String> = one.iter().zip(threads).map(|(o, t)| format!("{:.2}×", o / t)).collect();
+    println!(
+        "partition workers on threads ÷ on one thread: {:.2}× (rounds {}; {} parallel cycles)",
+        medians[PARTITIONED_ONE_THREAD] / medians[PARTITIONED_ONE_THREAD - 1],
+        rounds.join(", "),
+        last[PARTITIONED_ONE_THREAD - 1].parallel_cycles
+    );
     utilisation_runs();
 }
 

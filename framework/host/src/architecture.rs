@@ -11,7 +11,7 @@
 //! | `centralized` (default) | 1 | every up node, the true state | one thread; deterministic |
 //! | `optimistic` (Omega) | `workers` (2) | every up node, on the worker's replica, which may lag the commits of the others by about one decision each | conflicts at commit, re-decided; the order is kept only within a bound (see `engine::workers`) |
 //! | `sampled` (Sparrow) | 1 | `sample` (2) random nodes that pass the filters, drawn from a generator seeded by `seed` (0) | may miss the best node; deterministic for a seed |
-//! | `partitioned` | one per partition | the nodes of the job's home partition, and those of other partitions within the budget they granted it | a job waits for the next budget round to go abroad; deterministic |
+//! | `partitioned` | one per partition | the nodes of the job's home partition, and those of other partitions within the budget they granted it | a job waits for the next budget round to go abroad; partitions that neither lend nor borrow decide at once on threads, the others one by one; deterministic |
 //!
 //! With `partitioned`, nodes fall into partitions by `by` (`region`, the
 //! default, or `zone`) and a job's home is the partition named by its group. A

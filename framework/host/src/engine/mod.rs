@@ -818,6 +818,7 @@ impl Engine {
                     Architecture::Optimistic { workers, conflict } if self.trace.is_none() => {
                         self.run_parallel_cycle(workers, conflict)?
                     }
+                    Architecture::Partitioned { .. } if self.trace.is_none() => self.run_partitioned_cycle()?,
                     _ => self.run_cycle()?,
                 }
             } else {

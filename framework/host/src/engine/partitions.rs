@@ -46,11 +46,15 @@
 //! jobs abroad at the next round, not at once: the recovery report shows how
 //! long that took.
 //!
-//! # Determinism
-//! The partitions' workers decide in one order (the pipeline's), on their own
-//! nodes and their grants; runs are deterministic. They share no node except
-//! through grants, so they could run on separate threads; this implementation
-//! runs them on one (see the README).
+//! # Workers and determinism
+//! A partition that neither lends nor borrows this cycle (no grant to or from
+//! it has room left) shares nothing with the others: its worker decides its
+//! jobs on a thread of its own, at the same time as the other such partitions
+//! (`partitions/workers.rs`). The jobs of partitions that lend or borrow, and jobs
+//! without a home, are decided after them, one by one, on the engine's
+//! thread. Runs are deterministic: a worker sees the cycle's starting state
+//! and its own placements only, whichever thread runs it, and its placements
+//! are applied in partition order.
 
 use std::collections::BTreeMap;
 
@@ -368,6 +372,19 @@ impl Partitions {
     /// The nodes job `j` (asking `request`) may be decided on, into `out`; the
     /// others' reasons into `rejections`.
     pub(super) fn candidates(&self, j: JobId, request: &[Qty], out: &mut Vec<NodeId>, rejections: &mut Rejections) {
+        self.candidates_in(&self.own, j, request, out, rejections);
+    }
+
+    /// [`Partitions::candidates`] with the partitions' own usage taken from
+    /// `own` (a partition worker's copy) instead of the ledger.
+    fn candidates_in(
+        &self,
+        own: &[Qty],
+        j: JobId,
+        request: &[Qty],
+        out: &mut Vec<NodeId>,
+        rejections: &mut Rejections,
+    ) {
         out.clear();
         let h = self.home(j);
         let dims = self.dims;
@@ -382,7 +399,7 @@ impl Partitions {
                         (0..self.names.len()).map(|p| self.grant[self.pair(q, p) * dims + d]).sum::<Qty>();
                     // Only a shortfall the reservations cause: a plain lack of
                     // capacity is the filters' to report.
-                    let free = self.alloc_up[q * dims + d].saturating_sub(self.own[q * dims + d]);
+                    let free = self.alloc_up[q * dims + d].saturating_sub(own[q * dims + d]);
                     let room = free.saturating_sub(reserved);
                     (request[d] > room && request[d] <= free)
                         .then(|| Reason::resource("reserved-for-recovery", d, request[d], room, false))
@@ -403,17 +420,40 @@ impl Partitions {
 
     /// Whether job `j` may still commit `request` on `node` under the budgets.
     pub(super) fn admits(&self, j: JobId, node: NodeId, request: &[Qty]) -> bool {
+        self.admits_in(&self.own, j, node, request)
+    }
+
+    /// [`Partitions::admits`] with the partitions' own usage taken from `own`.
+    fn admits_in(&self, own: &[Qty], j: JobId, node: NodeId, request: &[Qty]) -> bool {
         let (h, q) = (self.home(j), self.of_node(node) as usize);
         let dims = self.dims;
         if h == NO_HOME || h as usize == q {
             (0..dims).all(|d| {
                 let reserved: Qty = (0..self.names.len()).map(|p| self.grant[self.pair(q, p) * dims + d]).sum();
-                self.own[q * dims + d] + reserved + request[d] <= self.alloc_up[q * dims + d] || request[d] == 0
+                own[q * dims + d] + reserved + request[d] <= self.alloc_up[q * dims + d] || request[d] == 0
             })
         } else {
             let at = self.pair(q, h as usize) * dims;
             (0..dims).all(|d| self.lent[at + d] + request[d] <= self.grant[at + d] || request[d] == 0)
         }
+    }
+
+    /// Which partitions no other can reach this cycle: no grant to or from
+    /// them has room left, so their jobs go only to their own nodes and no
+    /// other partition's job goes there. Their workers can decide at once.
+    pub(super) fn isolated(&self) -> Vec<bool> {
+        let (np, dims) = (self.names.len(), self.dims);
+        let mut isolated = vec![true; np];
+        for q in 0..np {
+            for p in (0..np).filter(|&p| p != q) {
+                let at = self.pair(q, p) * dims;
+                if (0..dims).any(|d| self.grant[at + d] > self.lent[at + d]) {
+                    isolated[q] = false;
+                    isolated[p] = false;
+                }
+            }
+        }
+        isolated
     }
 
     /// Whether some grant holds an unused reservation.
@@ -574,3 +614,4 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+mod workers;

@@ -337,7 +337,7 @@ impl Engine {
 
     /// The pending jobs in order-key order, ties by submission order; a
     /// partition-scoped key is computed once per group (step 1).
-    fn static_order(&self, queue: &[JobId]) -> Result<Vec<JobId>, Error> {
+    pub(super) fn static_order(&self, queue: &[JobId]) -> Result<Vec<JobId>, Error> {
         let k = self.pipeline.order.len();
         let mut keys = Vec::new();
         self.order_keys(queue, &mut keys)?;

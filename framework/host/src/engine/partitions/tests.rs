@@ -28,13 +28,20 @@ fn pipeline(arch: &str) -> String {
 }
 
 fn run(arch: &str, jobs_csv: &str, events: &[NodeEvent]) -> SimResult {
+    run_with(arch, jobs_csv, events, crate::engine::workers::MIN_WORK_PER_WORKER)
+}
+
+/// [`run`], with partition workers started at `min_work` (job, node)
+/// evaluations each (0: whenever two partitions have jobs).
+fn run_with(arch: &str, jobs_csv: &str, events: &[NodeEvent], min_work: usize) -> SimResult {
     let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).expect("cluster parses");
     let w = workload::csv::parse(Path::new("w.csv"), jobs_csv, &mut c).expect("workload parses");
     let r = Registry::builtin();
     let def = PipelineDef::parse(Path::new("p.yaml"), pipeline(arch), &r).expect("pipeline parses");
     let mut symbols = c.symbols.clone();
     let p = def.build(&r, &c.resources, &mut symbols).expect("pipeline builds");
-    let engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    let mut engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
+    engine.set_min_work_per_worker(min_work);
     simulate(engine, w.jobs, events, |_, _| {}).expect("simulation runs")
 }
 
@@ -188,4 +195,37 @@ fn jobs_without_a_home_go_wherever_there_is_room() {
     let sim = run("{ kind: partitioned }", jobs, &[]);
     let nodes: Vec<String> = placements(&sim).into_iter().map(|p| p.1).collect();
     assert_eq!(nodes, ["e1", "e2", "w1"]);
+}
+
+#[test]
+fn partition_workers_on_threads_decide_what_one_thread_decides() {
+    // Both regions busy all along: 60 jobs each of 1-4 cpu and 50-500 s, some
+    // with hard deadlines; east fails for a while in two of the cases, so east
+    // borrows from west then and the two decide one by one.
+    let mut csv = String::from("id,group,release,duration,request,deadline,hard\n");
+    for i in 0..120u32 {
+        let region = if i % 2 == 0 { "east" } else { "west" };
+        let (release, duration, cpu) = (i * 7 % 300, 50 + i * 37 % 450, 1 + i % 4);
+        let deadline = if i % 3 == 0 { format!("{},true", release + duration + 400) } else { ",".into() };
+        csv.push_str(&format!("j{i},{region},{release},{duration},cpu={cpu},{deadline}\n"));
+    }
+    let outage = [fail(200, E1), fail(200, E2), recover(2000, E1), recover(2000, E2)];
+    let cases: [(&str, &str, &[NodeEvent]); 3] = [
+        ("nothing lent", "{ kind: partitioned, rebalance_s: 60, recovery_percent: 0 }", &[]),
+        ("east fails, half of west lent", "{ kind: partitioned, rebalance_s: 60, recovery_percent: 50 }", &outage),
+        ("east fails, a quarter lent, short leases", "{ kind: partitioned, rebalance_s: 30, lease_s: 30 }", &outage),
+    ];
+    for (name, arch, events) in cases {
+        let one = run_with(arch, &csv, events, usize::MAX);
+        let threads = run_with(arch, &csv, events, 0);
+        assert_eq!(one.engine.stats().parallel_cycles, 0, "{name}: one thread");
+        assert!(threads.engine.stats().parallel_cycles > 0, "{name}: partition workers ran on threads");
+        let states = |sim: &SimResult| -> Vec<String> {
+            sim.engine.records().iter().map(|r| format!("{:?} {:?}", r.state, r.reasons)).collect()
+        };
+        assert_eq!(states(&one), states(&threads), "{name}: every job ends the same");
+        let (a, b) = (one.engine.partitions().unwrap(), threads.engine.partitions().unwrap());
+        assert_eq!(a.outages(), b.outages(), "{name}: the same outages");
+        assert_eq!(a.stats, b.stats, "{name}: the same budget rounds");
+    }
 }

@@ -1,0 +1,256 @@
+//! Partition workers: under `partitioned`, the partitions that share nothing
+//! this cycle decide their jobs at once, one worker per partition.
+//!
+//! # A partitioned cycle
+//! 1. The partitions that neither lend nor borrow ([`Partitions::isolated`])
+//!    are the *isolated* ones: their jobs may use only their own nodes, and no
+//!    other partition's job may use those. Each isolated partition's pending
+//!    jobs are ordered by their order keys (computed once, at the start of the
+//!    cycle) and the free-capacity bound settles those that cannot fit.
+//! 2. The partitions' workers run on up to as many threads as the machine has
+//!    cores (at least two). A thread takes the next partition with work, resets
+//!    its replica of the node table to the cycle's starting state, and decides
+//!    the partition's jobs in order on it, exactly as the engine decides a job:
+//!    the host's budget reasons, the filters on the candidate nodes, the scores,
+//!    and the best node whose capacity and budget still hold the request. The
+//!    worker keeps its own copy of its partition's usage, so it never spends
+//!    more than its budget.
+//! 3. The engine applies the placements partition by partition, in each
+//!    worker's order (the table and the budget ledger check each again), and
+//!    records the reasons of the jobs no node took.
+//! 4. The jobs of partitions that lend or borrow, and jobs without a home, are
+//!    then decided one by one on the engine's thread, as in a centralized cycle.
+//!
+//! A worker sees only its own placements of the cycle, never another
+//! partition's; a plugin that reads nodes outside the candidates (none of the
+//! built-in ones does) sees them as they were when the cycle began. Which
+//! thread runs which partition changes nothing, so partitioned runs are
+//! deterministic.
+//!
+//! A cycle runs this way only when at least two isolated partitions have jobs
+//! and the cycle offers [`MIN_WORK_PER_WORKER`](crate::engine::workers::MIN_WORK_PER_WORKER)
+//! (job, node) evaluations per thread (see [`Engine::set_min_work_per_worker`]);
+//! otherwise it is an ordinary cycle with the budgets as candidates.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use kairos_model::{Context, JobId, NodeId, NodeTable, Qty, RejectionCount};
+
+use super::{Partitions, NO_HOME};
+use crate::engine::{
+    filter_nodes, next_best, record_down_nodes, record_over_capacity, score_candidates, Engine, JobState, Outcome,
+    Scratch,
+};
+use crate::error::Error;
+
+/// What one partition's worker did in a cycle.
+#[derive(Default)]
+struct PartitionOut {
+    /// Placements, in the order the worker made them.
+    placed: Vec<(JobId, NodeId)>,
+    /// Jobs no node took: the job, its rejection counts, whether every node's
+    /// reason is unresolvable.
+    unplaced: Vec<(JobId, Vec<RejectionCount>, bool)>,
+    error: Option<Error>,
+}
+
+impl Engine {
+    /// One partitioned scheduling cycle (see the module docs); an ordinary
+    /// cycle when fewer than two isolated partitions have enough work.
+    pub(in crate::engine) fn run_partitioned_cycle(&mut self) -> Result<(), Error> {
+        let Some(parts) = self.parts.as_ref() else { return self.run_cycle() };
+        let isolated = parts.isolated();
+        let np = isolated.len();
+        // Step 1: which jobs are an isolated partition's.
+        let mut mine = Vec::new();
+        let mut rest = Vec::new();
+        let mut work = vec![0usize; np];
+        for &j in &self.pending {
+            let h = parts.home(j);
+            // A job asking for nothing passes every budget, so it could go abroad.
+            let asks = self.jobs[j as usize].request.iter().any(|&r| r > 0);
+            if h != NO_HOME && isolated[h as usize] && asks {
+                mine.push(j);
+                work[h as usize] += parts.up_of[h as usize].len().max(1);
+            } else {
+                rest.push(j);
+            }
+        }
+        let busy = work.iter().filter(|&&w| w > 0).count();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+        let threads = busy.min(cores).min(work.iter().sum::<usize>() / self.min_work_per_worker.max(1));
+        if threads < 2 {
+            return self.run_cycle();
+        }
+        self.stats.parallel_cycles += 1;
+        let ordered = self.static_order(&mine)?;
+        let mut lists: Vec<Vec<JobId>> = vec![Vec::new(); np];
+        let mut skipped = Vec::new();
+        for j in ordered {
+            self.stats.decisions += 1;
+            if self.recs[j as usize].resolvable && !self.fits_bound(j) {
+                self.stats.quick_skips += 1;
+                skipped.push(j);
+            } else {
+                self.recs[j as usize].attempts += 1;
+                lists[parts.home(j) as usize].push(j);
+            }
+        }
+        // Step 2: the workers, biggest partition first.
+        let mut todo: Vec<usize> = (0..np).filter(|&p| !lists[p].is_empty()).collect();
+        todo.sort_by_key(|&p| std::cmp::Reverse(lists[p].len() * parts.up_of[p].len()));
+        let threads = threads.min(todo.len()).max(1);
+        let mut replicas = std::mem::take(&mut self.replicas);
+        replicas.retain(|(r, _)| r.layout() == self.nodes.layout());
+        while replicas.len() < threads {
+            replicas.push((self.nodes.clone(), Scratch::default()));
+        }
+        let next = AtomicUsize::new(0);
+        let abort = AtomicBool::new(false);
+        let mut outs: Vec<(usize, PartitionOut)> = {
+            let (engine, lists, todo, next, abort) = (&*self, &lists, &todo, &next, &abort);
+            std::thread::scope(|scope| {
+                let mut mine = replicas[..threads].iter_mut();
+                let (nodes0, s0) = mine.next().expect("at least one thread");
+                let handles: Vec<_> = mine
+                    .map(|(nodes, s)| scope.spawn(move || engine.partition_thread(lists, todo, next, abort, nodes, s)))
+                    .collect();
+                let mut outs = engine.partition_thread(lists, todo, next, abort, nodes0, s0);
+                for h in handles {
+                    outs.extend(h.join().expect("a partition worker panicked"));
+                }
+                outs
+            })
+        };
+        self.replicas = replicas;
+        // Step 3: apply, partition by partition.
+        outs.sort_by_key(|o| o.0);
+        let mut error = None;
+        for (_, out) in outs {
+            for (j, node) in out.placed {
+                assert!(
+                    self.start_run(j, node),
+                    "a partition worker placed job {j} on node {node}, which the host refuses"
+                );
+            }
+            for (j, reasons, unresolvable) in out.unplaced {
+                let rec = &mut self.recs[j as usize];
+                rec.reasons = reasons;
+                rec.reasons_of = self.nodes.len() as u32;
+                rec.reasons_revision = self.revision;
+                if unresolvable {
+                    self.cancel_expiry(j);
+                    self.finish(j, Outcome::Rejected { at: self.now });
+                } else {
+                    rec.resolvable = true;
+                }
+            }
+            error = error.or(out.error);
+        }
+        // Step 4: the others, one by one.
+        let decided: Vec<JobId> = lists.into_iter().flatten().chain(skipped).collect();
+        self.pending = rest;
+        let result = match error {
+            Some(e) => Err(e),
+            None => self.run_cycle(),
+        };
+        self.pending
+            .extend(decided.into_iter().filter(|&j| matches!(self.recs[j as usize].state, JobState::Pending { .. })));
+        result
+    }
+
+    /// One thread's share of step 2: partitions from `todo`, taken in turn.
+    fn partition_thread(
+        &self,
+        lists: &[Vec<JobId>],
+        todo: &[usize],
+        next: &AtomicUsize,
+        abort: &AtomicBool,
+        nodes: &mut NodeTable,
+        s: &mut Scratch,
+    ) -> Vec<(usize, PartitionOut)> {
+        let parts = self.parts.as_ref().expect("a partitioned cycle has partitions");
+        let mut outs = Vec::new();
+        let mut own = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&p) = todo.get(i) else { break };
+            if abort.load(Ordering::Relaxed) {
+                break;
+            }
+            nodes.copy_allocation_from(&self.nodes);
+            own.clear();
+            own.extend_from_slice(&parts.own);
+            let mut out = PartitionOut::default();
+            for &j in &lists[p] {
+                if abort.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Err(e) = self.decide_in_partition(parts, j, nodes, &mut own, s, &mut out) {
+                    abort.store(true, Ordering::Relaxed);
+                    out.error = Some(e);
+                    break;
+                }
+            }
+            outs.push((p, out));
+        }
+        outs
+    }
+
+    /// Decides job `j` of an isolated partition on the worker's replica
+    /// `nodes`, with the partitions' own usage `own` (step 2).
+    fn decide_in_partition(
+        &self,
+        parts: &Partitions,
+        j: JobId,
+        nodes: &mut NodeTable,
+        own: &mut [Qty],
+        s: &mut Scratch,
+        out: &mut PartitionOut,
+    ) -> Result<(), Error> {
+        let job = &self.jobs[j as usize];
+        let cx = Context {
+            now: self.now,
+            nodes,
+            resources: &self.resources,
+            symbols: &self.symbols,
+            usage: &self.usage,
+            jobs: &self.jobs,
+        };
+        s.rejections.clear();
+        s.rejections.detail = false;
+        s.cands.clear();
+        record_down_nodes(nodes, self.up_nodes.len(), s);
+        let mut candidates = std::mem::take(&mut s.part);
+        parts.candidates_in(own, j, &job.request, &mut candidates, &mut s.rejections);
+        let filtered = filter_nodes(&self.pipeline, job, &cx, &candidates, s);
+        s.part = candidates;
+        filtered?;
+        let mut best = None;
+        if !s.cands.is_empty() {
+            best = score_candidates(&self.pipeline, job, &cx, s, false)?;
+        }
+        loop {
+            if best.is_none() && !s.cands.is_empty() {
+                best = next_best(&s.totals[..s.cands.len()]);
+            }
+            let Some(b) = best else {
+                let unresolvable = s.rejections.unresolvable_nodes as usize == nodes.len() && !nodes.is_empty();
+                out.unplaced.push((j, s.rejections.counts.clone(), unresolvable));
+                return Ok(());
+            };
+            let node = s.cands[b];
+            if parts.admits_in(own, j, node, &job.request) && nodes.allocate(node, &job.request) {
+                let at = parts.of_node(node) as usize * parts.dims;
+                for (d, &r) in job.request.iter().enumerate() {
+                    own[at + d] += r;
+                }
+                out.placed.push((j, node));
+                return Ok(());
+            }
+            s.totals[b] = f64::NEG_INFINITY;
+            best = None;
+            record_over_capacity(nodes, job, node, s);
+        }
+    }
+}
