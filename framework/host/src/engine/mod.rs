@@ -681,6 +681,12 @@ impl Engine {
         self.refresh_capacity();
         if let Some(p) = &mut self.parts {
             p.on_fail(n, &requeued, lost, now, &self.nodes);
+            // The global layer weighs the failed partition's jobs at once,
+            // not after the rest of its period.
+            if p.next_round.is_none_or(|t| t > now) {
+                p.next_round = Some(now);
+                self.timers.insert((now, TIMER_BUDGET, JobId::MAX));
+            }
         }
     }
 

@@ -42,9 +42,10 @@
 //!    Nothing running is ever revoked.
 //!
 //! A round runs when a timer fires, `rebalance_s` after the last, while jobs are
-//! pending or reservations are held. So a partition whose nodes fail sends its
-//! jobs abroad at the next round, not at once: the recovery report shows how
-//! long that took.
+//! pending or reservations are held, and at once when a node fails: the failed
+//! partition's stopped jobs are weighed in the same instant, and go abroad as
+//! far as the lenders' spare allows. The recovery report shows how long the
+//! rest took.
 //!
 //! # Workers and determinism
 //! A partition that neither lends nor borrows this cycle (no grant to or from
