@@ -1475,6 +1475,13 @@ fn next_best(totals: &[f64]) -> Option<usize> {
     best
 }
 
+/// A worker's verdict on job `j`, which no node of `nodes` took: its rejection
+/// counts, and whether every node's reason rules it out for good.
+fn unplaced(j: JobId, nodes: &NodeTable, s: &Scratch) -> (JobId, Vec<RejectionCount>, bool) {
+    let unresolvable = s.rejections.unresolvable_nodes as usize == nodes.len() && !nodes.is_empty();
+    (j, s.rejections.counts.clone(), unresolvable)
+}
+
 /// Records the host's refusal of `node` for `job`: the request does not fit.
 fn record_over_capacity(nodes: &NodeTable, job: &Job, node: NodeId, s: &mut Scratch) {
     let (d, r, f) = nodes.first_shortfall(node, &job.request).unwrap_or((0, 0, 0));

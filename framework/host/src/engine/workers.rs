@@ -55,8 +55,8 @@ use kairos_model::{
 
 use super::commit::{Commit, Ledger, Replica};
 use super::{
-    filter_nodes, filters_accept_node, next_best, record_down_nodes, record_over_capacity, score_candidates, Engine,
-    JobState, Outcome, Scratch,
+    filter_nodes, filters_accept_node, next_best, record_down_nodes, record_over_capacity, score_candidates, unplaced,
+    Engine, JobState, Outcome, Scratch,
 };
 use crate::architecture::ConflictCheck;
 use crate::error::Error;
@@ -248,11 +248,7 @@ impl Engine {
             self.stats.parallel_cycles += 1;
         }
         // Replicas, kept from cycle to cycle: only their allocation is copied.
-        let mut replicas = std::mem::take(&mut self.replicas);
-        replicas.retain(|(r, _)| r.layout() == self.nodes.layout());
-        while replicas.len() < workers {
-            replicas.push((self.nodes.clone(), Scratch::default()));
-        }
+        let mut replicas = self.take_replicas(workers);
         for (r, _) in &mut replicas[..workers] {
             r.copy_allocation_from(&self.nodes);
         }
@@ -309,16 +305,7 @@ impl Engine {
             placed.append(&mut out.placed);
             error = error.or(out.error);
             for (j, reasons, unresolvable) in out.unplaced {
-                let rec = &mut self.recs[j as usize];
-                rec.reasons = reasons;
-                rec.reasons_of = self.nodes.len() as u32;
-                rec.reasons_revision = self.revision;
-                if unresolvable {
-                    self.cancel_expiry(j);
-                    self.finish(j, Outcome::Rejected { at: self.now });
-                } else {
-                    rec.resolvable = true;
-                }
+                self.record_unplaced(j, reasons, unresolvable);
             }
         }
         placed.sort_unstable_by_key(|p| p.0);
@@ -333,6 +320,32 @@ impl Engine {
         still_pending.append(&mut self.pending);
         self.pending = still_pending;
         error.map_or(Ok(()), Err)
+    }
+
+    /// At least `n` replicas of the node table with their scratch buffers, kept
+    /// from cycle to cycle (put them back in `self.replicas` after the cycle).
+    pub(super) fn take_replicas(&mut self, n: usize) -> Vec<(NodeTable, Scratch)> {
+        let mut replicas = std::mem::take(&mut self.replicas);
+        replicas.retain(|(r, _)| r.layout() == self.nodes.layout());
+        while replicas.len() < n {
+            replicas.push((self.nodes.clone(), Scratch::default()));
+        }
+        replicas
+    }
+
+    /// Records why no node took job `j` in a worker's decision; a job every
+    /// node's reason rules out for good is rejected.
+    pub(super) fn record_unplaced(&mut self, j: JobId, reasons: Vec<RejectionCount>, unresolvable: bool) {
+        let rec = &mut self.recs[j as usize];
+        rec.reasons = reasons;
+        rec.reasons_of = self.nodes.len() as u32;
+        rec.reasons_revision = self.revision;
+        if unresolvable {
+            self.cancel_expiry(j);
+            self.finish(j, Outcome::Rejected { at: self.now });
+        } else {
+            rec.resolvable = true;
+        }
     }
 
     /// The pending jobs in order-key order, ties by submission order; a
@@ -436,8 +449,7 @@ fn decide(
                 best = next_best(&s.totals[..s.cands.len()]);
             }
             let Some(b) = best else {
-                let unresolvable = s.rejections.unresolvable_nodes as usize == nodes.len() && !nodes.is_empty();
-                out.unplaced.push((j, s.rejections.counts.clone(), unresolvable));
+                out.unplaced.push(unplaced(j, nodes, s));
                 return Ok(());
             };
             let node = s.cands[b];

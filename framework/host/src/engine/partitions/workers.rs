@@ -38,7 +38,7 @@ use kairos_model::{Context, JobId, NodeId, NodeTable, Qty, RejectionCount};
 
 use super::{Partitions, NO_HOME};
 use crate::engine::{
-    filter_nodes, next_best, record_down_nodes, record_over_capacity, score_candidates, Engine, JobState, Outcome,
+    filter_nodes, next_best, record_down_nodes, record_over_capacity, score_candidates, unplaced, Engine, JobState,
     Scratch,
 };
 use crate::error::Error;
@@ -100,11 +100,7 @@ impl Engine {
         let mut todo: Vec<usize> = (0..np).filter(|&p| !lists[p].is_empty()).collect();
         todo.sort_by_key(|&p| std::cmp::Reverse(lists[p].len() * parts.up_of[p].len()));
         let threads = threads.min(todo.len()).max(1);
-        let mut replicas = std::mem::take(&mut self.replicas);
-        replicas.retain(|(r, _)| r.layout() == self.nodes.layout());
-        while replicas.len() < threads {
-            replicas.push((self.nodes.clone(), Scratch::default()));
-        }
+        let mut replicas = self.take_replicas(threads);
         let next = AtomicUsize::new(0);
         let abort = AtomicBool::new(false);
         let mut outs: Vec<(usize, PartitionOut)> = {
@@ -134,16 +130,7 @@ impl Engine {
                 );
             }
             for (j, reasons, unresolvable) in out.unplaced {
-                let rec = &mut self.recs[j as usize];
-                rec.reasons = reasons;
-                rec.reasons_of = self.nodes.len() as u32;
-                rec.reasons_revision = self.revision;
-                if unresolvable {
-                    self.cancel_expiry(j);
-                    self.finish(j, Outcome::Rejected { at: self.now });
-                } else {
-                    rec.resolvable = true;
-                }
+                self.record_unplaced(j, reasons, unresolvable);
             }
             error = error.or(out.error);
         }
@@ -235,8 +222,7 @@ impl Engine {
                 best = next_best(&s.totals[..s.cands.len()]);
             }
             let Some(b) = best else {
-                let unresolvable = s.rejections.unresolvable_nodes as usize == nodes.len() && !nodes.is_empty();
-                out.unplaced.push((j, s.rejections.counts.clone(), unresolvable));
+                out.unplaced.push(unplaced(j, nodes, s));
                 return Ok(());
             };
             let node = s.cands[b];
