@@ -21,7 +21,8 @@
 //!    scheduling cycles (hot reload) leaves the pending and running jobs as they
 //!    were, never starts a job that is already running, keeps capacity and
 //!    accounting as in 1 and 2, and records on every placement the revision in
-//!    force when it was made.
+//!    force when it was made — also when the swapped-in pipeline changes the
+//!    architecture (to `optimistic`, `sampled` or `partitioned`, workers on).
 //!
 //! 6. **Every architecture keeps 1 and 2**: under `optimistic` with any number
 //!    of workers (1–8, every cycle split among them, both conflict checks) and
@@ -88,6 +89,16 @@ score:
         "edf, selector, fit, first-fit, migration",
         "name: migrating\norder: [{ plugin: edf }]\nfilter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\nrebalance: [{ plugin: migration, args: { threshold: 0.2, cost_s: 20, max_moves: 3, interval_s: 50 } }]\n",
     ),
+];
+
+/// Architectures a swapped-in pipeline may ask for: a live host may change its
+/// coordination with a reload, jobs running and pending.
+const SWAPPED_ARCHITECTURES: [&str; 5] = [
+    "",
+    "architecture: { kind: optimistic, workers: 3 }",
+    "architecture: { kind: sampled, sample: 2, seed: 7 }",
+    "architecture: { kind: partitioned, rebalance_s: 30, recovery_percent: 50 }",
+    "architecture: { kind: partitioned, rebalance_s: 600, recovery_percent: 0 }",
 ];
 
 /// The two resource dimensions.
@@ -624,15 +635,20 @@ proptest! {
     #[test]
     fn a_pipeline_swapped_mid_run_loses_no_job_and_places_none_twice(
         case in case(),
-        swaps in prop::collection::vec((0..40usize, 0..PIPELINES.len()), 1..=4),
+        swaps in prop::collection::vec((0..40usize, 0..PIPELINES.len(), 0..SWAPPED_ARCHITECTURES.len()), 1..=4),
     ) {
         let mut swaps = swaps;
         swaps.sort_by_key(|s| s.0);
         for (name, yaml) in PIPELINES {
-            let input = input(&case, yaml);
+            let mut input = input(&case, yaml);
+            input.engine.set_min_work_per_worker(0);
             let specs = input.jobs.clone();
-            let swaps: Vec<(usize, Arc<Pipeline>)> =
-                swaps.iter().map(|&(step, p)| (step, rebuild(&input.engine, PIPELINES[p].1))).collect();
+            let swaps: Vec<(usize, Arc<Pipeline>)> = swaps
+                .iter()
+                .map(|&(step, p, a)| {
+                    (step, rebuild(&input.engine, &format!("{}{}\n", PIPELINES[p].1, SWAPPED_ARCHITECTURES[a])))
+                })
+                .collect();
             let sim = drive_with_swaps(input, &swaps).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
             check_accounting(&sim, &specs).map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
             for (job, rec) in sim.engine.jobs().iter().zip(sim.engine.records()) {

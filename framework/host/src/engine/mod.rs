@@ -393,7 +393,9 @@ impl Engine {
 
     /// Builds the partitions anew for the pipeline's architecture (after a
     /// swap): homes of every job, and what the running ones hold. Grants start
-    /// empty; the next round of the global layer makes them.
+    /// at what the running jobs hold abroad (nothing running is revoked, and no
+    /// partition holds more than it was granted); the next round of the global
+    /// layer makes the rest.
     fn rebuild_partitions(&mut self) {
         let before = self.parts.as_ref().map(|p| (p.stats.clone(), p.outages().to_vec()));
         self.parts = Partitions::new(self.pipeline.architecture, &self.nodes);
@@ -406,6 +408,7 @@ impl Engine {
                     parts.account_running(j, node, &self.jobs[j as usize].request);
                 }
             }
+            parts.grant_what_is_held();
             if let Some((stats, outages)) = before {
                 parts.keep_history(stats, outages);
             }

@@ -266,6 +266,15 @@ impl Partitions {
         self.account(j, node, request, 1);
     }
 
+    /// Raises every grant to what its borrower holds (after
+    /// [`Partitions::account_running`]): runs that went abroad before the
+    /// partitions were built hold a grant of that size.
+    pub(super) fn grant_what_is_held(&mut self) {
+        for (g, &l) in self.grant.iter_mut().zip(&self.lent) {
+            *g = (*g).max(l);
+        }
+    }
+
     /// Carries the counters and outages of the partitions this replaces (a
     /// pipeline swap), when the partitions are the same.
     pub(super) fn keep_history(&mut self, stats: BudgetStats, outages: Vec<Outage>) {
@@ -516,9 +525,7 @@ impl Engine {
         parts.stats.leaks_repaired += (wrong(&own, &parts.own) + wrong(&lent, &parts.lent)) as u64;
         parts.own = own;
         parts.lent = lent;
-        for (g, &l) in parts.grant.iter_mut().zip(&parts.lent) {
-            *g = (*g).max(l);
-        }
+        parts.grant_what_is_held();
         // 2. Demand: asked[(lender, borrower)], and each partition's own pending.
         let mut asked = vec![0 as Qty; np * np * dims];
         let mut own_pending = vec![0 as Qty; np * dims];

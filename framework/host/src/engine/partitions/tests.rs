@@ -229,3 +229,33 @@ fn partition_workers_on_threads_decide_what_one_thread_decides() {
         assert_eq!(a.stats, b.stats, "{name}: the same budget rounds");
     }
 }
+
+#[test]
+fn a_swap_to_partitioned_grants_what_runs_abroad_and_revokes_nothing() {
+    // Centralized first: east's flood spills onto west (c, d). Then the host
+    // reloads a partitioned pipeline that lends nothing.
+    let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).expect("cluster parses");
+    let w = workload::csv::parse(Path::new("w.csv"), EAST_FLOOD, &mut c).expect("workload parses");
+    let r = Registry::builtin();
+    let build = |arch: &str, symbols: &mut kairos_model::Symbols| {
+        let def = PipelineDef::parse(Path::new("p.yaml"), pipeline(arch), &r).expect("pipeline parses");
+        Arc::new(def.build(&r, &c.resources, symbols).expect("pipeline builds"))
+    };
+    let mut symbols = c.symbols.clone();
+    let centralized = build("{ kind: centralized }", &mut symbols);
+    let partitioned = build("{ kind: partitioned, recovery_percent: 0 }", &mut symbols);
+    let mut engine = Engine::new(centralized, c.nodes.clone(), c.resources.clone(), symbols);
+    for spec in w.jobs {
+        engine.submit(spec.job, 0).expect("submits");
+    }
+    engine.schedule(0).expect("schedules");
+    assert_eq!(engine.running().len(), 4);
+    engine.swap_pipeline(partitioned, 2);
+    let parts = engine.partitions().expect("partitioned after the swap");
+    let (east, west) = (0, 1);
+    assert_eq!(parts.lent(west, east), [8], "c and d hold 8 cpu of west");
+    assert_eq!(parts.grant(west, east), [8], "and hold a grant of that size");
+    assert_eq!(engine.running().len(), 4, "nothing running is revoked");
+    engine.schedule(0).expect("schedules");
+    assert_eq!(engine.describe_reasons(4), "0/4 nodes: 2 insufficient cpu (fit), 2 outside-budget cpu (host)");
+}
