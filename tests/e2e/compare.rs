@@ -42,6 +42,13 @@ fn compare_json_gives_an_array_of_two_reports() {
 }
 
 #[test]
+fn a_bad_arch_flag_exits_2_naming_the_flag_and_what_was_expected() {
+    let out = kairos(&["compare", SCENARIO, PIPELINE, "--arch", "partitioned:by=planet,recovery_percent=150"]);
+    out.expect(2);
+    insta::assert_snapshot!(out.stderr_redacted());
+}
+
+#[test]
 fn compare_with_a_bad_pipeline_exits_2() {
     let out = kairos(&["compare", SCENARIO, PIPELINE, "tests/fixtures/bad/parts/unknown-plugin.yaml"]);
     out.expect(2);

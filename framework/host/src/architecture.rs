@@ -28,7 +28,7 @@
 
 use serde::Deserialize;
 
-use crate::error::{input_error, Error, Pos};
+use crate::error::{input_error, Error, InputError, Pos};
 use crate::yaml::{self, Spanned};
 
 /// The most workers a pipeline may ask for: far above the cores of the
@@ -282,19 +282,57 @@ impl ArchitectureDef {
     /// (`optimistic:workers=4,conflict=strict`, `sampled:sample=2,seed=7`),
     /// checked as the `architecture:` key of a pipeline is.
     pub fn parse_flag(flag: &str) -> Result<ArchitectureDef, Error> {
+        // The flag becomes a YAML mapping, a line a setting; `at[line - 1]`
+        // remembers where that line's key and value stand in the flag, so that
+        // errors point into the flag the user typed.
         let (kind, rest) = flag.split_once(':').unwrap_or((flag, ""));
         let mut text = format!("kind: {kind}\n");
-        for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
+        let mut at = vec![FlagLine { key: 0, key_len: 4, value: 0 }];
+        let mut offset = kind.len() + 1;
+        for pair in rest.split(',') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            text.push_str(&format!("{}: {}\n", k.trim(), v.trim()));
+            if !pair.trim().is_empty() {
+                let key = offset + (k.len() - k.trim_start().len());
+                let value = offset + k.len() + 1 + (v.len() - v.trim_start().len());
+                at.push(FlagLine { key, key_len: k.trim().len(), value: value.min(flag.len()) });
+                text.push_str(&format!("{}: {}\n", k.trim(), v.trim()));
+            }
+            offset += pair.len() + 1;
         }
-        let path = std::path::PathBuf::from(format!("--arch {flag}"));
-        let file: ArchitectureFile = yaml::parse(&path, &text)?;
+        let path = std::path::PathBuf::from("--arch");
+        let in_flag = |e: InputError| {
+            let pos = match at.get((e.pos.line as usize).wrapping_sub(1)) {
+                Some(l) if e.pos.col > 0 => {
+                    let col = e.pos.col as usize;
+                    let c =
+                        if col <= l.key_len { l.key + col - 1 } else { l.value + col.saturating_sub(l.key_len + 3) };
+                    Pos::new(1, c.min(flag.len()) as u64 + 1)
+                }
+                _ => Pos::default(),
+            };
+            input_error(&path, Some(flag), pos, e.message)
+        };
+        let file: ArchitectureFile = yaml::parse(&path, &text).map_err(|e| {
+            match Error::collect(e.input_errors().into_iter().map(in_flag).collect()) {
+                Err(mapped) => mapped,
+                Ok(()) => e,
+            }
+        })?;
         let mut errors = Vec::new();
-        let def = file.check(|p, m| errors.push(input_error(&path, Some(&text), p, m)));
+        let def = file.check(|p, m| errors.push(in_flag(input_error(&path, None, p, m))));
         Error::collect(errors)?;
         Ok(def.expect("checked without errors"))
     }
+}
+
+/// Where one line of the YAML made from an `--arch` flag stands in the flag.
+struct FlagLine {
+    /// Offset of the key (0 for `kind`, which is the flag's first word).
+    key: usize,
+    /// Length of the key in the YAML line.
+    key_len: usize,
+    /// Offset of the value.
+    value: usize,
 }
 
 #[cfg(test)]
@@ -343,6 +381,23 @@ mod tests {
                 (Err(e), Err(msg)) => assert!(e.to_string().contains(msg), "{case}: {e}"),
                 (got, _) => panic!("{case}: {got:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn an_arch_flag_error_points_at_the_setting_in_the_flag() {
+        let cases = [
+            ("the kind", "omega", 1),
+            ("a value", "partitioned:by=planet", 16),
+            ("a value after spaces", "sampled:sample=2, seed=x", 24),
+            ("an unknown key", "sampled:colour=blue", 9),
+            ("a bad number", "optimistic:workers=abc", 20),
+        ];
+        for (case, flag, col) in cases {
+            let e = ArchitectureDef::parse_flag(flag).expect_err(case);
+            let errors = e.input_errors();
+            assert_eq!(errors[0].pos, Pos::new(1, col), "{case}: {e}");
+            assert_eq!(errors[0].path, std::path::Path::new("--arch"), "{case}");
         }
     }
 }
