@@ -523,7 +523,7 @@ nodes:
             (
                 "a negative capacity",
                 "resources: [cpu]\nnodes: [{name: a, region: r, capacity: {cpu: -1}}]\n".into(),
-                vec!["cluster.yaml:2:46: invalid u64"],
+                vec!["cluster.yaml:2:46: expected a whole number ≥ 0, got `-1`"],
             ),
         ];
         let failures: Vec<String> = cases

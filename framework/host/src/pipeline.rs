@@ -442,8 +442,9 @@ impl PipelineDef {
                         built
                     }
                     Err(m) => {
+                        let at = arg_pos(&self.source, e.args_pos, &m).unwrap_or(e.args_pos);
                         let msg = format!("invalid args for {} plugin `{}`: {m}", e.point, e.plugin);
-                        errors.push(input_error(&self.path, Some(&self.source), e.args_pos, msg));
+                        errors.push(input_error(&self.path, Some(&self.source), at, msg));
                         continue;
                     }
                 }
@@ -461,7 +462,8 @@ impl PipelineDef {
                     Ok(b) => b,
                     Err(err) => {
                         let msg = format!("invalid args for {} plugin `{}`: {}", e.point, e.plugin, err.0);
-                        errors.push(input_error(&self.path, Some(&self.source), e.args_pos, msg));
+                        let at = arg_pos(&self.source, e.args_pos, &err.0).unwrap_or(e.args_pos);
+                        errors.push(input_error(&self.path, Some(&self.source), at, msg));
                         continue;
                     }
                 }
@@ -550,6 +552,40 @@ fn resolve_native(
     Ok(lib)
 }
 
+/// Where the arg an args error names (``"`weights.cpu`: …"``) stands in
+/// `source`: each key of its path is looked for after the previous one,
+/// starting at the args (`from`).
+fn arg_pos(source: &str, from: Pos, message: &str) -> Option<Pos> {
+    let (path, rest) = match message.strip_prefix('`').and_then(|m| m.split_once("`: ")) {
+        Some((path, rest)) => (path.to_owned(), rest),
+        None => (String::new(), message),
+    };
+    // An unknown field is the last key of the path.
+    let unknown = rest.strip_prefix("unknown field `").and_then(|r| r.split_once('`')).map(|(f, _)| f);
+    let path = match unknown {
+        Some(f) if path.is_empty() => f.to_owned(),
+        Some(f) => format!("{path}.{f}"),
+        None if path.is_empty() => return None,
+        None => path,
+    };
+    let line_start =
+        source.split_inclusive('\n').take((from.line as usize).checked_sub(1)?).map(str::len).sum::<usize>();
+    let mut at = line_start
+        + source[line_start..].chars().take((from.col as usize).saturating_sub(1)).map(char::len_utf8).sum::<usize>();
+    for key in path.split('.').filter(|k| !k.is_empty() && !k.starts_with('[')) {
+        let key = key.split('[').next().unwrap_or(key);
+        let found = source[at..].match_indices(key).map(|(i, _)| at + i).find(|&i| {
+            let before = source[..i].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '-'));
+            let after = source[i + key.len()..].trim_start_matches([' ', '"', '\'']);
+            before && after.starts_with(':')
+        })?;
+        at = found;
+    }
+    let line = source[..at].matches('\n').count() as u64 + 1;
+    let col = source[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    Some(Pos::new(line, col))
+}
+
 /// Converts a pipeline entry's `args` into a Rhai value for `ctx.args`.
 fn json_to_dynamic(v: &serde_json::Value) -> rhai::Dynamic {
     use serde_json::Value as J;
@@ -627,8 +663,9 @@ mod tests {
             ("a weight on a filter is refused", "filter:\n  - plugin: fit\n    weight: 2\n", "p.yaml:3:13: `weight` applies only to score plugins"),
             ("an unknown entry field is refused", "filter:\n  - plugin: fit\n    wieght: 2\n", "p.yaml:3:5: unknown field `wieght`"),
             ("an unknown top-level key is refused", "orders: []\n", "p.yaml:1:1: unknown field `orders`"),
-            ("unknown args are refused", "order:\n  - plugin: fifo\n    args: { speed: 3 }\n", "p.yaml:3:11: invalid args for order plugin `fifo`: unknown field `speed`"),
-            ("ill-typed args are refused", "order:\n  - plugin: priority\n    args: { aging_interval_s: soon }\n", "p.yaml:3:11: invalid args for order plugin `priority`: invalid type"),
+            ("unknown args are refused", "order:\n  - plugin: fifo\n    args: { speed: 3 }\n", "p.yaml:3:13: invalid args for order plugin `fifo`: unknown field `speed`"),
+            ("a nested arg is pointed at", "order:\n  - plugin: fair-share\n    args:\n      key: region\n      weights:\n        a: 2\n        b: heavy\n", "p.yaml:7:9: invalid args for order plugin `fair-share`: `weights.b`: invalid type: string \"heavy\", expected a number"),
+            ("ill-typed args are refused", "order:\n  - plugin: priority\n    args: { aging_interval_s: soon }\n", "p.yaml:3:13: invalid args for order plugin `priority`: `aging_interval_s`: invalid type"),
         ];
         for (case, text, want) in cases {
             let err = check(text).expect_err(case).to_string();

@@ -17,7 +17,8 @@ use crate::error::{input_error, Error, Pos};
 pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Error> {
     serde_saphyr::from_str::<T>(text).map_err(|e| {
         let pos = e.location().map_or(Pos::default(), |l| Pos::new(l.line(), l.column()));
-        Error::Input(input_error(path, Some(text), pos, headline(&e.to_string())))
+        let message = expected(&headline(&e.to_string()), token_at(text, pos));
+        Error::Input(input_error(path, Some(text), pos, message))
     })
 }
 
@@ -54,6 +55,32 @@ fn headline(message: &str) -> String {
     }
 }
 
+/// serde-saphyr's terse "invalid u64" and the like, said as what was expected
+/// and what was found.
+fn expected(message: &str, found: Option<&str>) -> String {
+    let what = match message.strip_prefix("invalid ") {
+        Some("u8" | "u16" | "u32" | "u64" | "u128" | "usize") => "expected a whole number ≥ 0",
+        Some("i8" | "i16" | "i32" | "i64" | "i128" | "isize") => "expected a whole number",
+        Some("floating point") => "expected a number",
+        Some("bool" | "boolean") => "expected true or false",
+        _ => return message.to_owned(),
+    };
+    match found {
+        Some(t) => format!("{what}, got `{t}`"),
+        None => what.to_owned(),
+    }
+}
+
+/// The scalar that starts at `pos` in `text` (up to a flow delimiter or a
+/// comment), if any.
+fn token_at(text: &str, pos: Pos) -> Option<&str> {
+    let line = text.lines().nth((pos.line as usize).checked_sub(1)?)?;
+    let start = line.char_indices().nth((pos.col as usize).checked_sub(1)?)?.0;
+    let rest = &line[start..];
+    let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
+    Some(rest[..end].trim()).filter(|t| !t.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +92,16 @@ mod tests {
         name: String,
         #[serde(default)]
         weight: Option<Spanned<f64>>,
+        #[serde(default)]
+        count: Option<Count>,
+        #[serde(default)]
+        flag: Option<bool>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Count {
+        n: u64,
     }
 
     #[test]
@@ -77,6 +114,13 @@ mod tests {
             ),
             ("a missing field", "weight: 1\n", "doc.yaml:1:1: missing field `name`"),
             ("a wrong type", "name: [x\n", "doc.yaml:1:7: expected string scalar"),
+            ("a word for a number", "name: x\nweight: abc\n", "doc.yaml:2:9: expected a number, got `abc`"),
+            (
+                "a negative count in a flow mapping",
+                "name: x\ncount: { n: -2 }\n",
+                "doc.yaml:2:13: expected a whole number ≥ 0, got `-2`",
+            ),
+            ("a word for a flag", "name: x\nflag: maybe # no\n", "doc.yaml:2:7: expected true or false, got `maybe`"),
         ];
         for (case, text, want) in cases {
             let err = parse::<Doc>(Path::new("doc.yaml"), text).unwrap_err().to_string();

@@ -170,7 +170,47 @@ pub fn typed_args<C: DeserializeOwned + Default>(args: &serde_json::Value) -> Re
     if args.is_null() {
         return Ok(C::default());
     }
-    serde_json::from_value(args.clone()).map_err(|e| ArgsError(e.to_string()))
+    serde_path_to_error::deserialize(args.clone()).map_err(|e| {
+        let mut path = e.path().to_string();
+        let message = plain_types(&e.inner().to_string());
+        // An unknown field's error already names it: the path names its parent.
+        if let Some((parent, last)) = path.rsplit_once('.').or(Some((".", path.as_str()))) {
+            if message.starts_with(&format!("unknown field `{last}`")) {
+                path = if parent.is_empty() { ".".to_owned() } else { parent.to_owned() };
+            }
+        }
+        ArgsError(if path == "." { message } else { format!("`{path}`: {message}") })
+    })
+}
+
+/// serde's Rust type names in a message (`expected f64`), said as a user of a
+/// YAML file would (`expected a number`).
+fn plain_types(message: &str) -> String {
+    const NAMES: [(&str, &str); 12] = [
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected u64", "expected a whole number ≥ 0"),
+        ("expected u32", "expected a whole number ≥ 0"),
+        ("expected u16", "expected a whole number ≥ 0"),
+        ("expected u8", "expected a whole number ≥ 0"),
+        ("expected usize", "expected a whole number ≥ 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected text"),
+        ("expected a borrowed string", "expected text"),
+    ];
+    let mut out = message.to_owned();
+    for (rust, plain) in NAMES {
+        if let Some(i) = out.find(rust) {
+            // Whole words only: `expected u8` must not eat `expected u80…`.
+            let end = i + rust.len();
+            if !out[end..].starts_with(|c: char| c.is_alphanumeric()) {
+                out.replace_range(i..end, plain);
+            }
+        }
+    }
+    out
 }
 
 /// The JSON Schema of a config type, for [`PluginSpec::args_schema`].

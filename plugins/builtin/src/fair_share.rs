@@ -230,7 +230,7 @@ mod tests {
             (
                 "a weight that is not a number",
                 json!({"weights": {"a": "heavy"}}),
-                "invalid type: string \"heavy\", expected f64",
+                "`weights.a`: invalid type: string \"heavy\", expected a number",
             ),
         ];
         for (name, args, want) in cases {

@@ -197,7 +197,7 @@ mod tests {
             (
                 "a negative quantity",
                 "jobs:\n  - { id: a, release: 0, duration: 5, request: { cpu: -1 } }\n",
-                vec!["jobs.yaml:2:55: invalid u64"],
+                vec!["jobs.yaml:2:55: expected a whole number ≥ 0, got `-1`"],
             ),
         ];
         assert_cases(cases.into_iter().map(|(case, text, want)| (case, errors_of(text), want)));
