@@ -10,8 +10,9 @@
 //!   passes: { load_per_day: 1400 } # options of the `passes` format
 //!   swf: { cpu_resource: cpu }     # options of the `swf` format
 //! events:                          # optional node failures and recoveries
-//!   - { at: 36000, node: kiruna-1, action: fail }
-//!   - { at: 39600, node: kiruna-1, action: recover }
+//!   - { at: 36000, node: kiruna-1, action: fail }      # seconds since time 0
+//!   - { at: "11:00", node: kiruna-1, action: recover } # or a time of day, or
+//!   - { at: "2023-07-05T12:00:00Z", node: kiruna-2, action: fail } # a timestamp (passes)
 //! ```
 //!
 //! Loading order: the cluster (resources, priority classes, nodes), then the
@@ -75,9 +76,79 @@ pub enum FormatName {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EventFile {
-    at: Spanned<Time>,
+    at: Spanned<EventTime>,
     node: Spanned<String>,
     action: Spanned<Action>,
+}
+
+/// When an event happens, as written: seconds since time 0, a time of day
+/// (`"10:00"`, `"10:00:30"`; hours past 23 run into the next days), or an
+/// RFC 3339 timestamp (`"2023-07-05T10:00:00Z"`) when the workload has a
+/// start time.
+#[derive(Debug)]
+enum EventTime {
+    Seconds(Time),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for EventTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = EventTime;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("seconds since time 0, a time of day (`10:00`) or an RFC 3339 time")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EventTime, E> {
+                Ok(EventTime::Seconds(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EventTime, E> {
+                Time::try_from(v).map(EventTime::Seconds).map_err(|_| E::custom(format!("{v} seconds is too far")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EventTime, E> {
+                Ok(EventTime::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl EventTime {
+    /// Seconds since time 0; `origin` is the workload's start time, if any.
+    fn seconds(&self, origin: Option<jiff::Timestamp>) -> Result<Time, String> {
+        const EXPECTED: &str = "expected seconds since time 0, a time of day (`10:00`, `10:00:30`) or an RFC 3339 time";
+        let text = match self {
+            EventTime::Seconds(s) if *s >= 0 => return Ok(*s),
+            EventTime::Seconds(s) => return Err(format!("an event time cannot be negative, got {s}")),
+            EventTime::Text(t) => t.trim(),
+        };
+        let parts: Vec<&str> = text.split(':').collect();
+        if (2..=3).contains(&parts.len())
+            && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let n: Vec<i64> = parts.iter().map(|p| p.parse().unwrap_or(i64::MAX)).collect();
+            let (h, m, sec) = (n[0], n[1], n.get(2).copied().unwrap_or(0));
+            if m >= 60 || sec >= 60 || h > 24 * 366 {
+                return Err(format!("`{text}` is not a time of day: minutes and seconds run 0–59"));
+            }
+            return Ok(h * 3600 + m * 60 + sec);
+        }
+        match text.parse::<jiff::Timestamp>() {
+            Ok(ts) => {
+                let Some(o) = origin else {
+                    return Err(format!(
+                        "`{text}` is a timestamp, but this workload has no start time (only `format: passes` has one); give seconds or a time of day"
+                    ));
+                };
+                let s = ts.duration_since(o).as_secs();
+                if s < 0 {
+                    return Err(format!("`{text}` is before the workload's start, {o}"));
+                }
+                Ok(s)
+            }
+            Err(_) => Err(format!("{EXPECTED}, got `{text}`")),
+        }
+    }
 }
 
 /// What happens to a node.
@@ -219,9 +290,12 @@ impl Scenario {
 
         let mut events = Vec::new();
         for e in &file.events {
+            let when = e.at.value.seconds(origin).map_err(|m| errors.push(at(Pos::of(&e.at), m)));
             match cluster.nodes.names.iter().position(|n| *n == e.node.value) {
                 Some(n) => {
-                    events.push(NodeEvent { at: e.at.value, node: n as u32, up: e.action.value == Action::Recover })
+                    if let Ok(t) = when {
+                        events.push(NodeEvent { at: t, node: n as u32, up: e.action.value == Action::Recover })
+                    }
                 }
                 None => errors.push(at(Pos::of(&e.node), format!("unknown node `{}` in events", e.node.value))),
             }
@@ -285,6 +359,48 @@ impl Scenario {
                 Err(_) => format!("t={t}s"),
             },
             None => format!("t={t}s"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_time_reads_as_seconds_a_time_of_day_or_a_timestamp() {
+        let origin: jiff::Timestamp = "2023-07-05T00:00:00Z".parse().unwrap();
+        let text = |t: &str| EventTime::Text(t.to_owned());
+        /// (case, what is written, the workload's start, seconds or the error's start)
+        type Case = (&'static str, EventTime, Option<jiff::Timestamp>, Result<Time, &'static str>);
+        let cases: [Case; 10] = [
+            ("seconds", EventTime::Seconds(36_000), None, Ok(36_000)),
+            ("hours and minutes", text("10:00"), None, Ok(36_000)),
+            ("with seconds", text("10:00:30"), None, Ok(36_030)),
+            ("past midnight, into the next day", text("26:15"), None, Ok(94_500)),
+            ("a timestamp from the workload's start", text("2023-07-05T14:00:00Z"), Some(origin), Ok(50_400)),
+            ("a timestamp with an offset", text("2023-07-05T16:00:00+02:00"), Some(origin), Ok(50_400)),
+            ("negative seconds", EventTime::Seconds(-5), None, Err("an event time cannot be negative, got -5")),
+            ("sixty minutes", text("10:60"), None, Err("`10:60` is not a time of day: minutes and seconds run 0–59")),
+            (
+                "a timestamp without a start time",
+                text("2023-07-05T14:00:00Z"),
+                None,
+                Err("`2023-07-05T14:00:00Z` is a timestamp, but this workload has no start time"),
+            ),
+            (
+                "words",
+                text("noon"),
+                None,
+                Err("expected seconds since time 0, a time of day (`10:00`, `10:00:30`) or an RFC 3339 time, got `noon`"),
+            ),
+        ];
+        for (case, at, origin, want) in cases {
+            match (at.seconds(origin), want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{case}"),
+                (Err(got), Err(want)) => assert!(got.starts_with(want), "{case}: {got}"),
+                (got, want) => panic!("{case}: got {got:?}, want {want:?}"),
+            }
         }
     }
 }

@@ -214,7 +214,13 @@ fn scenario() -> Value {
                     "additionalProperties": false,
                     "required": ["at", "node", "action"],
                     "properties": {
-                        "at": {"type": "integer", "description": "Seconds since time 0 of the workload."},
+                        "at": {
+                            "description": "When: seconds since time 0 of the workload, a time of day (\"10:00\", \"10:00:30\"; hours past 23 run into the next days), or an RFC 3339 timestamp when the workload has a start time (format: passes).",
+                            "oneOf": [
+                                {"type": "integer", "minimum": 0},
+                                {"type": "string", "pattern": "^([0-9]+:[0-5][0-9](:[0-5][0-9])?|[0-9]{4}-.*)$"}
+                            ]
+                        },
                         "node": {"type": "string"},
                         "action": {"enum": ["fail", "recover"]}
                     }
