@@ -82,8 +82,11 @@ impl Engine {
         if threads < 2 {
             return self.run_cycle();
         }
-        self.stats.parallel_cycles += 1;
         let ordered = self.static_order(&mine)?;
+        self.stats.parallel_cycles += 1;
+        // The cycle's jobs are in `mine` and `rest` now; what becomes pending
+        // while the placements are applied is kept (see step 4).
+        self.pending.clear();
         let mut lists: Vec<Vec<JobId>> = vec![Vec::new(); np];
         let mut skipped = Vec::new();
         for j in ordered {
@@ -136,6 +139,7 @@ impl Engine {
         }
         // Step 4: the others, one by one.
         let decided: Vec<JobId> = lists.into_iter().flatten().chain(skipped).collect();
+        rest.append(&mut self.pending);
         self.pending = rest;
         let result = match error {
             Some(e) => Err(e),
