@@ -85,6 +85,9 @@ struct EventFile {
 /// (`"10:00"`, `"10:00:30"`; hours past 23 run into the next days), or an
 /// RFC 3339 timestamp (`"2023-07-05T10:00:00Z"`) when the workload has a
 /// start time.
+/// What an event's `at:` may be, for errors.
+const EVENT_TIME: &str = "seconds since time 0, a time of day (`10:00`, `10:00:30`) or an RFC 3339 time";
+
 #[derive(Debug)]
 enum EventTime {
     Seconds(Time),
@@ -97,7 +100,7 @@ impl<'de> Deserialize<'de> for EventTime {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = EventTime;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("seconds since time 0, a time of day (`10:00`) or an RFC 3339 time")
+                f.write_str(EVENT_TIME)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EventTime, E> {
                 Ok(EventTime::Seconds(v))
@@ -116,7 +119,6 @@ impl<'de> Deserialize<'de> for EventTime {
 impl EventTime {
     /// Seconds since time 0; `origin` is the workload's start time, if any.
     fn seconds(&self, origin: Option<jiff::Timestamp>) -> Result<Time, String> {
-        const EXPECTED: &str = "expected seconds since time 0, a time of day (`10:00`, `10:00:30`) or an RFC 3339 time";
         let text = match self {
             EventTime::Seconds(s) if *s >= 0 => return Ok(*s),
             EventTime::Seconds(s) => return Err(format!("an event time cannot be negative, got {s}")),
@@ -146,7 +148,7 @@ impl EventTime {
                 }
                 Ok(s)
             }
-            Err(_) => Err(format!("{EXPECTED}, got `{text}`")),
+            Err(_) => Err(format!("expected {EVENT_TIME}, got `{text}`")),
         }
     }
 }

@@ -58,6 +58,25 @@ pub struct SimResult {
     pub span: (Time, Time),
 }
 
+#[cfg(test)]
+impl SimResult {
+    /// `(job, node, start)` of every job that completed, in job order: what
+    /// behaviour tests compare.
+    pub(crate) fn completed(&self) -> Vec<(String, String, Time)> {
+        let e = &self.engine;
+        e.jobs()
+            .iter()
+            .zip(e.records())
+            .filter_map(|(j, r)| match &r.state {
+                JobState::Done(crate::engine::Outcome::Completed { node, start, .. }) => {
+                    Some((j.id.clone(), e.nodes().names[*node as usize].clone(), *start))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     /// A run ends: (job, generation).

@@ -58,16 +58,12 @@ fn headline(message: &str) -> String {
 /// serde-saphyr's terse "invalid u64" and the like, said as what was expected
 /// and what was found.
 fn expected(message: &str, found: Option<&str>) -> String {
-    let what = match message.strip_prefix("invalid ") {
-        Some("u8" | "u16" | "u32" | "u64" | "u128" | "usize") => "expected a whole number ≥ 0",
-        Some("i8" | "i16" | "i32" | "i64" | "i128" | "isize") => "expected a whole number",
-        Some("floating point") => "expected a number",
-        Some("bool" | "boolean") => "expected true or false",
-        _ => return message.to_owned(),
+    let Some(what) = message.strip_prefix("invalid ").and_then(kairos_model::plugin::plain_type) else {
+        return message.to_owned();
     };
     match found {
-        Some(t) => format!("{what}, got `{t}`"),
-        None => what.to_owned(),
+        Some(t) => format!("expected {what}, got `{t}`"),
+        None => format!("expected {what}"),
     }
 }
 

@@ -183,34 +183,30 @@ pub fn typed_args<C: DeserializeOwned + Default>(args: &serde_json::Value) -> Re
     })
 }
 
+/// What a user of a YAML file calls a value of serde's type `rust` (`u64`:
+/// "a whole number ≥ 0"), for the types plugin args and kairos files use.
+pub fn plain_type(rust: &str) -> Option<&'static str> {
+    Some(match rust {
+        "f64" | "f32" | "floating point" => "a number",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number ≥ 0",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "bool" | "boolean" | "a boolean" => "true or false",
+        "a string" | "a borrowed string" => "text",
+        _ => return None,
+    })
+}
+
 /// serde's Rust type names in a message (`expected f64`), said as a user of a
 /// YAML file would (`expected a number`).
 fn plain_types(message: &str) -> String {
-    const NAMES: [(&str, &str); 12] = [
-        ("expected f64", "expected a number"),
-        ("expected f32", "expected a number"),
-        ("expected u64", "expected a whole number ≥ 0"),
-        ("expected u32", "expected a whole number ≥ 0"),
-        ("expected u16", "expected a whole number ≥ 0"),
-        ("expected u8", "expected a whole number ≥ 0"),
-        ("expected usize", "expected a whole number ≥ 0"),
-        ("expected i64", "expected a whole number"),
-        ("expected i32", "expected a whole number"),
-        ("expected a boolean", "expected true or false"),
-        ("expected a string", "expected text"),
-        ("expected a borrowed string", "expected text"),
-    ];
-    let mut out = message.to_owned();
-    for (rust, plain) in NAMES {
-        if let Some(i) = out.find(rust) {
-            // Whole words only: `expected u8` must not eat `expected u80…`.
-            let end = i + rust.len();
-            if !out[end..].starts_with(|c: char| c.is_alphanumeric()) {
-                out.replace_range(i..end, plain);
-            }
-        }
+    let Some(i) = message.find("expected ") else { return message.to_owned() };
+    let rest = &message[i + "expected ".len()..];
+    // The type runs to the end of the message or to a comma.
+    let ty = rest.split(',').next().unwrap_or(rest);
+    match plain_type(ty) {
+        Some(plain) => format!("{}expected {plain}{}", &message[..i], &rest[ty.len()..]),
+        None => message.to_owned(),
     }
-    out
 }
 
 /// The JSON Schema of a config type, for [`PluginSpec::args_schema`].

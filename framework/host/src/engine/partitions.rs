@@ -100,6 +100,15 @@ pub struct Partitions {
     open: Vec<Option<usize>>,
 }
 
+/// The two books of the budget ledger (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Book {
+    /// `own[q]`: what runs on partition `q`'s nodes on its own account.
+    Own,
+    /// `lent[q→p]`: what `p`'s jobs hold on `q`'s nodes.
+    Lent,
+}
+
 /// What the global layer did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BudgetStats {
@@ -252,13 +261,32 @@ impl Partitions {
     /// What `j`'s run on `node` holds: on the node's partition's own account or
     /// on the lender's account to the job's home.
     fn account(&mut self, j: JobId, node: NodeId, request: &[Qty], sign: i64) {
-        let (h, q) = (self.home(j), self.of_node(node) as usize);
-        let dims = self.dims;
-        let at = if h == NO_HOME || h as usize == q { q * dims } else { self.pair(q, h as usize) * dims };
-        let book = if h == NO_HOME || h as usize == q { &mut self.own } else { &mut self.lent };
+        let (book, at) = self.book_of(j, node);
+        let book = match book {
+            Book::Own => &mut self.own,
+            Book::Lent => &mut self.lent,
+        };
         for (d, &r) in request.iter().enumerate() {
             book[at + d] = (book[at + d] as i64 + sign * r as i64).max(0) as Qty;
         }
+    }
+
+    /// Where a run of `j` on `node` is kept: in the node's partition's own
+    /// usage (a job at home, or without a home) or in the loan of the node's
+    /// partition to the job's home; and at which offset of that book.
+    fn book_of(&self, j: JobId, node: NodeId) -> (Book, usize) {
+        let (h, q) = (self.home(j), self.of_node(node) as usize);
+        if h == NO_HOME || h as usize == q {
+            (Book::Own, q * self.dims)
+        } else {
+            (Book::Lent, self.pair(q, h as usize) * self.dims)
+        }
+    }
+
+    /// What partition `q` has granted the others in resource `d`: its nodes'
+    /// capacity its own jobs may not use.
+    fn reserved(&self, q: usize, d: usize) -> Qty {
+        (0..self.names.len()).map(|p| self.grant[self.pair(q, p) * self.dims + d]).sum()
     }
 
     /// Counts a run that was already going when the partitions were built.
@@ -405,8 +433,7 @@ impl Partitions {
             }
             let short = if h == NO_HOME || h as usize == q {
                 (0..dims).find_map(|d| {
-                    let reserved: Qty =
-                        (0..self.names.len()).map(|p| self.grant[self.pair(q, p) * dims + d]).sum::<Qty>();
+                    let reserved = self.reserved(q, d);
                     // Only a shortfall the reservations cause: a plain lack of
                     // capacity is the filters' to report.
                     let free = self.alloc_up[q * dims + d].saturating_sub(own[q * dims + d]);
@@ -439,8 +466,7 @@ impl Partitions {
         let dims = self.dims;
         if h == NO_HOME || h as usize == q {
             (0..dims).all(|d| {
-                let reserved: Qty = (0..self.names.len()).map(|p| self.grant[self.pair(q, p) * dims + d]).sum();
-                own[q * dims + d] + reserved + request[d] <= self.alloc_up[q * dims + d] || request[d] == 0
+                own[q * dims + d] + self.reserved(q, d) + request[d] <= self.alloc_up[q * dims + d] || request[d] == 0
             })
         } else {
             let at = self.pair(q, h as usize) * dims;
@@ -511,11 +537,9 @@ impl Engine {
         let (mut own, mut lent) = (vec![0 as Qty; np * dims], vec![0 as Qty; np * np * dims]);
         for &j in &self.running {
             let JobState::Running { node, .. } = self.recs[j as usize].state else { continue };
-            let (h, q) = (parts.home(j), parts.of_node(node) as usize);
-            let (book, at) = if h == NO_HOME || h as usize == q {
-                (&mut own, q * dims)
-            } else {
-                (&mut lent, parts.pair(q, h as usize) * dims)
+            let (book, at) = match parts.book_of(j, node) {
+                (Book::Own, at) => (&mut own, at),
+                (Book::Lent, at) => (&mut lent, at),
             };
             for (d, &r) in self.jobs[j as usize].request.iter().enumerate() {
                 book[at + d] += r;

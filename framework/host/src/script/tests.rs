@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cluster::Cluster;
-use crate::engine::{Engine, JobState, Outcome, RETRY_INTERVAL_S};
+use crate::engine::{Engine, RETRY_INTERVAL_S};
 use crate::pipeline::PipelineDef;
 use crate::registry::Registry;
 use crate::report::{Report, Status};
@@ -66,20 +66,6 @@ fn run(dir: &Dir, jobs: &str) -> Result<SimResult, crate::Error> {
     simulate(engine, w.jobs, &[], |_, _| {})
 }
 
-fn placed(sim: &SimResult) -> Vec<(String, String, i64)> {
-    let e = &sim.engine;
-    e.jobs()
-        .iter()
-        .zip(e.records())
-        .filter_map(|(j, r)| match &r.state {
-            JobState::Done(Outcome::Completed { node, start, .. }) => {
-                Some((j.id.clone(), e.nodes().names[*node as usize].clone(), *start))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn the_maintenance_policy_keeps_contacts_off_a_station_in_maintenance() {
     let pipeline = format!(
@@ -92,7 +78,7 @@ fn the_maintenance_policy_keeps_contacts_off_a_station_in_maintenance() {
     // is placed at the first retry after it (released at 150, retried every 60 s).
     let jobs = "id,release,duration,request,selector\na,0,50,antenna=1,\nb,90,50,antenna=1,\nc,150,10,antenna=1,station=Kiruna-Esrange\n";
     let sim = run(&dir, jobs).unwrap();
-    let got = placed(&sim);
+    let got = sim.completed();
     assert_eq!(
         got,
         [
@@ -115,7 +101,7 @@ fn the_band_policy_rejects_for_good_what_no_antenna_can_receive() {
                 noaa,0,10,antenna=1,satellite=NOAA 19,\n\
                 stuck,0,10,antenna=1,satellite=SENTINEL-1A,station=Svalbard-SvalSat\n";
     let sim = run(&dir, jobs).unwrap();
-    let p = placed(&sim);
+    let p = sim.completed();
     assert_eq!(p[0], ("sentinel".into(), "kiruna".into(), 0), "only kiruna carries X");
     assert_eq!(p[1].0, "noaa");
     let rec = &sim.engine.records()[2];
@@ -136,7 +122,7 @@ fn scores_and_order_keys_come_from_scripts() {
     ]);
     let sim = run(&dir, "id,release,duration,request\nshort,0,10,antenna=1\nlong,0,30,antenna=1\nmid,0,20,antenna=1\n")
         .unwrap();
-    let p = placed(&sim);
+    let p = sim.completed();
     assert_eq!(p[1], ("long".into(), "svalbard".into(), 0), "the longest job goes first, to the best-scored node");
     assert_eq!(p[2], ("mid".into(), "kiruna".into(), 0));
     assert_eq!(p[0], ("short".into(), "kiruna".into(), 20), "then the next node to free up");
@@ -169,7 +155,7 @@ fn a_comparison_script_orders_the_queue() {
             ("o.rhai", src),
         ]);
         let sim = run(&dir, jobs).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut p = placed(&sim);
+        let mut p = sim.completed();
         p.sort_by_key(|(_, _, start)| *start);
         let got: Vec<&str> = p.iter().map(|(id, _, _)| id.as_str()).collect();
         assert_eq!(got, want, "{name}");
@@ -223,7 +209,7 @@ fn a_rebalance_script_moves_running_jobs_and_the_host_validates_each_move() {
         let sim = run(&dir, "id,release,duration,request\nx,0,100,antenna=1\ny,5,1,cpu=0\n")
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let report = Report::new("t", &sim, 0);
-        let x = placed(&sim).into_iter().find(|(id, _, _)| id == "x");
+        let x = sim.completed().into_iter().find(|(id, _, _)| id == "x");
         assert_eq!(x.map(|x| x.1), Some(x_node.to_owned()), "{name}");
         assert_eq!(sim.engine.stats().migrations, migrations, "{name}");
         assert_eq!(report.script_errors.values().copied().sum::<u64>(), errors, "{name}");
@@ -271,7 +257,7 @@ fn a_failing_script_follows_its_on_error_policy_and_is_counted() {
         ]);
         match (run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n"), want) {
             (Ok(sim), Ok((node, errors))) => {
-                assert_eq!(placed(&sim)[0].1, node, "{name}");
+                assert_eq!(sim.completed()[0].1, node, "{name}");
                 let report = Report::new("t", &sim, 0);
                 assert_eq!(report.script_errors.values().copied().collect::<Vec<_>>(), [errors], "{name}");
             }
@@ -394,7 +380,7 @@ fn filter(job, node, ctx) {
     let jobs = "id,tenant,group,priority,release,deadline,hard,duration,request,labels,selector\n\
                 x,acme,g1,7,5,100,true,20,antenna=1,satellite=NOAA 19,station=Kiruna-Esrange\n";
     let sim = run(&dir, jobs).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(placed(&sim), [("x".into(), "kiruna".into(), 5)]);
+    assert_eq!(sim.completed(), [("x".into(), "kiruna".into(), 5)]);
 }
 
 #[test]
@@ -407,7 +393,7 @@ fn a_verdict_that_read_free_capacity_is_never_reused() {
     ]);
     let jobs = "id,release,duration,request,selector\na,0,10,antenna=1,station=Kiruna-Esrange\nb,0,10,antenna=1,station=Kiruna-Esrange\n";
     let sim = run(&dir, jobs).unwrap();
-    assert_eq!(placed(&sim), [("a".into(), "kiruna".into(), 0), ("b".into(), "kiruna".into(), 10)]);
+    assert_eq!(sim.completed(), [("a".into(), "kiruna".into(), 0), ("b".into(), "kiruna".into(), 10)]);
 }
 
 #[test]
@@ -440,14 +426,14 @@ fn static_verdicts_are_reused_across_jobs_and_nodes_with_the_same_values() {
     let p = def.build(&r, &c.resources, &mut symbols).unwrap();
     let engine = Engine::new(Arc::new(p), c.nodes.clone(), c.resources.clone(), symbols);
     let sim = simulate(engine, w.jobs, &[], |_, _| {}).unwrap();
-    for (job, node, _) in placed(&sim) {
+    for (job, node, _) in sim.completed() {
         let i: usize = job[1..].parse().unwrap();
         let n: usize = node[1..].parse().unwrap();
         if i % 3 == 0 {
             assert_eq!(n % 2, 0, "{job} needs X and got {node}");
         }
     }
-    assert_eq!(placed(&sim).len(), 30);
+    assert_eq!(sim.completed().len(), 30);
     // 30 jobs × up to 40 nodes would be up to 1,200 calls. The script reads the
     // job's labels (2 distinct) and the node's labels (4 distinct: a label map is
     // one value, and nodes differ in station and band), so 2 × 4 calls suffice.

@@ -45,21 +45,6 @@ fn run_with(arch: &str, jobs_csv: &str, events: &[NodeEvent], min_work: usize) -
     simulate(engine, w.jobs, events, |_, _| {}).expect("simulation runs")
 }
 
-/// `(job, node, start)` of every job that ran, in job order.
-fn placements(sim: &SimResult) -> Vec<(String, String, Time)> {
-    let e = &sim.engine;
-    e.jobs()
-        .iter()
-        .zip(e.records())
-        .filter_map(|(j, r)| match &r.state {
-            JobState::Done(Outcome::Completed { node, start, .. }) => {
-                Some((j.id.clone(), e.nodes().names[*node as usize].clone(), *start))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 /// Node ids of `CLUSTER`.
 const E1: NodeId = 0;
 const E2: NodeId = 1;
@@ -108,7 +93,7 @@ fn a_partition_runs_its_jobs_at_home_until_a_round_grants_it_more() {
     ];
     for case in cases {
         let sim = run(case.arch, EAST_FLOOD, &[]);
-        let got = placements(&sim);
+        let got = sim.completed();
         let want: Vec<(String, String, Time)> =
             case.want.iter().map(|&(j, n, t)| (j.to_owned(), n.to_owned(), t)).collect();
         assert_eq!(got, want, "{}", case.name);
@@ -139,7 +124,7 @@ fn a_failed_region_is_absorbed_by_the_other_within_its_budget() {
     let jobs = "id,group,release,duration,request\na,east,0,1000,cpu=4\nb,east,0,1000,cpu=4\n";
     let events = [fail(100, E1), fail(100, E2), recover(5000, E1), recover(5000, E2)];
     let sim = run("{ kind: partitioned, rebalance_s: 60, recovery_percent: 50 }", jobs, &events);
-    let got = placements(&sim);
+    let got = sim.completed();
     // The failure brings a round forward to 100: half of west (4 cpu of 8) is
     // lent at once, one job runs there, the other when the first ends.
     assert_eq!(got, [("a".into(), "w1".into(), 100), ("b".into(), "w1".into(), 1100)]);
@@ -164,7 +149,7 @@ a,east,0,500,cpu=4\nb,east,0,500,cpu=4\nc,east,0,100,cpu=4\nw,west,1000,10,cpu=4
     assert_eq!(parts.stats.reclaimed, 1, "{:?}", parts.stats);
     let (east, west) = (0, 1);
     assert_eq!(parts.grant(west, east), [0], "nothing stays reserved");
-    assert_eq!(placements(&sim)[2], ("c".into(), "w1".into(), 60));
+    assert_eq!(sim.completed()[2], ("c".into(), "w1".into(), 60));
 }
 
 #[test]
@@ -193,7 +178,7 @@ fn the_repair_loop_fixes_a_leaked_reservation() {
 fn jobs_without_a_home_go_wherever_there_is_room() {
     let jobs = "id,group,release,duration,request\nx,nowhere,0,10,cpu=4\ny,nowhere,0,10,cpu=4\nz,,0,10,cpu=4\n";
     let sim = run("{ kind: partitioned }", jobs, &[]);
-    let nodes: Vec<String> = placements(&sim).into_iter().map(|p| p.1).collect();
+    let nodes: Vec<String> = sim.completed().into_iter().map(|p| p.1).collect();
     assert_eq!(nodes, ["e1", "e2", "w1"]);
 }
 

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use kairos_model::{Context, JobId, NodeId, NodeTable, Qty, RejectionCount};
 
-use super::{Partitions, NO_HOME};
+use super::{Book, Partitions, NO_HOME};
 use crate::engine::{
     filter_nodes, next_best, record_down_nodes, record_over_capacity, score_candidates, unplaced, Engine, JobState,
     Scratch,
@@ -231,7 +231,9 @@ impl Engine {
             };
             let node = s.cands[b];
             if parts.admits_in(own, j, node, &job.request) && nodes.allocate(node, &job.request) {
-                let at = parts.of_node(node) as usize * parts.dims;
+                // An isolated partition's job runs at home: its own book.
+                let (book, at) = parts.book_of(j, node);
+                debug_assert_eq!(book, Book::Own, "an isolated partition places only at home");
                 for (d, &r) in job.request.iter().enumerate() {
                     own[at + d] += r;
                 }
