@@ -79,6 +79,7 @@
 #![allow(non_local_definitions)] // abi_stable's derive macros predate the lint
 #![warn(missing_docs)]
 
+pub mod fields;
 pub mod json;
 pub mod module;
 pub mod partition;

@@ -23,6 +23,7 @@ use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSlice, RSliceMu
 use abi_stable::StableAbi;
 
 use crate::json;
+pub use crate::fields::Fields;
 use crate::module::{BuiltV1, Extension, PluginInfo, Point};
 use crate::partition::{
     GroupUsageView, PartitionBuiltV1, PartitionBy, PartitionKeyV1, PartitionOrderV1, PartitionOrderV1_TO, PartitionV1,
@@ -417,56 +418,6 @@ pub fn extension(name: RStr<'_>, partition: &'static PartitionV1) -> ROption<Ext
             module: (partition as *const PartitionV1).cast(),
         }),
         _ => RNone,
-    }
-}
-
-/// Reads an object of args field by field, refusing unknown fields: the
-/// counterpart of serde's `deny_unknown_fields` for [`json::Value`].
-///
-/// ```
-/// use kairos_abi::{json, sdk::Fields};
-/// let args = json::parse(r#"{ "weight": 2 }"#).unwrap();
-/// let mut f = Fields::new(&args).unwrap();
-/// let weight = f.number("weight").unwrap().unwrap_or(1.0);
-/// f.finish().unwrap();
-/// assert_eq!(weight, 2.0);
-/// ```
-pub struct Fields<'a> {
-    map: Option<&'a std::collections::BTreeMap<String, json::Value>>,
-    seen: Vec<&'a str>,
-}
-
-impl<'a> Fields<'a> {
-    /// Starts reading `args`, which must be an object or `null`.
-    pub fn new(args: &'a json::Value) -> Result<Fields<'a>, String> {
-        match args {
-            json::Value::Null => Ok(Fields { map: None, seen: Vec::new() }),
-            json::Value::Object(m) => Ok(Fields { map: Some(m), seen: Vec::new() }),
-            other => Err(format!("args must be a mapping, got {}", other.kind())),
-        }
-    }
-
-    /// Field `key`, if present.
-    pub fn get(&mut self, key: &'a str) -> Option<&'a json::Value> {
-        self.seen.push(key);
-        self.map.and_then(|m| m.get(key))
-    }
-
-    /// Number field `key`, if present.
-    pub fn number(&mut self, key: &'a str) -> Result<Option<f64>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v.as_f64().map(Some).ok_or_else(|| format!("`{key}` must be a number, got {}", v.kind())),
-        }
-    }
-
-    /// Ends reading: an unknown field is an error naming it and the known ones.
-    pub fn finish(self) -> Result<(), String> {
-        let Some(m) = self.map else { return Ok(()) };
-        match m.keys().find(|k| !self.seen.contains(&k.as_str())) {
-            Some(k) => Err(format!("unknown field `{k}`, expected one of: {}", self.seen.join(", "))),
-            None => Ok(()),
-        }
     }
 }
 

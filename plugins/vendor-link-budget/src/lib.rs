@@ -99,29 +99,26 @@ impl LinkBudget {
     pub fn from_args(b: &BuildArgs<'_>) -> Result<LinkBudget, String> {
         let mut c = LinkBudget::default();
         let mut f = Fields::new(b.args)?;
-        if let Some(v) = f.get("bands") {
-            let m = v.as_object().ok_or_else(|| format!("`bands` must be a mapping, got {}", v.kind()))?;
-            for (prefix, band) in m {
-                let band = match band.as_str() {
-                    Some("S") => Band::S,
-                    Some("X") => Band::X,
-                    _ => return Err(format!("`bands.{prefix}` must be \"S\" or \"X\"")),
-                };
-                c.bands.insert(prefix.clone(), band);
-            }
+        for (prefix, band) in f.map("bands")?.into_iter().flatten() {
+            let band = match band.as_str() {
+                Some("S") => Band::S,
+                Some("X") => Band::X,
+                _ => return Err(f.invalid(&format!("bands.{prefix}"), "expected \"S\" or \"X\"")),
+            };
+            c.bands.insert(prefix.clone(), band);
         }
         c.x_margin_db = f.number("x_margin_db")?.unwrap_or(c.x_margin_db);
         c.s_margin_db = f.number("s_margin_db")?.unwrap_or(c.s_margin_db);
         c.full_scale_db = f.number("full_scale_db")?.unwrap_or(c.full_scale_db);
         c.elevation_db_per_deg = f.number("elevation_db_per_deg")?.unwrap_or(c.elevation_db_per_deg);
         c.neutral = f.number("neutral")?.unwrap_or(c.neutral);
-        f.finish()?;
         if c.full_scale_db.is_nan() || c.full_scale_db <= 0.0 {
-            return Err(format!("`full_scale_db` must be > 0, got {}", c.full_scale_db));
+            return Err(f.invalid("full_scale_db", format!("must be > 0, got {}", c.full_scale_db)));
         }
         if !(0.0..=100.0).contains(&c.neutral) {
-            return Err(format!("`neutral` must be within 0..=100, got {}", c.neutral));
+            return Err(f.invalid("neutral", format!("must be within 0..=100, got {}", c.neutral)));
         }
+        f.finish()?;
         Ok(c)
     }
 
@@ -299,22 +296,16 @@ impl FairShare {
     /// Reads the config from the entry's args; unknown fields are errors.
     pub fn from_args(b: &BuildArgs<'_>) -> Result<FairShare, String> {
         let mut f = Fields::new(b.args)?;
-        let key = match f.get("key") {
+        let key = match f.string("key")? {
             None => PartitionKey::Group,
-            Some(v) => {
-                PartitionKey::parse(v.as_str().ok_or_else(|| format!("`key` must be a string, got {}", v.kind()))?)
-                    .map_err(|e| format!("`key`: {e}"))?
-            }
+            Some(k) => PartitionKey::parse(k).map_err(|e| f.invalid("key", e))?,
         };
         let mut weights = BTreeMap::new();
-        if let Some(v) = f.get("weights") {
-            let m = v.as_object().ok_or_else(|| format!("`weights` must be a mapping, got {}", v.kind()))?;
-            for (group, w) in m {
-                match w.as_f64() {
-                    Some(w) if w > 0.0 && w.is_finite() => weights.insert(group.clone(), w),
-                    _ => return Err(format!("the weight of group `{group}` must be a finite number > 0")),
-                };
-            }
+        for (group, w) in f.map("weights")?.into_iter().flatten() {
+            match w.as_f64() {
+                Some(w) if w > 0.0 && w.is_finite() => weights.insert(group.clone(), w),
+                _ => return Err(f.invalid(&format!("weights.{group}"), "expected a finite number > 0")),
+            };
         }
         f.finish()?;
         Ok(FairShare { key, weights })
@@ -380,9 +371,10 @@ mod tests {
     fn bad_args_are_refused_with_what_was_expected() {
         let cases = [
             ("an unknown field", r#"{ "gain": 3 }"#, "unknown field `gain`"),
-            ("a band that does not exist", r#"{ "bands": { "NOAA": "K" } }"#, "`bands.NOAA` must be \"S\" or \"X\""),
-            ("a non-numeric margin", r#"{ "x_margin_db": "high" }"#, "`x_margin_db` must be a number, got a string"),
-            ("args that are not a mapping", "[1]", "args must be a mapping, got an array"),
+            ("a band that does not exist", r#"{ "bands": { "NOAA": "K" } }"#, "`bands.NOAA`: expected \"S\" or \"X\""),
+            ("a non-numeric margin", r#"{ "x_margin_db": "high" }"#, "`x_margin_db`: expected a number, got \"high\""),
+            ("args that are not a mapping", "[1]", "args must be a mapping, got a list"),
+            ("a full scale of zero", r#"{ "full_scale_db": 0 }"#, "`full_scale_db`: must be > 0, got 0"),
         ];
         for (name, args, want) in cases {
             let err = plugin(args).unwrap_err();
@@ -436,7 +428,8 @@ mod tests {
             ("`region` is the group", r#"{ "key": "region" }"#, Ok(PartitionKey::Group)),
             ("a label key", r#"{ "key": "label:team" }"#, Ok(PartitionKey::Label("team".into()))),
             ("an unknown key", r#"{ "key": "zone" }"#, Err("`key`: unknown key `zone`")),
-            ("a zero weight", r#"{ "weights": { "a": 0 } }"#, Err("the weight of group `a` must be")),
+            ("a zero weight", r#"{ "weights": { "a": 0 } }"#, Err("`weights.a`: expected a finite number > 0")),
+            ("a key that is not a string", r#"{ "key": 3 }"#, Err("`key`: expected a string, got 3")),
         ];
         for (name, args, want) in cases {
             match (build(args), want) {

@@ -15,7 +15,8 @@ use kairos_model::{
     Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, NodeId, PluginResult, Reason, ScorePlugin,
 };
 
-use super::adapter::{check_scores, intern, Shared};
+use super::adapter::{check_scores, Shared};
+use super::validate;
 use super::load::{LoadError, NativeInfo};
 use super::views::NodeStatic;
 
@@ -90,6 +91,22 @@ unsafe fn text(p: *const c_char) -> String {
         // SAFETY: per the function's contract.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
+}
+
+/// The bytes of the NUL-terminated string at `p`, if it ends within `max` bytes.
+///
+/// # Safety
+/// `p` points to a NUL-terminated string, or to at least `max + 1` readable
+/// bytes: no byte past the first NUL or past `max + 1` bytes is read.
+unsafe fn bounded<'a>(p: *const c_char, max: usize) -> Result<&'a [u8], ()> {
+    for i in 0..=max {
+        // SAFETY: bytes up to the first NUL are readable, per the contract.
+        if unsafe { *p.add(i) } == 0 {
+            // SAFETY: the `i` bytes before the NUL were just read.
+            return Ok(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), i) });
+        }
+    }
+    Err(())
 }
 
 /// Opens `path` as a C plugin: `Ok(None)` when it has no version symbol (not a
@@ -246,14 +263,39 @@ impl FilterPlugin for CPlugin {
             }
             return Ok(());
         }
+        // A code the host refuses is the plugin's error on that node, as for a
+        // Rust plugin's verdict (see `validate`).
+        let on_bad = match self.s.on_error {
+            crate::script::OnError::SkipPlugin => None,
+            _ => Some(Reason::transient("plugin-error")),
+        };
+        let mut first_bad = None;
         let mut i = 0;
-        candidates.retain(|_| {
+        candidates.retain(|n| {
             let r = reject[i];
             i += 1;
-            // SAFETY: a non-NULL entry is a static NUL-terminated code, per the header.
-            (!r.is_null()).then(|| Reason::transient(intern(&unsafe { text(r) })))
+            if r.is_null() {
+                return None;
+            }
+            // SAFETY: a non-NULL entry is a NUL-terminated code, per the header;
+            // at most MAX_CODE + 1 bytes of it are read.
+            let code = unsafe { bounded(r, validate::MAX_CODE) }
+                .map_err(|()| format!("a reason code longer than {} bytes", validate::MAX_CODE))
+                .and_then(validate::code);
+            match code {
+                Ok(code) => Some(Reason::transient(code)),
+                Err(e) => {
+                    first_bad.get_or_insert_with(|| {
+                        format!("its rejection of node `{}` has {e}", cx.nodes.names[n as usize])
+                    });
+                    on_bad
+                }
+            }
         });
-        Ok(())
+        match first_bad {
+            Some(e) => self.s.failed(&e),
+            None => Ok(()),
+        }
     }
 }
 

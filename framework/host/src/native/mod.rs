@@ -58,6 +58,7 @@
 mod adapter;
 pub mod c_abi;
 mod load;
+pub mod validate;
 mod views;
 
 #[cfg(test)]

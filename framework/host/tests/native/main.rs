@@ -164,6 +164,77 @@ fn out_of_range_scores_and_failed_filters_follow_on_error() {
 }
 
 #[test]
+fn every_value_a_plugin_returns_is_validated_and_a_bad_one_follows_on_error() {
+    let dir = Dir::new("validated");
+    let f = lib(&build::fixture());
+    let c = lib(&build::c_plugin("least_loaded_bad_code", &["-DKAIROS_FIXTURE_BAD_CODE"]));
+    let head = "name: t\norder: [{ plugin: fifo }]\n";
+    // (name, entries, on fail: the error's message after the plugin's name; or,
+    // with another policy: whether any job completes)
+    let cases: [(&str, &str, Result<bool, &str>); 14] = [
+        ("a verdict naming resource 99 stops a run that says fail",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-resource }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` names resource 99, but the cluster has 2 resources (cpu, memory: indices 0..2)")),
+        ("a verdict naming resource 99 rejects the node by default",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-resource }\n", Ok(false)),
+        ("a verdict naming resource 99 lets the node through with skip-plugin",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-resource }\n    on_error: skip-plugin\n", Ok(true)),
+        ("a reason code of 1000 bytes is refused",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` has a reason code of 1000 bytes (\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"…); at most 64 are allowed")),
+        ("a reason code with a space is refused",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    args: { length: 1, char: 'a b' }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` has the reason code \"a b\"; a code is made of ASCII letters, digits, `-`, `_`, `.` and `:`")),
+        ("an empty reason code is refused",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    args: { length: 0 }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` has an empty reason code")),
+        ("a C plugin's bad reason code is refused",
+         "filter:\n  - native: { library: C, plugin: vendor.c-spare }\n    args: { spare: 1000 }\n    on_error: fail\n",
+         Err("its rejection of node `edge-1` has the reason code \"no spare!\"; a code is made of")),
+        ("a C plugin's bad reason code rejects the node by default",
+         "filter:\n  - native: { library: C, plugin: vendor.c-spare }\n    args: { spare: 1000 }\n", Ok(false)),
+        ("an infinite order key stops a run that says fail",
+         "order:\n  - native: { library: F, plugin: fixture.infinite-key }\n    on_error: fail\n",
+         Err("returned inf; an order key must be a finite number")),
+        ("an infinite order key puts the job last by default",
+         "order:\n  - native: { library: F, plugin: fixture.infinite-key }\n", Ok(true)),
+        ("a move of a job that is not running stops a run that says fail",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    on_error: fail\n",
+         Err("its move #0 (job index 4294967295) names a job that is not among the running jobs it was given")),
+        ("a migration past the node table is refused",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    args: { what: node }\n    on_error: fail\n",
+         Err("its move #0 (job index 0) migrates it to node 4, but the table has 4 nodes (indices 0..4)")),
+        ("two moves of one job are refused",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    args: { what: twice }\n    on_error: fail\n",
+         Err("its move #1 (job index 0) moves a job another move of the same call already moves")),
+        ("a refused proposal moves nothing by default",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    args: { what: twice }\n", Ok(true)),
+    ];
+    for (name, entries, want) in cases {
+        let text = format!("{head}{}", entries.replace("library: F", &format!("library: {f}")).replace("library: C", &format!("library: {c}")));
+        let text = if text.contains("order:\n  -") { text.replacen("order: [{ plugin: fifo }]\n", "", 1) } else { text };
+        let p = dir.write("p.yaml", &text);
+        match (run(&p), want) {
+            (Err(e), Err(w)) => {
+                assert!(!e.is_input(), "{name}: a plugin's bad value is a run failure, not an input error");
+                let e = e.to_string();
+                let plugin = e.split('`').nth(1).unwrap_or_default().to_owned();
+                let msg = e.split_once(&format!("native plugin `{plugin}`: ")).map(|(_, m)| m).unwrap_or(&e);
+                assert!(msg.starts_with(w), "{name}:\n got: {msg}\nwant: {w}");
+            }
+            (Ok((r, _)), Ok(completes)) => {
+                let errors: u64 = r.native_errors.values().sum();
+                assert!(errors > 0, "{name}: the bad values are counted as failed calls");
+                assert_eq!(r.jobs.completed > 0, completes, "{name}: {:?}", r.jobs);
+                assert_eq!(r.moves.evictions + r.moves.migrations, 0, "{name}: no refused move is applied");
+            }
+            (Ok(_), Err(w)) => panic!("{name}: expected the run to stop with {w}"),
+            (Err(e), Ok(_)) => panic!("{name}: {e}"),
+        }
+    }
+}
+
+#[test]
 fn a_native_filter_s_verdicts_become_rejections_as_data() {
     let dir = Dir::new("verdicts");
     let p = dir.write(
