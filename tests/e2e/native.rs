@@ -53,3 +53,56 @@ fn the_pass_window_day_with_the_native_link_budget_meets_the_showcase_numbers() 
     assert_eq!(native["native_errors"]["vendor.link-budget"], 0);
     assert!(native["native_calls"]["vendor.link-budget"].as_u64().unwrap() > 0);
 }
+
+/// The file name of library `stem` on this platform (`libstem.so`).
+fn dll(stem: &str) -> String {
+    format!("{}{stem}.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION)
+}
+
+/// A fresh directory for one test's files, under cargo's temporary directory.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("native-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Issue 12, defect 8: a filter verdict naming resource index 99 panicked the
+/// host (exit 101) in `run` and in `explain`. It is now the plugin's error,
+/// handled by `on_error`, and named by plugin.
+#[test]
+fn a_native_verdict_naming_a_resource_the_cluster_lacks_is_the_plugin_s_error_not_a_panic() {
+    let lib = build_library("kairos-fixture-plugin").join(dll("kairos_fixture_plugin"));
+    let dir = scratch("bad-resource");
+    let pipeline = |on_error: &str| {
+        let p = dir.join(format!("bad-resource-{on_error}.yaml"));
+        std::fs::write(
+            &p,
+            format!(
+                "name: bad resource\norder: [{{ plugin: priority }}]\nfilter:\n  - plugin: fit\n  - native: {{ library: {}, plugin: fixture.bad-resource }}\n    on_error: {on_error}\nscore: [{{ plugin: best-fit }}]\n",
+                lib.display()
+            ),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let reject = pipeline("reject-node");
+    let out = kairos(&["run", crate::SCENARIO, "--pipeline", &reject]);
+    out.expect(0);
+    assert!(out.stdout.contains("fixture.bad-resource: "), "the report counts the plugin's failed calls:\n{}", out.stdout);
+    assert!(out.stdout.contains("plugin-error (fixture.bad-resource)"), "and says why jobs did not run:\n{}", out.stdout);
+    let out = kairos(&["explain", crate::SCENARIO, "ingest-1", "--pipeline", &reject]);
+    out.expect(0);
+    assert!(out.stdout.contains("plugin-error"), "explain shows the verdict the host gave instead:\n{}", out.stdout);
+    let fail = pipeline("fail");
+    for args in [vec!["run", crate::SCENARIO, "--pipeline", &fail], vec!["explain", crate::SCENARIO, "ingest-1", "--pipeline", &fail]] {
+        let out = kairos(&args);
+        out.expect(1);
+        assert!(
+            out.stderr.contains("native plugin `fixture.bad-resource`: its verdict on node `edge-1` names resource 99, but the cluster has 2 resources (cpu, memory: indices 0..2)"),
+            "{}: {}",
+            args[0],
+            out.stderr
+        );
+    }
+}

@@ -128,7 +128,7 @@ fn a_panic_inside_a_plugin_is_caught_counted_and_handled_by_on_error() {
     );
     let err = run(&p).map(|_| ()).unwrap_err();
     assert!(!err.is_input());
-    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:24:9: fixture panic");
+    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:33:9: fixture panic");
 }
 
 #[test]
