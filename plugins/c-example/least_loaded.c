@@ -11,7 +11,11 @@
  * (the host's tests build it themselves). Compiled with
  * -DKAIROS_FIXTURE_BAD_VERSION it claims another ABI version, which the host
  * must refuse; with -DKAIROS_FIXTURE_BAD_CODE its filter rejects with a code
- * the host must refuse ("no spare!").
+ * the host must refuse ("no spare!"); with -DKAIROS_FIXTURE_NO_MANIFEST it
+ * carries no embedded manifest, as libraries built before it existed (with
+ * -DKAIROS_FIXTURE_WRONG_MANIFEST, one that disagrees with its plugin list); with
+ * -DKAIROS_FIXTURE_CONSTRUCTOR_LOG='"PATH"' a constructor appends a line to
+ * PATH each time the library is loaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,23 @@ uint32_t kairos_c_abi_version(void) { return KAIROS_C_ABI_VERSION; }
 #define NO_SPARE "no spare!"
 #else
 #define NO_SPARE "no-spare"
+#endif
+
+#if defined(KAIROS_FIXTURE_WRONG_MANIFEST)
+KAIROS_MANIFEST("plugin filter vendor.c-other\n");
+#elif !defined(KAIROS_FIXTURE_NO_MANIFEST)
+KAIROS_MANIFEST("plugin filter vendor.c-spare\n"
+                "plugin score vendor.c-idle\n");
+#endif
+
+#ifdef KAIROS_FIXTURE_CONSTRUCTOR_LOG
+__attribute__((constructor)) static void log_load(void) {
+    FILE *log = fopen(KAIROS_FIXTURE_CONSTRUCTOR_LOG, "a");
+    if (log != NULL) {
+        fputs("loaded\n", log);
+        fclose(log);
+    }
+}
 #endif
 
 static const kairos_plugin_info PLUGINS[] = {

@@ -81,6 +81,7 @@
 
 pub mod fields;
 pub mod json;
+pub mod manifest;
 pub mod module;
 pub mod partition;
 pub mod sdk;

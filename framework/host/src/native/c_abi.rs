@@ -1,6 +1,7 @@
-//! The C ABI of native plugins (`framework/abi/c/kairos_plugin.h`), through
-//! libloading: filter and score over a batch of nodes, for plugins written in
-//! C, C++, Zig or Go.
+//! The C ABI of native plugins (`framework/abi/c/kairos_plugin.h`): filter
+//! and score over a batch of nodes, for plugins written in C, C++, Zig or Go.
+//! The library is the one the loader already opened ([`super::load`]), which
+//! found no kairos-abi root module in it: it is never opened twice.
 //!
 //! The refusal rules are those of the Rust ABI: the version symbol must exist
 //! and return [`C_ABI_VERSION`], every function of the header must be exported,
@@ -10,6 +11,8 @@
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::Path;
+
+use kairos_abi::abi_stable::library::RawLibrary;
 
 use kairos_model::{
     Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, NodeId, PluginResult, Reason, ScorePlugin,
@@ -22,6 +25,12 @@ use super::views::NodeStatic;
 
 /// The C ABI version this host speaks (`KAIROS_C_ABI_VERSION`).
 pub const C_ABI_VERSION: u32 = 1;
+
+/// The longest summary read from a C library's plugin list, in bytes.
+const MAX_SUMMARY: usize = 4096;
+
+/// The longest args schema read from a C library's plugin list, in bytes.
+const MAX_SCHEMA: usize = 64 * 1024;
 
 /// The symbol that marks a C kairos plugin.
 pub const VERSION_SYMBOL: &str = "kairos_c_abi_version\0";
@@ -109,20 +118,14 @@ unsafe fn bounded<'a>(p: *const c_char, max: usize) -> Result<&'a [u8], ()> {
     Err(())
 }
 
-/// Opens `path` as a C plugin: `Ok(None)` when it has no version symbol (not a
-/// C kairos plugin).
-pub(crate) fn open(path: &Path) -> Result<Option<CLibrary>, LoadError> {
+/// Reads the library `lib` (opened from `path`) as a C plugin: `Ok(None)`
+/// when it has no version symbol (not a C kairos plugin).
+pub(crate) fn open(lib: &'static RawLibrary, path: &Path) -> Result<Option<CLibrary>, LoadError> {
     let p = || path.to_owned();
-    // SAFETY: loading a library runs its initializers; that is the point of a
-    // native plugin, and the library was named by the pipeline's author.
-    let lib = match unsafe { libloading::Library::new(path) } {
-        Ok(l) => &*Box::leak(Box::new(l)),
-        Err(e) => return Err(LoadError::NotAPlugin { path: p(), detail: format!("it cannot be opened ({e})") }),
-    };
     // SAFETY: the symbol's type is the header's `uint32_t kairos_c_abi_version(void)`.
     let Ok(version) = (unsafe { lib.get::<VersionFn>(VERSION_SYMBOL.as_bytes()) }) else { return Ok(None) };
     // SAFETY: as above; the function takes nothing and returns a number.
-    let v = unsafe { version() };
+    let v = unsafe { (*version)() };
     if v != C_ABI_VERSION {
         return Err(LoadError::Version {
             interface: "kairos_plugin.h",
@@ -152,8 +155,15 @@ pub(crate) fn open(path: &Path) -> Result<Option<CLibrary>, LoadError> {
     let mut count = 0usize;
     // SAFETY: per the header, returns `count` entries valid for the library's life.
     let infos = unsafe { plugins_fn(&mut count) };
+    let count = if infos.is_null() { 0 } else { count };
+    if count > validate::MAX_PLUGINS {
+        return Err(LoadError::Other {
+            path: p(),
+            detail: format!("kairos_plugins() says it offers {count} plugins; at most {} are allowed", validate::MAX_PLUGINS),
+        });
+    }
     let mut plugins = Vec::new();
-    for i in 0..if infos.is_null() { 0 } else { count } {
+    for i in 0..count {
         // SAFETY: `i < count` entries, per the header.
         let info = unsafe { &*infos.add(i) };
         let point = match info.point {
@@ -166,8 +176,18 @@ pub(crate) fn open(path: &Path) -> Result<Option<CLibrary>, LoadError> {
                 })
             }
         };
-        // SAFETY: the strings are NUL-terminated and static, per the header.
-        let (name, summary, args_schema) = unsafe { (text(info.name), text(info.summary), text(info.args_schema)) };
+        let field = |ptr: *const c_char, what: &str, max: usize| {
+            // SAFETY: the strings are NUL-terminated and static, per the header;
+            // at most `max + 1` bytes are read.
+            let bytes = if ptr.is_null() { Ok(&[][..]) } else { unsafe { bounded(ptr, max) } };
+            bytes.map(|b| String::from_utf8_lossy(b).into_owned()).map_err(|()| LoadError::Other {
+                path: p(),
+                detail: format!("its plugin #{i} has a {what} longer than {max} bytes (or one not NUL-terminated)"),
+            })
+        };
+        let name = field(info.name, "name", validate::MAX_NAME)?;
+        let summary = field(info.summary, "summary", MAX_SUMMARY)?;
+        let args_schema = field(info.args_schema, "args schema", MAX_SCHEMA)?;
         plugins.push(NativeInfo { name, point, summary, args_schema });
     }
     Ok(Some(CLibrary { plugins, new, filter, score }))

@@ -57,6 +57,7 @@
 
 mod adapter;
 pub mod c_abi;
+mod embedded;
 mod load;
 pub mod validate;
 mod views;

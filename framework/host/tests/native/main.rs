@@ -482,12 +482,146 @@ fn load_errors_say_what_is_wrong_with_the_file() {
     let dir = Dir::new("load-errors");
     let junk = dir.write("libjunk.so", "junk");
     type Is = fn(&LoadError) -> bool;
-    let cases: [(&str, PathBuf, Is); 2] = [
-        ("a missing file", dir.0.join("nope.so"), |e| matches!(e, LoadError::Missing { .. })),
-        ("a file that is not a library", junk, |e| matches!(e, LoadError::NotAPlugin { .. })),
+    let libs = dir.0.join("libs");
+    std::fs::create_dir_all(&libs).unwrap();
+    std::fs::write(libs.join("libb.so"), "").unwrap();
+    std::fs::write(libs.join("liba.so"), "").unwrap();
+    let empty = dir.0.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let wrong = build::c_plugin("least_loaded_wrong_manifest", &["-DKAIROS_FIXTURE_WRONG_MANIFEST"]);
+    let cases: [(&str, PathBuf, Is, &str); 5] = [
+        ("a missing file", dir.0.join("nope.so"), |e| matches!(e, LoadError::Missing { .. }), "native library [DIR]/nope.so does not exist"),
+        ("a file that is not a library", junk, |e| matches!(e, LoadError::NotAPlugin { .. }), "[DIR]/libjunk.so is not a kairos plugin: it cannot be opened as a library ([DIR]/libjunk.so: file too short)"),
+        ("a directory of libraries", libs, |e| matches!(e, LoadError::Directory { .. }), "[DIR]/libs is a directory; name the library file inside it, e.g. [DIR]/libs/liba.so (or libb.so)"),
+        ("a directory without libraries", empty, |e| matches!(e, LoadError::Directory { .. }), "[DIR]/empty is a directory, with no library (*.so) in it; name a library file"),
+        ("a library whose manifest disagrees with its plugin list", wrong, |e| matches!(e, LoadError::Other { .. }), "cannot load native library [FIXTURES]/libleast_loaded_wrong_manifest.so: its embedded manifest lists vendor.c-other (filter), but the library offers vendor.c-spare (filter), vendor.c-idle (score): the file was not built in one piece"),
     ];
-    for (name, path, is) in cases {
+    for (name, path, is, want) in cases {
         let e = native::load(&path).unwrap_err();
         assert!(is(&e), "{name}: {e}");
+        assert_eq!(dir.redact(&e.to_string()), want, "{name}");
     }
+}
+
+/// Lines a constructor log holds (0 when it does not exist).
+fn runs(log: &Path) -> usize {
+    std::fs::read_to_string(log).map_or(0, |t| t.lines().count())
+}
+
+/// A C library's constructor log in the fixtures directory, emptied.
+fn fresh_log(name: &str) -> PathBuf {
+    let log = build::fixtures_dir().join(format!("{name}-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    log
+}
+
+/// Issue 12, defect 10: a C library was opened (as an abi_stable library),
+/// closed, and opened again (as a C library), so its constructors ran twice.
+#[test]
+fn a_c_library_is_opened_once_and_its_constructor_runs_once() {
+    let log = fresh_log("opened-once");
+    // Without a manifest: the loader has to open it to tell what it is.
+    let c = build::c_plugin("least_loaded_opened_once", &[&build::constructor_log(&log), "-DKAIROS_FIXTURE_NO_MANIFEST"]);
+    assert_eq!(runs(&log), 0, "compiling runs nothing");
+    let first = native::load(&c).expect("the C plugin loads");
+    assert_eq!(runs(&log), 1, "its constructor ran once");
+    let again = c.parent().unwrap().join(".").join(c.file_name().unwrap());
+    let second = native::load(&again).expect("and loads again");
+    assert!(std::sync::Arc::ptr_eq(&first, &second), "the same library, by its canonical path");
+    let dir = Dir::new("opened-once");
+    let p = dir.write("p.yaml", &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: vendor.c-idle }}\n", lib(&c)));
+    let (r, _) = run(&p).expect("runs");
+    assert!(r.native_calls["vendor.c-idle"] > 0);
+    assert_eq!(runs(&log), 1, "loading and running it again opened nothing");
+}
+
+/// Issue 12, defect 10: searching a plugin directory by plugin name opened
+/// every library in it, running code of libraries that were not asked for.
+#[test]
+fn finding_a_plugin_by_name_runs_no_code_of_the_libraries_not_asked_for() {
+    let (log_a, log_b, log_c) = (fresh_log("found-a"), fresh_log("found-b"), fresh_log("found-c"));
+    let dir = Dir::new("found");
+    let (one, two) = (dir.0.join("one"), dir.0.join("two"));
+    for d in [&one, &two] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    // In `one`, sorted before the vendor library: a C library with a manifest,
+    // one without (built before manifests), and a file that is no library.
+    let copy = |from: PathBuf, to: &Path| std::fs::copy(from, to).unwrap();
+    copy(build::c_plugin("found_a", &[&build::constructor_log(&log_a)]), &one.join("liba_counted.so"));
+    copy(build::c_plugin("found_b", &[&build::constructor_log(&log_b), "-DKAIROS_FIXTURE_NO_MANIFEST"]), &one.join("libb_legacy.so"));
+    copy(build::vendor(), &one.join("libvendor_link_budget.so"));
+    std::fs::write(one.join("libjunk.so"), "not a library").unwrap();
+    // In `two`, only a library without a manifest.
+    copy(build::c_plugin("found_c", &[&build::constructor_log(&log_c), "-DKAIROS_FIXTURE_NO_MANIFEST"]), &two.join("libc_legacy.so"));
+    let dirs = [one.clone(), two.clone()];
+
+    let l = native::find_plugin(&dirs, ExtensionPoint::Score, "vendor.link-budget").expect("found by its manifest");
+    assert!(l.path.ends_with("one/libvendor_link_budget.so"), "{}", l.path.display());
+    assert_eq!((runs(&log_a), runs(&log_b), runs(&log_c)), (0, 0, 0), "no other library was opened");
+
+    let l = native::find_plugin(&dirs, ExtensionPoint::Filter, "vendor.c-spare").expect("found by its manifest");
+    assert!(l.path.ends_with("one/liba_counted.so"), "{}", l.path.display());
+    assert_eq!((runs(&log_a), runs(&log_b), runs(&log_c)), (1, 0, 0), "only the library asked for ran its constructor");
+
+    // A library without a manifest is opened only when no library of its
+    // directory that has one offers the plugin: here, in the second directory.
+    let l = native::find_plugin(&[two.clone()], ExtensionPoint::Score, "vendor.c-idle").expect("found by opening it");
+    assert!(l.path.ends_with("two/libc_legacy.so"), "{}", l.path.display());
+    assert_eq!((runs(&log_a), runs(&log_b), runs(&log_c)), (1, 0, 1));
+
+    let err = native::find_plugin(&[one.clone()], ExtensionPoint::Score, "vendor.nowhere").unwrap_err();
+    assert_eq!(
+        dir.redact(&err),
+        "no library in the plugin directories offers score plugin `vendor.nowhere` (searched: [DIR]/one; set `plugin_dirs` \
+         in the pipeline or $KAIROS_PLUGIN_PATH); score plugins found: vendor.c-idle, vendor.link-budget, vendor.packing; \
+         refused: libjunk.so (not a library)"
+    );
+    assert_eq!(runs(&log_b), 1, "asking every library, at last, opened the one without a manifest");
+}
+
+/// Child side of the next test: loads the library bypassing the host's check,
+/// and makes one of its plugins panic while it is built.
+const ABORT_CHILD: &str = "KAIROS_TEST_PANIC_ABORT_LIBRARY";
+
+/// Issue 12, defect 9: a plugin built with `panic = "abort"` killed the host
+/// with SIGABRT and no message.
+#[test]
+fn a_library_built_with_panic_abort_is_refused_at_load_and_a_panic_in_it_is_said_before_the_abort() {
+    use abi_stable::std_types::RStr;
+    if let Some(path) = std::env::var_os(ABORT_CHILD) {
+        let header = abi_stable::library::lib_header_from_path(Path::new(&path)).expect("a kairos-abi library");
+        let module = header.init_root_module::<kairos_abi::PluginModule_Ref>().expect("this host's ABI");
+        let _ = (module.build())(RStr::from_str("fixture.build-panics"), RStr::from_str("null"), Default::default());
+        unreachable!("the panic aborts the process");
+    }
+    let aborting = build::rust_plugin_with_profile("kairos-fixture-plugin", "fixture-abort");
+    let err = native::load(&aborting).unwrap_err();
+    assert!(matches!(err, LoadError::PanicAbort { .. }), "{err}");
+    let dir = Dir::new("panic-abort");
+    insta::assert_snapshot!(dir.redact(&err.to_string()), @r#"[FIXTURES]/libkairos_fixture_plugin_default_fixture_abort.so was built with panic = "abort": a panic in one of its plugins would abort this process, which the host cannot prevent. Rebuild it with panic = "unwind" (the default: remove `panic = "abort"` from the profile of the Cargo.toml it is built with)"#);
+    // In a pipeline: refused at the entry's position, an input error.
+    let p = dir.write("p.yaml", &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: fixture.panics }}\n", lib(&aborting)));
+    let err = PipelineDef::load(&p, &Registry::builtin()).unwrap_err();
+    assert!(err.is_input() && err.to_string().contains("panic = \"abort\""), "{err}");
+
+    // Loaded anyway (in a child process), its panic is said before the abort.
+    let me = std::env::current_exe().unwrap();
+    let test = "a_library_built_with_panic_abort_is_refused_at_load_and_a_panic_in_it_is_said_before_the_abort";
+    let out = std::process::Command::new(me)
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(ABORT_CHILD, &aborting)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(6), "SIGABRT: {stderr}");
+    }
+    assert!(
+        stderr.contains("kairos plugin `fixture.build-panics` panicked at tests/native-fixture/src/lib.rs:")
+            && stderr.contains(": fixture build panic\nits library was built with panic = \"abort\""),
+        "{stderr}"
+    );
 }
