@@ -106,3 +106,10 @@ fn a_native_verdict_naming_a_resource_the_cluster_lacks_is_the_plugin_s_error_no
         );
     }
 }
+
+#[test]
+fn version_says_which_plugin_abis_the_host_speaks() {
+    let out = kairos(&["--version"]);
+    out.expect(0);
+    insta::assert_snapshot!(out.stdout.trim_end(), @"kairos 0.1.0 (plugin ABI: kairos-abi 1.0.0, C ABI 1)");
+}

@@ -23,10 +23,17 @@ Exit codes:
   1  a run failed: a plugin misbehaved (NaN key, score out of range) or output could not be written
   2  bad input: a file is missing or malformed, a flag is wrong, a name is unknown";
 
+/// `kairos --version`: the release and the plugin ABIs this host speaks
+/// (`0.1.0 (plugin ABI: kairos-abi 1.0.0, C ABI 1)`).
+fn version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| format!("{} ({})", env!("CARGO_PKG_VERSION"), kairos_host::native::abi_versions()))
+}
+
 /// kairos — a scheduling framework: order, filter, score and rebalance plugins
 /// in YAML pipelines, simulated against real workloads.
 #[derive(Parser)]
-#[command(name = "kairos", version, after_help = EXIT_CODES)]
+#[command(name = "kairos", version = version(), after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -5,7 +5,7 @@
 //! the cluster does not have, a move a job that is not running, a reason code
 //! may be a megabyte long. Each function here turns one value into the host's
 //! types, or returns a message saying what is wrong with it (naming the node,
-//! the job or the value). The adapters ([`super::adapter`], [`super::c_abi`])
+//! the job or the value). The adapters (`adapter.rs`, `c_abi.rs`)
 //! hand such a message to `Shared::failed`: the call counts as a failed call of
 //! the plugin, and the entry's `on_error` decides what happens next, as for a
 //! plugin that returned an error itself. Nothing a plugin returns can index out
