@@ -85,6 +85,7 @@ pub mod manifest;
 pub mod module;
 pub mod partition;
 pub mod sdk;
+pub mod testing;
 pub mod traits;
 pub mod views;
 

@@ -345,10 +345,59 @@ kairos_abi::export_plugins![DEF, PACKING_DEF, FAIR_SHARE_DEF];
 mod tests {
     use super::*;
     use kairos_abi::json;
+    use kairos_abi::testing::{TestCluster, TestGroup, TestJob, TestNode};
 
     fn plugin(args: &str) -> Result<LinkBudget, String> {
         let v = json::parse(args).unwrap();
         LinkBudget::from_args(&BuildArgs { args: &v, resources: &[] })
+    }
+
+    /// A station with an S,X antenna and an S-only one, and a processing node,
+    /// through the SDK's test helpers (the views the host would pass).
+    fn station() -> TestCluster {
+        TestCluster::new(["antenna", "cpu"])
+            .node(TestNode::new("ant-sx").region("europe").label("band", "S,X").capacity([("antenna", 1)]))
+            .node(TestNode::new("ant-s").region("europe").label("band", "S").capacity([("antenna", 1)]))
+            .node(TestNode::new("proc").region("europe").capacity([("cpu", 16)]))
+    }
+
+    #[test]
+    fn a_contact_scores_each_antenna_by_the_link_it_closes() {
+        let cluster = station();
+        let plugin = cluster.build(&DEF, r#"{ "bands": { "SENTINEL": "X" } }"#).unwrap();
+        let score = plugin.as_score().expect("a score plugin");
+        let contact = |satellite: &str| TestJob::new("c1").label("satellite", satellite).request([("antenna", 1)]);
+        let cases = [
+            ("an X-band satellite: the S,X antenna at X's margin, no link on S, neutral processing", "SENTINEL-2A", [80.0, 0.0, 50.0]),
+            ("an unknown satellite: X where it can, S elsewhere", "AQUA", [80.0, 100.0 * 8.0 / 15.0, 50.0]),
+        ];
+        for (name, satellite, want) in cases {
+            assert_eq!(cluster.score(score, &contact(satellite)).unwrap(), want, "{name}");
+        }
+        let high = contact("SENTINEL-2A").label("max_elevation_deg", "70");
+        assert_eq!(cluster.score(score, &high).unwrap()[0], 100.0, "a high pass adds 3 dB: 15 dB is full scale");
+    }
+
+    #[test]
+    fn packing_prefers_the_node_the_job_fills_most() {
+        let cluster = TestCluster::new(["cpu", "memory"])
+            .node(TestNode::new("empty").capacity([("cpu", 16), ("memory", 64)]))
+            .node(TestNode::new("half").capacity([("cpu", 16), ("memory", 64)]).used([("cpu", 8), ("memory", 32)]));
+        let job = TestJob::new("j").request([("cpu", 8), ("memory", 32)]);
+        assert_eq!(cluster.score(&Packing, &job).unwrap(), [50.0, 100.0]);
+    }
+
+    #[test]
+    fn fair_share_puts_the_group_furthest_below_its_share_first() {
+        let cluster = TestCluster::new(["cpu"]).node(TestNode::new("n").capacity([("cpu", 100)]));
+        let plugin = cluster.build(&FAIR_SHARE_DEF, r#"{ "weights": { "europe": 2 } }"#).unwrap();
+        let order = plugin.as_partition_order().expect("partition-scoped");
+        let jobs = [
+            (TestJob::new("a").group("americas"), TestGroup::new("americas").used([("cpu", 30)]).running(3)),
+            (TestJob::new("e").group("europe"), TestGroup::new("europe").used([("cpu", 40)]).running(4)),
+            (TestJob::new("f").group("africa"), TestGroup::new("africa")),
+        ];
+        assert_eq!(cluster.partition_keys(order, &jobs).unwrap(), [0.3, 0.2, 0.0], "europe weighs 2");
     }
 
     #[test]
