@@ -3,6 +3,7 @@
 
 mod explain;
 mod live;
+mod new_plugin;
 mod policy;
 mod render;
 
@@ -145,7 +146,7 @@ enum Command {
         kind: SchemaKind,
     },
     /// List the built-in plugins, or (`plugins list PATH…`) what native plugin
-    /// libraries offer.
+    /// libraries offer, or (`plugins new NAME`) start a native plugin crate.
     #[command(after_help = EXIT_CODES)]
     Plugins {
         #[command(subcommand)]
@@ -166,6 +167,25 @@ enum PluginsCommand {
         /// Library files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Write a native plugin crate that builds and loads: Cargo.toml, a plugin
+    /// with its tests, a README and an example pipeline.
+    New {
+        /// The crate's name (lower-case, e.g. `my-score`); the plugin is
+        /// `vendor.NAME` unless --plugin says otherwise.
+        name: String,
+        /// Where to write it (default `./NAME`); must not exist or be empty.
+        dir: Option<PathBuf>,
+        /// The plugin's extension point.
+        #[arg(long, value_enum, default_value = "score")]
+        point: new_plugin::Point,
+        /// The plugin's name in pipelines.
+        #[arg(long, value_name = "NAME")]
+        plugin: Option<String>,
+        /// kairos-abi's directory (framework/abi of a kairos checkout, or the
+        /// checkout). Default: the kairos-abi this kairos was built from.
+        #[arg(long, value_name = "DIR")]
+        abi_path: Option<PathBuf>,
     },
 }
 
@@ -304,6 +324,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Plugins { command: Some(PluginsCommand::List { paths }) } => plugins_list(&paths),
+        Command::Plugins { command: Some(PluginsCommand::New { name, dir, point, plugin, abi_path }) } => {
+            out(&new_plugin::run(&new_plugin::Options { name, dir, point, plugin, abi_path })?);
+            Ok(())
+        }
     }
 }
 
