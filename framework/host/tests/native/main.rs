@@ -305,7 +305,9 @@ fn every_refused_plugin_of_a_pipeline_is_reported_with_its_position() {
 filter:
   - native: {{ library: {c}, plugin: vendor.c-spare }}
     args: {{ spare: -1 }}
+  - native: {{ library: {here}, plugin: vendor.c-spare }}
 ",
+        here = dir.0.display(),
         junk = lib(&junk),
         v2 = lib(&build::rust_plugin("kairos-fixture-plugin", Some("abi-v2"))),
         layout = lib(&build::rust_plugin("kairos-fixture-plugin", Some("changed-layout"))),
