@@ -13,6 +13,13 @@
 //! What the guard cannot contain: a segfault, an abort, stack overflow, an
 //! infinite loop, or memory corruption in plugin code take the host process
 //! down or hang it. Run a plugin you do not trust in a separate host process.
+//!
+//! Nor can it catch anything in a library built with `panic = "abort"`:
+//! [`export_plugins!`](crate::export_plugins) records the library's panic
+//! strategy in its embedded manifest ([`crate::manifest`]), and the host
+//! refuses such a library before loading it. Should one be loaded anyway, the
+//! panic hook prints the plugin's name, the message and the place to stderr
+//! before the process aborts.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -465,9 +472,11 @@ pub fn extension(name: RStr<'_>, partition: &'static PartitionV1) -> ROption<Ext
 /// Exports a library's plugins: the root module abi_stable's loader finds.
 ///
 /// Invoke it once, at the root of a `cdylib` crate, with the [`PluginDef`]s the
-/// library offers. It also defines `kairos_plugin_module()`, which returns the
-/// same root module in-process (for tests and benchmarks that link the plugin
-/// as an `rlib`).
+/// library offers (constant expressions: `const` items or literals). It also
+/// defines `kairos_plugin_module()`, which returns the same root module
+/// in-process (for tests and benchmarks that link the plugin as an `rlib`), and
+/// the library's embedded manifest, `kairos_manifest_v1` ([`crate::manifest`]),
+/// in its own section of the file, with the crate's panic strategy.
 ///
 /// ```ignore
 /// kairos_abi::export_plugins![LinkBudget::DEF];
