@@ -177,7 +177,10 @@ pub fn cargo(subcommand: &str, manifest: &Path, args: &[&str]) -> (Command, Path
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args([subcommand, "--quiet"]).args(args).arg("--manifest-path").arg(manifest)
+    cmd.args([subcommand, "--quiet"])
+        .args(args)
+        .arg("--manifest-path")
+        .arg(manifest)
         .arg("--target-dir")
         .arg(&target_dir);
     match profile {

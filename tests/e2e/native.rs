@@ -89,13 +89,24 @@ fn a_native_verdict_naming_a_resource_the_cluster_lacks_is_the_plugin_s_error_no
     let reject = pipeline("reject-node");
     let out = kairos(&["run", crate::SCENARIO, "--pipeline", &reject]);
     out.expect(0);
-    assert!(out.stdout.contains("fixture.bad-resource: "), "the report counts the plugin's failed calls:\n{}", out.stdout);
-    assert!(out.stdout.contains("plugin-error (fixture.bad-resource)"), "and says why jobs did not run:\n{}", out.stdout);
+    assert!(
+        out.stdout.contains("fixture.bad-resource: "),
+        "the report counts the plugin's failed calls:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("plugin-error (fixture.bad-resource)"),
+        "and says why jobs did not run:\n{}",
+        out.stdout
+    );
     let out = kairos(&["explain", crate::SCENARIO, "ingest-1", "--pipeline", &reject]);
     out.expect(0);
     assert!(out.stdout.contains("plugin-error"), "explain shows the verdict the host gave instead:\n{}", out.stdout);
     let fail = pipeline("fail");
-    for args in [vec!["run", crate::SCENARIO, "--pipeline", &fail], vec!["explain", crate::SCENARIO, "ingest-1", "--pipeline", &fail]] {
+    for args in [
+        vec!["run", crate::SCENARIO, "--pipeline", &fail],
+        vec!["explain", crate::SCENARIO, "ingest-1", "--pipeline", &fail],
+    ] {
         let out = kairos(&args);
         out.expect(1);
         assert!(
@@ -122,7 +133,12 @@ fn plugins_new_writes_a_crate_that_builds_passes_its_tests_and_loads() {
     let run_cargo = |subcommand: &str, krate: &std::path::Path, args: &[&str]| {
         let (mut cmd, profile) = kairos_tests::cargo(subcommand, &krate.join("Cargo.toml"), args);
         let out = cmd.output().expect("cargo runs");
-        assert!(out.status.success(), "cargo {subcommand} {}:\n{}", krate.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "cargo {subcommand} {}:\n{}",
+            krate.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         profile
     };
     for point in ["score", "filter", "order", "rebalance"] {
@@ -140,11 +156,16 @@ fn plugins_new_writes_a_crate_that_builds_passes_its_tests_and_loads() {
     let lib = profile.join(dll("e2e_score")).display().to_string();
     let out = kairos(&["plugins", "list", &lib]);
     out.expect(0);
-    assert!(out.stdout.contains("(kairos-abi 1.0.0)") && out.stdout.contains("score      vendor.e2e-score"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("(kairos-abi 1.0.0)") && out.stdout.contains("score      vendor.e2e-score"),
+        "{}",
+        out.stdout
+    );
 
     // A run with it, by library path and by name from a plugin directory.
     let pipeline = krate.join("with-plugin.yaml");
-    for entry in [format!("{{ library: {lib}, plugin: vendor.e2e-score }}"), "{ plugin: vendor.e2e-score }".to_owned()] {
+    for entry in [format!("{{ library: {lib}, plugin: vendor.e2e-score }}"), "{ plugin: vendor.e2e-score }".to_owned()]
+    {
         std::fs::write(
             &pipeline,
             format!("name: generated\nfilter: [{{ plugin: fit }}]\nscore:\n  - native: {entry}\n    args: {{ per_job: 5 }}\n"),
@@ -163,16 +184,31 @@ fn plugins_new_writes_a_crate_that_builds_passes_its_tests_and_loads() {
     // What it refuses, with exit code 2.
     let existing = krate.display().to_string();
     let cases = [
-        ("a directory that is not empty", vec!["plugins", "new", "again", &existing], "already exists and is not an empty directory"),
+        (
+            "a directory that is not empty",
+            vec!["plugins", "new", "again", &existing],
+            "already exists and is not an empty directory",
+        ),
         ("a name that is no crate name", vec!["plugins", "new", "My Score"], "`My Score` cannot be a crate's name"),
-        ("an abi path that is not kairos-abi", vec!["plugins", "new", "x", "--abi-path", "examples"], "--abi-path examples: neither kairos-abi's directory nor a kairos checkout"),
+        (
+            "an abi path that is not kairos-abi",
+            vec!["plugins", "new", "x", "--abi-path", "examples"],
+            "--abi-path examples: neither kairos-abi's directory nor a kairos checkout",
+        ),
     ];
     for (name, args, want) in cases {
         let out = kairos(&args);
         out.expect(2);
         assert!(out.stderr.contains(want), "{name}: {}", out.stderr);
     }
-    let out = kairos(&["plugins", "new", "from-checkout", &dir.join("from-checkout").display().to_string(), "--abi-path", "."]);
+    let out = kairos(&[
+        "plugins",
+        "new",
+        "from-checkout",
+        &dir.join("from-checkout").display().to_string(),
+        "--abi-path",
+        ".",
+    ]);
     out.expect(0);
     assert!(out.stdout.contains("framework/abi"), "a kairos checkout stands for its framework/abi: {}", out.stdout);
 }

@@ -85,7 +85,9 @@ impl<'a> Fields<'a> {
     ) -> Result<Option<T>, String> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => read(v).map(Some).ok_or_else(|| self.invalid(key, format!("expected {expected}, got {}", describe(v)))),
+            Some(v) => {
+                read(v).map(Some).ok_or_else(|| self.invalid(key, format!("expected {expected}, got {}", describe(v))))
+            }
         }
     }
 
@@ -141,7 +143,9 @@ impl<'a> Fields<'a> {
         list.iter()
             .enumerate()
             .map(|(i, v)| {
-                read(v).ok_or_else(|| self.invalid(&format!("{key}[{i}]"), format!("expected {expected}, got {}", describe(v))))
+                read(v).ok_or_else(|| {
+                    self.invalid(&format!("{key}[{i}]"), format!("expected {expected}, got {}", describe(v)))
+                })
             })
             .collect::<Result<Vec<T>, String>>()
             .map(Some)
@@ -211,17 +215,57 @@ mod tests {
             ("a number", r#"{"x": 2.5}"#, |f| f.number("x").map(|v| format!("{v:?}")), Ok("Some(2.5)")),
             ("an absent field is None", r#"{}"#, |f| f.number("x").map(|v| format!("{v:?}")), Ok("None")),
             ("null args read as absent fields", "null", |f| f.string("x").map(|v| format!("{v:?}")), Ok("None")),
-            ("a string for a number", r#"{"x": "high"}"#, |f| f.number("x").map(|v| format!("{v:?}")), Err("`x`: expected a number, got \"high\"")),
+            (
+                "a string for a number",
+                r#"{"x": "high"}"#,
+                |f| f.number("x").map(|v| format!("{v:?}")),
+                Err("`x`: expected a number, got \"high\""),
+            ),
             ("a whole number", r#"{"x": 4}"#, |f| f.integer("x").map(|v| format!("{v:?}")), Ok("Some(4)")),
-            ("a fraction for a whole number", r#"{"x": 1.5}"#, |f| f.integer("x").map(|v| format!("{v:?}")), Err("`x`: expected a whole number, got 1.5")),
-            ("a number past i64", r#"{"x": 1e19}"#, |f| f.integer("x").map(|v| format!("{v:?}")), Err("`x`: expected a whole number, got 10000000000000000000")),
+            (
+                "a fraction for a whole number",
+                r#"{"x": 1.5}"#,
+                |f| f.integer("x").map(|v| format!("{v:?}")),
+                Err("`x`: expected a whole number, got 1.5"),
+            ),
+            (
+                "a number past i64",
+                r#"{"x": 1e19}"#,
+                |f| f.integer("x").map(|v| format!("{v:?}")),
+                Err("`x`: expected a whole number, got 10000000000000000000"),
+            ),
             ("a string", r#"{"x": "S,X"}"#, |f| f.string("x").map(|v| format!("{v:?}")), Ok("Some(\"S,X\")")),
-            ("a number for a string", r#"{"x": 3}"#, |f| f.string("x").map(|v| format!("{v:?}")), Err("`x`: expected a string, got 3")),
+            (
+                "a number for a string",
+                r#"{"x": 3}"#,
+                |f| f.string("x").map(|v| format!("{v:?}")),
+                Err("`x`: expected a string, got 3"),
+            ),
             ("a bool", r#"{"x": false}"#, |f| f.bool("x").map(|v| format!("{v:?}")), Ok("Some(false)")),
-            ("a string for a bool", r#"{"x": "yes"}"#, |f| f.bool("x").map(|v| format!("{v:?}")), Err("`x`: expected true or false, got \"yes\"")),
-            ("a list of strings", r#"{"x": ["a", "b"]}"#, |f| f.strings("x").map(|v| format!("{v:?}")), Ok("Some([\"a\", \"b\"])")),
-            ("a list with an item of another type", r#"{"x": [1, "b"]}"#, |f| f.numbers("x").map(|v| format!("{v:?}")), Err("`x[1]`: expected a number, got \"b\"")),
-            ("a mapping for a list", r#"{"x": {"a": 1}}"#, |f| f.list("x").map(|v| format!("{v:?}")), Err("`x`: expected a list, got a mapping")),
+            (
+                "a string for a bool",
+                r#"{"x": "yes"}"#,
+                |f| f.bool("x").map(|v| format!("{v:?}")),
+                Err("`x`: expected true or false, got \"yes\""),
+            ),
+            (
+                "a list of strings",
+                r#"{"x": ["a", "b"]}"#,
+                |f| f.strings("x").map(|v| format!("{v:?}")),
+                Ok("Some([\"a\", \"b\"])"),
+            ),
+            (
+                "a list with an item of another type",
+                r#"{"x": [1, "b"]}"#,
+                |f| f.numbers("x").map(|v| format!("{v:?}")),
+                Err("`x[1]`: expected a number, got \"b\""),
+            ),
+            (
+                "a mapping for a list",
+                r#"{"x": {"a": 1}}"#,
+                |f| f.list("x").map(|v| format!("{v:?}")),
+                Err("`x`: expected a list, got a mapping"),
+            ),
         ];
         for (name, text, read, want) in cases {
             let a = args(text);

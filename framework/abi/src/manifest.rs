@@ -150,7 +150,8 @@ pub fn parse(bytes: &[u8]) -> Result<Embedded, String> {
             Some(("panic", "abort")) => m.unwinds = Some(false),
             Some(("panic", other)) => return Err(format!("line {at}: panic `{other}`; expected unwind or abort")),
             Some(("plugin", rest)) => {
-                let (point, name) = rest.split_once(' ').ok_or_else(|| format!("line {at}: expected `plugin POINT NAME`"))?;
+                let (point, name) =
+                    rest.split_once(' ').ok_or_else(|| format!("line {at}: expected `plugin POINT NAME`"))?;
                 let point = match point {
                     "order" => Point::Order,
                     "filter" => Point::Filter,
@@ -192,7 +193,9 @@ mod tests {
         let text = std::str::from_utf8(&BYTES).unwrap();
         assert_eq!(
             text,
-            format!("kairos-manifest 1\nabi {ABI_VERSION}\npanic unwind\nplugin score vendor.a\nplugin order vendor.b\n")
+            format!(
+                "kairos-manifest 1\nabi {ABI_VERSION}\npanic unwind\nplugin score vendor.a\nplugin order vendor.b\n"
+            )
         );
         let m = parse(&BYTES).unwrap();
         assert_eq!(m.unwinds, Some(true));
@@ -207,7 +210,11 @@ mod tests {
             ("another format", b"hello\n", "it does not start with `kairos-manifest 1`"),
             ("no abi", b"kairos-manifest 1\nplugin score x\n", "it has no `abi` line"),
             ("a bad point", b"kairos-manifest 1\nabi 1.0.0\nplugin sort x\n", "line 3: point `sort`; expected"),
-            ("a plugin without a name", b"kairos-manifest 1\nabi 1.0.0\nplugin score\n", "line 3: expected `plugin POINT NAME`"),
+            (
+                "a plugin without a name",
+                b"kairos-manifest 1\nabi 1.0.0\nplugin score\n",
+                "line 3: expected `plugin POINT NAME`",
+            ),
             ("not text", b"kairos-manifest 1\nabi \xff\n", "it is not UTF-8 text"),
         ];
         for (name, bytes, want) in cases {
@@ -215,6 +222,10 @@ mod tests {
             assert!(err.starts_with(want), "{name}: {err}");
         }
         let c = parse(b"kairos-manifest 1\nabi C 1\nlater-line x\nplugin filter vendor.c\n\0\0").unwrap();
-        assert_eq!((c.abi.as_str(), c.unwinds, c.plugins.len()), ("C 1", None, 1), "C: no panic line; NULs and unknown lines ignored");
+        assert_eq!(
+            (c.abi.as_str(), c.unwinds, c.plugins.len()),
+            ("C 1", None, 1),
+            "C: no panic line; NULs and unknown lines ignored"
+        );
     }
 }

@@ -29,8 +29,8 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSlice, RSliceMut, RSome, RStr, RString, RVec};
 use abi_stable::StableAbi;
 
-use crate::json;
 pub use crate::fields::Fields;
+use crate::json;
 use crate::module::{BuiltV1, Extension, PluginInfo, Point};
 use crate::partition::{
     GroupUsageView, PartitionBuiltV1, PartitionBy, PartitionKeyV1, PartitionOrderV1, PartitionOrderV1_TO, PartitionV1,

@@ -446,7 +446,11 @@ impl TestCluster {
 
     /// Calls the partition-scoped `plugin` on `jobs`, each with what its group
     /// holds; their keys, job by job.
-    pub fn partition_keys(&self, plugin: &dyn PartitionOrder, jobs: &[(TestJob, TestGroup)]) -> Result<Vec<f64>, String> {
+    pub fn partition_keys(
+        &self,
+        plugin: &dyn PartitionOrder,
+        jobs: &[(TestJob, TestGroup)],
+    ) -> Result<Vec<f64>, String> {
         let (jobs, groups): (Vec<TestJob>, Vec<TestGroup>) = jobs.iter().cloned().unzip();
         let used: Vec<Vec<u64>> = groups
             .iter()
@@ -464,7 +468,11 @@ impl TestCluster {
         let views: Vec<GroupUsageView<'_>> = groups
             .iter()
             .zip(&used)
-            .map(|(g, u)| GroupUsageView { group: RStr::from_str(&g.name), used: u.as_slice().into(), running: g.running })
+            .map(|(g, u)| GroupUsageView {
+                group: RStr::from_str(&g.name),
+                used: u.as_slice().into(),
+                running: g.running,
+            })
             .collect();
         let mut keys = vec![0.0; jobs.len()];
         self.with_views(&jobs, |j, c| plugin.keys(j, &views, c, &mut keys))?;

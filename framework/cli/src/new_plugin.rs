@@ -82,15 +82,14 @@ pub fn run(o: &Options) -> Result<String, Error> {
     }
     let dir = o.dir.clone().unwrap_or_else(|| PathBuf::from(name));
     if dir.exists() && (!dir.is_dir() || std::fs::read_dir(&dir).map_or(true, |mut d| d.next().is_some())) {
-        return Err(usage(format!("{} already exists and is not an empty directory: choose another DIR", dir.display())));
+        return Err(usage(format!(
+            "{} already exists and is not an empty directory: choose another DIR",
+            dir.display()
+        )));
     }
     let abi = abi_dir(o.abi_path.as_deref())?;
-    let library = format!(
-        "{}{}.{}",
-        std::env::consts::DLL_PREFIX,
-        name.replace('-', "_"),
-        std::env::consts::DLL_EXTENSION
-    );
+    let library =
+        format!("{}{}.{}", std::env::consts::DLL_PREFIX, name.replace('-', "_"), std::env::consts::DLL_EXTENSION);
     let fill = |template: &str| {
         template
             .replace("{{crate}}", name)
@@ -145,7 +144,11 @@ fn abi_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
             return Err(Error::Usage(format!(
                 "this kairos was built from {}, which holds no kairos-abi any more: pass --abi-path DIR, the \
                  framework/abi directory of a kairos checkout",
-                Path::new(BUILT_WITH_ABI).parent().and_then(Path::parent).unwrap_or(Path::new(BUILT_WITH_ABI)).display()
+                Path::new(BUILT_WITH_ABI)
+                    .parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(Path::new(BUILT_WITH_ABI))
+                    .display()
             )))
         }
     };
@@ -230,9 +233,17 @@ mod tests {
     #[test]
     fn the_example_pipeline_names_the_plugin_at_its_point() {
         let score = pipeline(Point::Score, "vendor.q", "libq.so");
-        assert!(score.ends_with("score:\n  - plugin: best-fit\n  - native: { library: target/release/libq.so, plugin: vendor.q }\n"), "{score}");
+        assert!(
+            score.ends_with(
+                "score:\n  - plugin: best-fit\n  - native: { library: target/release/libq.so, plugin: vendor.q }\n"
+            ),
+            "{score}"
+        );
         let rebalance = pipeline(Point::Rebalance, "vendor.q", "libq.so");
-        assert!(rebalance.ends_with("rebalance:\n  - native: { library: target/release/libq.so, plugin: vendor.q }\n"), "{rebalance}");
+        assert!(
+            rebalance.ends_with("rebalance:\n  - native: { library: target/release/libq.so, plugin: vendor.q }\n"),
+            "{rebalance}"
+        );
         let order = pipeline(Point::Order, "vendor.q", "libq.so");
         assert!(order.contains("order:\n  - plugin: priority\n  - native:"), "{order}");
     }

@@ -368,7 +368,11 @@ mod tests {
         let score = plugin.as_score().expect("a score plugin");
         let contact = |satellite: &str| TestJob::new("c1").label("satellite", satellite).request([("antenna", 1)]);
         let cases = [
-            ("an X-band satellite: the S,X antenna at X's margin, no link on S, neutral processing", "SENTINEL-2A", [80.0, 0.0, 50.0]),
+            (
+                "an X-band satellite: the S,X antenna at X's margin, no link on S, neutral processing",
+                "SENTINEL-2A",
+                [80.0, 0.0, 50.0],
+            ),
             ("an unknown satellite: X where it can, S elsewhere", "AQUA", [80.0, 100.0 * 8.0 / 15.0, 50.0]),
         ];
         for (name, satellite, want) in cases {

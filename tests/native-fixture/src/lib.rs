@@ -105,12 +105,19 @@ enum BadMove {
 }
 struct BadMoves(BadMove);
 impl Rebalance for BadMoves {
-    fn rebalance(&self, cluster: &ClusterView<'_>, running: &[RunningView], moves: &mut Vec<MoveView>) -> Result<(), String> {
+    fn rebalance(
+        &self,
+        cluster: &ClusterView<'_>,
+        running: &[RunningView],
+        moves: &mut Vec<MoveView>,
+    ) -> Result<(), String> {
         let Some(r) = running.first() else { return Ok(()) };
         let evict = |job| MoveView { migrate: false, job, to: 0, reason: "fixture".into() };
         match self.0 {
             BadMove::Job => moves.push(evict(u32::MAX)),
-            BadMove::Node => moves.push(MoveView { migrate: true, job: r.job, to: cluster.nodes.len() as u32, reason: "".into() }),
+            BadMove::Node => {
+                moves.push(MoveView { migrate: true, job: r.job, to: cluster.nodes.len() as u32, reason: "".into() })
+            }
             BadMove::Twice => moves.extend([evict(r.job), evict(r.job)]),
         }
         Ok(())

@@ -70,9 +70,7 @@ impl Shared {
     pub(crate) fn failed(&self, what: &str) -> PluginResult {
         self.errors.fetch_add(1, Ordering::Relaxed);
         match self.on_error {
-            OnError::Fail => {
-                Err(PluginError(format!("native plugin `{}`: {}", self.name, validate::message(what))))
-            }
+            OnError::Fail => Err(PluginError(format!("native plugin `{}`: {}", self.name, validate::message(what)))),
             _ => Ok(()),
         }
     }

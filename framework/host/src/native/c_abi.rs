@@ -19,8 +19,8 @@ use kairos_model::{
 };
 
 use super::adapter::{check_scores, Shared};
-use super::validate;
 use super::load::{LoadError, NativeInfo};
+use super::validate;
 use super::views::NodeStatic;
 
 /// The C ABI version this host speaks (`KAIROS_C_ABI_VERSION`).
@@ -159,7 +159,10 @@ pub(crate) fn open(lib: &'static RawLibrary, path: &Path) -> Result<Option<CLibr
     if count > validate::MAX_PLUGINS {
         return Err(LoadError::Other {
             path: p(),
-            detail: format!("kairos_plugins() says it offers {count} plugins; at most {} are allowed", validate::MAX_PLUGINS),
+            detail: format!(
+                "kairos_plugins() says it offers {count} plugins; at most {} are allowed",
+                validate::MAX_PLUGINS
+            ),
         });
     }
     let mut plugins = Vec::new();

@@ -279,10 +279,7 @@ fn before_opening(path: &Path) -> Result<Option<kairos_abi::manifest::Embedded>,
 /// Opens the library at `path` — once: a library refused after it was opened
 /// stays open — checks it, and checks its plugin list against its embedded
 /// manifest (if any). An error says whether the library was opened.
-fn open(
-    path: &Path,
-    manifest: Option<kairos_abi::manifest::Embedded>,
-) -> Result<NativeLibrary, (LoadError, bool)> {
+fn open(path: &Path, manifest: Option<kairos_abi::manifest::Embedded>) -> Result<NativeLibrary, (LoadError, bool)> {
     let p = || path.to_owned();
     // A bare file name would send the dynamic loader searching the system's
     // library path: name the file in the current directory instead.
@@ -303,12 +300,15 @@ fn open(
     validate::manifest(&lib.plugins)
         .map_err(|e| (LoadError::Other { path: p(), detail: format!("its plugin list is invalid: {e}") }, true))?;
     if let Some(m) = manifest {
-        let mut embedded: Vec<(ExtensionPoint, &str)> = m.plugins.iter().map(|(pt, n)| (point_of(*pt), n.as_str())).collect();
+        let mut embedded: Vec<(ExtensionPoint, &str)> =
+            m.plugins.iter().map(|(pt, n)| (point_of(*pt), n.as_str())).collect();
         let mut listed: Vec<(ExtensionPoint, &str)> = lib.plugins.iter().map(|i| (i.point, i.name.as_str())).collect();
         embedded.sort();
         listed.sort();
         if embedded != listed {
-            let show = |v: &[(ExtensionPoint, &str)]| v.iter().map(|(pt, n)| format!("{n} ({pt})")).collect::<Vec<_>>().join(", ");
+            let show = |v: &[(ExtensionPoint, &str)]| {
+                v.iter().map(|(pt, n)| format!("{n} ({pt})")).collect::<Vec<_>>().join(", ")
+            };
             let detail = format!(
                 "its embedded manifest lists {}, but the library offers {}: the file was not built in one piece",
                 show(&embedded),
@@ -516,7 +516,11 @@ fn partition_key(key: &PartitionKeyV1, cx: &mut BuildContext<'_>) -> Result<Part
         PartitionBy::Label if key.label.is_empty() => {
             return Err("the plugin groups jobs by a label but names none".into());
         }
-        PartitionBy::Label => PartitionKey::Label(cx.sym(&key.label)),
+        PartitionBy::Label => {
+            let label = validate::code(key.label.as_bytes())
+                .map_err(|e| format!("the plugin groups jobs by a label, and names it with {e}"))?;
+            PartitionKey::Label(cx.sym(label))
+        }
     })
 }
 
@@ -577,9 +581,9 @@ pub fn find_plugin(dirs: &[PathBuf], point: ExtensionPoint, name: &str) -> Resul
                         return Ok(lib);
                     }
                 }
-                Ok(Found::Manifest(m)) => offered.extend(
-                    m.plugins.iter().filter(|(p, _)| point_of(*p) == point).map(|(_, n)| n.clone()),
-                ),
+                Ok(Found::Manifest(m)) => {
+                    offered.extend(m.plugins.iter().filter(|(p, _)| point_of(*p) == point).map(|(_, n)| n.clone()))
+                }
                 Ok(Found::None) => without_manifest.push(f),
                 Ok(Found::NotObject) => refused.push(file_name(&f) + " (not a library)"),
                 Err(_) => refused.push(file_name(&f) + " (malformed manifest)"),

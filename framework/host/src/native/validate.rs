@@ -46,7 +46,7 @@ pub const MAX_PLUGINS: usize = 256;
 pub const MAX_MESSAGE: usize = 1000;
 
 /// A reason code (or a label key): 1..=[`MAX_CODE`] bytes of ASCII letters,
-/// digits, `-`, `_`, `.` and `:`. Interned, so that a rejection stays `Copy`.
+/// digits, `-`, `_`, `.`, `:` and `/`. Interned, so that a rejection stays `Copy`.
 pub fn code(bytes: &[u8]) -> Result<&'static str, String> {
     let show = || {
         let s = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_CODE)]).into_owned();
@@ -62,9 +62,9 @@ pub fn code(bytes: &[u8]) -> Result<&'static str, String> {
     if bytes.len() > MAX_CODE {
         return Err(format!("a reason code of {} bytes ({}); at most {MAX_CODE} are allowed", bytes.len(), show()));
     }
-    if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b)) {
+    if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(b)) {
         return Err(format!(
-            "the reason code {}; a code is made of ASCII letters, digits, `-`, `_`, `.` and `:`",
+            "the reason code {}; a code is made of ASCII letters, digits, `-`, `_`, `.`, `:` and `/`",
             show()
         ));
     }
@@ -322,7 +322,11 @@ mod tests {
                 vec![migrate(4, 1)],
                 Err("its move #0 (job index 4) names a job that is not among the running jobs"),
             ),
-            ("a job index far out of range", vec![evict(u32::MAX, "x")], Err("its move #0 (job index 4294967295) names a job")),
+            (
+                "a job index far out of range",
+                vec![evict(u32::MAX, "x")],
+                Err("its move #0 (job index 4294967295) names a job"),
+            ),
             (
                 "a target past the table",
                 vec![migrate(3, 2)],
@@ -366,13 +370,21 @@ mod tests {
             args_schema: "{}".into(),
         };
         let cases = [
-            ("distinct names", vec![info("vendor.a", ExtensionPoint::Score), info("vendor.b", ExtensionPoint::Score)], None),
+            (
+                "distinct names",
+                vec![info("vendor.a", ExtensionPoint::Score), info("vendor.b", ExtensionPoint::Score)],
+                None,
+            ),
             (
                 "one name at two points",
                 vec![info("vendor.a", ExtensionPoint::Score), info("vendor.a", ExtensionPoint::Filter)],
                 None,
             ),
-            ("a nameless plugin", vec![info("", ExtensionPoint::Score)], Some("its plugin #0: a plugin without a name")),
+            (
+                "a nameless plugin",
+                vec![info("", ExtensionPoint::Score)],
+                Some("its plugin #0: a plugin without a name"),
+            ),
             (
                 "a name with a newline",
                 vec![info("vendor.a\nplugin", ExtensionPoint::Score)],

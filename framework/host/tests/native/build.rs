@@ -53,7 +53,11 @@ pub fn rust_plugin_with_profile(package: &str, profile: &str) -> PathBuf {
 }
 
 fn rust_plugin_in(package: &str, features: Option<&str>, cargo_profile: Option<&str>) -> PathBuf {
-    let key = format!("{package}-{}{}", features.unwrap_or("default"), cargo_profile.map_or(String::new(), |p| format!("-{p}")));
+    let key = format!(
+        "{package}-{}{}",
+        features.unwrap_or("default"),
+        cargo_profile.map_or(String::new(), |p| format!("-{p}"))
+    );
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = built.get_or_insert_with(HashMap::new).get(&key) {
         return p.clone();

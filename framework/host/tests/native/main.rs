@@ -184,7 +184,7 @@ fn every_value_a_plugin_returns_is_validated_and_a_bad_one_follows_on_error() {
          Err("its verdict on node `edge-1` has a reason code of 1000 bytes (\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"…); at most 64 are allowed")),
         ("a reason code with a space is refused",
          "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    args: { length: 1, char: 'a b' }\n    on_error: fail\n",
-         Err("its verdict on node `edge-1` has the reason code \"a b\"; a code is made of ASCII letters, digits, `-`, `_`, `.` and `:`")),
+         Err("its verdict on node `edge-1` has the reason code \"a b\"; a code is made of ASCII letters, digits, `-`, `_`, `.`, `:` and `/`")),
         ("an empty reason code is refused",
          "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    args: { length: 0 }\n    on_error: fail\n",
          Err("its verdict on node `edge-1` has an empty reason code")),
@@ -211,8 +211,12 @@ fn every_value_a_plugin_returns_is_validated_and_a_bad_one_follows_on_error() {
          "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    args: { what: twice }\n", Ok(true)),
     ];
     for (name, entries, want) in cases {
-        let text = format!("{head}{}", entries.replace("library: F", &format!("library: {f}")).replace("library: C", &format!("library: {c}")));
-        let text = if text.contains("order:\n  -") { text.replacen("order: [{ plugin: fifo }]\n", "", 1) } else { text };
+        let text = format!(
+            "{head}{}",
+            entries.replace("library: F", &format!("library: {f}")).replace("library: C", &format!("library: {c}"))
+        );
+        let text =
+            if text.contains("order:\n  -") { text.replacen("order: [{ plugin: fifo }]\n", "", 1) } else { text };
         let p = dir.write("p.yaml", &text);
         match (run(&p), want) {
             (Err(e), Err(w)) => {
@@ -523,7 +527,8 @@ fn fresh_log(name: &str) -> PathBuf {
 fn a_c_library_is_opened_once_and_its_constructor_runs_once() {
     let log = fresh_log("opened-once");
     // Without a manifest: the loader has to open it to tell what it is.
-    let c = build::c_plugin("least_loaded_opened_once", &[&build::constructor_log(&log), "-DKAIROS_FIXTURE_NO_MANIFEST"]);
+    let c =
+        build::c_plugin("least_loaded_opened_once", &[&build::constructor_log(&log), "-DKAIROS_FIXTURE_NO_MANIFEST"]);
     assert_eq!(runs(&log), 0, "compiling runs nothing");
     let first = native::load(&c).expect("the C plugin loads");
     assert_eq!(runs(&log), 1, "its constructor ran once");
@@ -531,7 +536,8 @@ fn a_c_library_is_opened_once_and_its_constructor_runs_once() {
     let second = native::load(&again).expect("and loads again");
     assert!(std::sync::Arc::ptr_eq(&first, &second), "the same library, by its canonical path");
     let dir = Dir::new("opened-once");
-    let p = dir.write("p.yaml", &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: vendor.c-idle }}\n", lib(&c)));
+    let p =
+        dir.write("p.yaml", &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: vendor.c-idle }}\n", lib(&c)));
     let (r, _) = run(&p).expect("runs");
     assert!(r.native_calls["vendor.c-idle"] > 0);
     assert_eq!(runs(&log), 1, "loading and running it again opened nothing");
@@ -551,11 +557,17 @@ fn finding_a_plugin_by_name_runs_no_code_of_the_libraries_not_asked_for() {
     // one without (built before manifests), and a file that is no library.
     let copy = |from: PathBuf, to: &Path| std::fs::copy(from, to).unwrap();
     copy(build::c_plugin("found_a", &[&build::constructor_log(&log_a)]), &one.join("liba_counted.so"));
-    copy(build::c_plugin("found_b", &[&build::constructor_log(&log_b), "-DKAIROS_FIXTURE_NO_MANIFEST"]), &one.join("libb_legacy.so"));
+    copy(
+        build::c_plugin("found_b", &[&build::constructor_log(&log_b), "-DKAIROS_FIXTURE_NO_MANIFEST"]),
+        &one.join("libb_legacy.so"),
+    );
     copy(build::vendor(), &one.join("libvendor_link_budget.so"));
     std::fs::write(one.join("libjunk.so"), "not a library").unwrap();
     // In `two`, only a library without a manifest.
-    copy(build::c_plugin("found_c", &[&build::constructor_log(&log_c), "-DKAIROS_FIXTURE_NO_MANIFEST"]), &two.join("libc_legacy.so"));
+    copy(
+        build::c_plugin("found_c", &[&build::constructor_log(&log_c), "-DKAIROS_FIXTURE_NO_MANIFEST"]),
+        &two.join("libc_legacy.so"),
+    );
     let dirs = [one.clone(), two.clone()];
 
     let l = native::find_plugin(&dirs, ExtensionPoint::Score, "vendor.link-budget").expect("found by its manifest");
@@ -603,7 +615,10 @@ fn a_library_built_with_panic_abort_is_refused_at_load_and_a_panic_in_it_is_said
     let dir = Dir::new("panic-abort");
     insta::assert_snapshot!(dir.redact(&err.to_string()), @r#"[FIXTURES]/libkairos_fixture_plugin_default_fixture_abort.so was built with panic = "abort": a panic in one of its plugins would abort this process, which the host cannot prevent. Rebuild it with panic = "unwind" (the default: remove `panic = "abort"` from the profile of the Cargo.toml it is built with)"#);
     // In a pipeline: refused at the entry's position, an input error.
-    let p = dir.write("p.yaml", &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: fixture.panics }}\n", lib(&aborting)));
+    let p = dir.write(
+        "p.yaml",
+        &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: fixture.panics }}\n", lib(&aborting)),
+    );
     let err = PipelineDef::load(&p, &Registry::builtin()).unwrap_err();
     assert!(err.is_input() && err.to_string().contains("panic = \"abort\""), "{err}");
 
