@@ -220,7 +220,12 @@ fn quiet_hook() {
                 WHERE.with_borrow_mut(|w| *w = at);
             } else if GUARDED.with(Cell::get) {
                 let plugin = PLUGIN.with(Cell::get);
-                let what = info.payload_as_str().unwrap_or("a panic without a message");
+                let payload = info.payload();
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("a panic without a message");
                 eprintln!(
                     "kairos plugin `{plugin}` panicked at {}: {what}\n\
                      its library was built with panic = \"abort\", so nothing can catch the panic and the \

@@ -223,7 +223,8 @@ mod tests {
     #[test]
     fn verdicts_that_name_what_the_cluster_has_become_rejections_and_others_are_refused() {
         let shortfall = Verdict::shortfall("insufficient", 1, 8, 2, false);
-        let cases: [(&str, Verdict, Result<Option<Reason>, &str>); 7] = [
+        type Case = (&'static str, Verdict, Result<Option<Reason>, &'static str>);
+        let cases: [Case; 7] = [
             ("a pass is no rejection", Verdict::PASS, Ok(None)),
             (
                 "a pass ignores the other fields, however odd",
@@ -310,7 +311,8 @@ mod tests {
         ];
         let migrate = |job, to| MoveView { migrate: true, job, to, reason: RStr::from_str("") };
         let evict = |job, reason| MoveView { migrate: false, job, to: 0, reason: RStr::from_str(reason) };
-        let cases: [(&str, Vec<MoveView>, Result<Vec<Move>, &str>); 7] = [
+        type Case = (&'static str, Vec<MoveView>, Result<Vec<Move>, &'static str>);
+        let cases: [Case; 7] = [
             ("no move", vec![], Ok(vec![])),
             (
                 "a migration and an eviction of running jobs",

@@ -580,11 +580,12 @@ fn finding_a_plugin_by_name_runs_no_code_of_the_libraries_not_asked_for() {
 
     // A library without a manifest is opened only when no library of its
     // directory that has one offers the plugin: here, in the second directory.
-    let l = native::find_plugin(&[two.clone()], ExtensionPoint::Score, "vendor.c-idle").expect("found by opening it");
+    let l = native::find_plugin(std::slice::from_ref(&two), ExtensionPoint::Score, "vendor.c-idle")
+        .expect("found by opening it");
     assert!(l.path.ends_with("two/libc_legacy.so"), "{}", l.path.display());
     assert_eq!((runs(&log_a), runs(&log_b), runs(&log_c)), (1, 0, 1));
 
-    let err = native::find_plugin(&[one.clone()], ExtensionPoint::Score, "vendor.nowhere").unwrap_err();
+    let err = native::find_plugin(std::slice::from_ref(&one), ExtensionPoint::Score, "vendor.nowhere").unwrap_err();
     assert_eq!(
         dir.redact(&err),
         "no library in the plugin directories offers score plugin `vendor.nowhere` (searched: [DIR]/one; set `plugin_dirs` \
