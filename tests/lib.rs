@@ -152,6 +152,13 @@ fn build() -> PathBuf {
 /// `cargo build --quiet ARGS…` in the tests' profile and target directory, and
 /// that profile directory.
 fn cargo_build(args: &[&str]) -> (Command, PathBuf) {
+    cargo("build", &repo_root().join("Cargo.toml"), args)
+}
+
+/// `cargo SUBCOMMAND --quiet ARGS… --manifest-path MANIFEST` in the tests' profile
+/// and target directory, and that profile directory: for a crate outside the
+/// workspace (a generated plugin) to reuse what the workspace already built.
+pub fn cargo(subcommand: &str, manifest: &Path, args: &[&str]) -> (Command, PathBuf) {
     let exe = std::env::current_exe().expect("the test executable has a path");
     let profile_dir =
         exe.parent().and_then(Path::parent).expect("the test executable sits in <target>/<profile>/deps").to_owned();
@@ -170,10 +177,10 @@ fn cargo_build(args: &[&str]) -> (Command, PathBuf) {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet"])
+    cmd.args([subcommand, "--quiet"])
         .args(args)
         .arg("--manifest-path")
-        .arg(repo_root().join("Cargo.toml"))
+        .arg(manifest)
         .arg("--target-dir")
         .arg(&target_dir);
     match profile {

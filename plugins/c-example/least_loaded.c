@@ -10,7 +10,12 @@
  * Build: cc -shared -fPIC -I framework/abi/c -o libleast_loaded.so least_loaded.c
  * (the host's tests build it themselves). Compiled with
  * -DKAIROS_FIXTURE_BAD_VERSION it claims another ABI version, which the host
- * must refuse.
+ * must refuse; with -DKAIROS_FIXTURE_BAD_CODE its filter rejects with a code
+ * the host must refuse ("no spare!"); with -DKAIROS_FIXTURE_NO_MANIFEST it
+ * carries no embedded manifest, as libraries built before it existed (with
+ * -DKAIROS_FIXTURE_WRONG_MANIFEST, one that disagrees with its plugin list); with
+ * -DKAIROS_FIXTURE_CONSTRUCTOR_LOG='"PATH"' a constructor appends a line to
+ * PATH each time the library is loaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,29 @@
 uint32_t kairos_c_abi_version(void) { return 99; }
 #else
 uint32_t kairos_c_abi_version(void) { return KAIROS_C_ABI_VERSION; }
+#endif
+
+#ifdef KAIROS_FIXTURE_BAD_CODE
+#define NO_SPARE "no spare!"
+#else
+#define NO_SPARE "no-spare"
+#endif
+
+#if defined(KAIROS_FIXTURE_WRONG_MANIFEST)
+KAIROS_MANIFEST("plugin filter vendor.c-other\n");
+#elif !defined(KAIROS_FIXTURE_NO_MANIFEST)
+KAIROS_MANIFEST("plugin filter vendor.c-spare\n"
+                "plugin score vendor.c-idle\n");
+#endif
+
+#ifdef KAIROS_FIXTURE_CONSTRUCTOR_LOG
+__attribute__((constructor)) static void log_load(void) {
+    FILE *log = fopen(KAIROS_FIXTURE_CONSTRUCTOR_LOG, "a");
+    if (log != NULL) {
+        fputs("loaded\n", log);
+        fclose(log);
+    }
+}
 #endif
 
 static const kairos_plugin_info PLUGINS[] = {
@@ -92,7 +120,7 @@ int32_t kairos_filter(void *self, const kairos_job *job, const kairos_nodes *nod
             if (request == 0) continue;
             uint64_t free_now = nodes->allocatable[base + d] - nodes->used[base + d];
             if (free_now < request || free_now - request < p->spare) {
-                reject[i] = "no-spare";
+                reject[i] = NO_SPARE;
                 break;
             }
         }

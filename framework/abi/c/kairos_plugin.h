@@ -8,6 +8,8 @@
  *       - native: { library: libmy_plugin.so, plugin: vendor.my-filter }
  *
  * Loading (the host refuses the library, naming it, at the first failing step):
+ *   0. if the file carries a manifest (KAIROS_MANIFEST below), its ABI line is
+ *      this header's, read from the file before the library is opened;
  *   1. the library opens and exports kairos_c_abi_version();
  *   2. kairos_c_abi_version() returns KAIROS_C_ABI_VERSION (the host's);
  *   3. kairos_plugins() lists the plugin the pipeline names, at its point;
@@ -37,6 +39,33 @@ extern "C" {
 
 /* The version this header describes. The host refuses any other. */
 #define KAIROS_C_ABI_VERSION 1u
+#define KAIROS_C_ABI_VERSION_TEXT "1"
+
+/*
+ * The manifest, embedded in a section of the library file: the host reads it
+ * from the file, without opening the library (opening runs its constructors),
+ * to find a plugin by name in a plugin directory. List every plugin
+ * kairos_plugins() returns, one "plugin POINT NAME\n" line each (POINT: filter
+ * or score); the host checks that the two agree. Once per library, at file
+ * scope (GCC and Clang):
+ *
+ *     KAIROS_MANIFEST("plugin filter vendor.c-spare\n"
+ *                     "plugin score vendor.c-idle\n");
+ *
+ * A library without one still loads when named by its path; in a plugin
+ * directory it is opened only when no library with a manifest there offers
+ * the plugin asked for.
+ */
+#if defined(__APPLE__)
+#define KAIROS_MANIFEST_SECTION "__DATA,__kairos_mf"
+#elif defined(_WIN32)
+#define KAIROS_MANIFEST_SECTION ".kairosm"
+#else
+#define KAIROS_MANIFEST_SECTION ".kairos_manifest"
+#endif
+#define KAIROS_MANIFEST(plugins)                                                                  \
+    __attribute__((used, section(KAIROS_MANIFEST_SECTION), visibility("default"))) const char \
+        kairos_manifest_v1[] = "kairos-manifest 1\nabi C " KAIROS_C_ABI_VERSION_TEXT "\n" plugins
 
 /* Extension points (kairos_plugin_info.point). */
 #define KAIROS_FILTER 1

@@ -20,7 +20,11 @@
 //!   partition-scoped (fair-share) order plugins;
 //! - [`sdk`]: what a plugin author implements, the panic guard, and
 //!   [`export_plugins!`];
-//! - [`json`]: a small JSON reader for the plugin's args.
+//! - [`manifest`]: the manifest embedded in the library file, which the host
+//!   reads without loading the library;
+//! - [`fields`]: the plugin's args, read field by field ([`sdk::Fields`]);
+//! - [`json`]: a small JSON reader for the plugin's args;
+//! - [`testing`]: unit-test a plugin on a small cluster without a host.
 //!
 //! # Write a native plugin
 //!
@@ -74,15 +78,23 @@
 //! ```
 //!
 //! A panic inside any method is caught by the SDK and reported to the host as a
-//! failed call. A segfault or an abort cannot be caught: it ends the host.
+//! failed call. A segfault or an abort cannot be caught: it ends the host. So a
+//! plugin must be built with `panic = "unwind"` (the default): the host refuses
+//! a library built with `panic = "abort"`, which its embedded manifest names.
+//!
+//! `kairos plugins new NAME` writes a crate like this one, with tests that use
+//! [`testing`].
 
 #![allow(non_local_definitions)] // abi_stable's derive macros predate the lint
 #![warn(missing_docs)]
 
+pub mod fields;
 pub mod json;
+pub mod manifest;
 pub mod module;
 pub mod partition;
 pub mod sdk;
+pub mod testing;
 pub mod traits;
 pub mod views;
 

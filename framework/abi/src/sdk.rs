@@ -13,6 +13,13 @@
 //! What the guard cannot contain: a segfault, an abort, stack overflow, an
 //! infinite loop, or memory corruption in plugin code take the host process
 //! down or hang it. Run a plugin you do not trust in a separate host process.
+//!
+//! Nor can it catch anything in a library built with `panic = "abort"`:
+//! [`export_plugins!`](crate::export_plugins) records the library's panic
+//! strategy in its embedded manifest ([`crate::manifest`]), and the host
+//! refuses such a library before loading it. Should one be loaded anyway, the
+//! panic hook prints the plugin's name, the message and the place to stderr
+//! before the process aborts.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -22,6 +29,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSlice, RSliceMut, RSome, RStr, RString, RVec};
 use abi_stable::StableAbi;
 
+pub use crate::fields::Fields;
 use crate::json;
 use crate::module::{BuiltV1, Extension, PluginInfo, Point};
 use crate::partition::{
@@ -186,20 +194,44 @@ thread_local! {
     /// True while a guarded call runs on this thread: its panics are reported
     /// to the host as errors, so the panic hook stays quiet about them.
     static GUARDED: Cell<bool> = const { Cell::new(false) };
+    /// The plugin whose guarded call runs on this thread (empty: not known).
+    static PLUGIN: Cell<&'static str> = const { Cell::new("") };
     /// Where the last guarded panic happened, for the error message.
     static WHERE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// Whether this library unwinds on panic: `cfg!(panic = "unwind")` evaluated
+/// in this crate, which is built with the plugin's own profile.
+pub const UNWINDS: bool = cfg!(panic = "unwind");
+
 /// Installs, once, a panic hook that records where a guarded panic happened
 /// instead of printing it, and hands every other panic to the previous hook.
+///
+/// In a library built with `panic = "abort"` nothing can catch a panic: the
+/// hook then prints the plugin's name, the message and the location, so that
+/// the process does not abort without a word.
 fn quiet_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if GUARDED.with(Cell::get) {
-                let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            if GUARDED.with(Cell::get) && UNWINDS {
                 WHERE.with_borrow_mut(|w| *w = at);
+            } else if GUARDED.with(Cell::get) {
+                let plugin = PLUGIN.with(Cell::get);
+                let payload = info.payload();
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("a panic without a message");
+                eprintln!(
+                    "kairos plugin `{plugin}` panicked at {}: {what}\n\
+                     its library was built with panic = \"abort\", so nothing can catch the panic and the \
+                     process aborts now; build plugins with panic = \"unwind\" (the default)",
+                    at.as_deref().unwrap_or("an unknown location"),
+                );
             } else {
                 previous(info);
             }
@@ -220,12 +252,15 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// Runs `f` under `catch_unwind` with the quiet hook; a panic becomes `Err`.
-fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+/// Runs `f`, a call of `plugin`, under `catch_unwind` with the quiet hook; a
+/// panic becomes `Err`.
+fn catch<T>(plugin: &'static str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     quiet_hook();
     let outer = GUARDED.with(|g| g.replace(true));
+    let outer_plugin = PLUGIN.with(|p| p.replace(plugin));
     let outcome = catch_unwind(AssertUnwindSafe(f));
     GUARDED.with(|g| g.set(outer));
+    PLUGIN.with(|p| p.set(outer_plugin));
     match outcome {
         Ok(r) => r,
         Err(payload) => Err(panic_message(payload)),
@@ -235,13 +270,19 @@ fn catch<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
 /// Runs `f` under `catch_unwind`, turning a panic or an error into `RErr`.
 /// A guarded panic is not printed: it is returned, with where it happened.
 pub fn guard(f: impl FnOnce() -> Result<(), String>) -> RResult<(), RString> {
-    match catch(f) {
+    guard_named("", f)
+}
+
+/// [`guard`] for a call of plugin `plugin`, named if the panic cannot be caught.
+fn guard_named(plugin: &'static str, f: impl FnOnce() -> Result<(), String>) -> RResult<(), RString> {
+    match catch(plugin, f) {
         Ok(()) => ROk(()),
         Err(e) => RErr(e.into()),
     }
 }
 
-struct Guarded<T: ?Sized>(Box<T>);
+/// A plugin behind the panic guard, and its name.
+struct Guarded<T: ?Sized>(&'static str, Box<T>);
 
 impl OrderV1 for Guarded<dyn Order> {
     fn keys(
@@ -250,7 +291,7 @@ impl OrderV1 for Guarded<dyn Order> {
         cluster: &ClusterView<'_>,
         mut keys: RSliceMut<'_, f64>,
     ) -> RResult<(), RString> {
-        guard(|| self.0.keys(jobs.as_slice(), cluster, keys.as_mut_slice()))
+        guard_named(self.0, || self.1.keys(jobs.as_slice(), cluster, keys.as_mut_slice()))
     }
 }
 
@@ -262,7 +303,7 @@ impl FilterV1 for Guarded<dyn Filter> {
         nodes: RSlice<'_, u32>,
         mut verdicts: RSliceMut<'_, Verdict>,
     ) -> RResult<(), RString> {
-        guard(|| self.0.filter(job, cluster, nodes.as_slice(), verdicts.as_mut_slice()))
+        guard_named(self.0, || self.1.filter(job, cluster, nodes.as_slice(), verdicts.as_mut_slice()))
     }
 }
 
@@ -274,7 +315,7 @@ impl ScoreV1 for Guarded<dyn Score> {
         nodes: RSlice<'_, u32>,
         mut scores: RSliceMut<'_, f64>,
     ) -> RResult<(), RString> {
-        guard(|| self.0.score(job, cluster, nodes.as_slice(), scores.as_mut_slice()))
+        guard_named(self.0, || self.1.score(job, cluster, nodes.as_slice(), scores.as_mut_slice()))
     }
 }
 
@@ -285,9 +326,9 @@ impl RebalanceV1 for Guarded<dyn Rebalance> {
         running: RSlice<'_, RunningView>,
         moves: &mut RVec<MoveView>,
     ) -> RResult<(), RString> {
-        guard(|| {
+        guard_named(self.0, || {
             let mut v = Vec::new();
-            self.0.rebalance(cluster, running.as_slice(), &mut v)?;
+            self.1.rebalance(cluster, running.as_slice(), &mut v)?;
             moves.extend(v);
             Ok(())
         })
@@ -302,7 +343,7 @@ impl PartitionOrderV1 for Guarded<dyn PartitionOrder> {
         cluster: &ClusterView<'_>,
         mut keys: RSliceMut<'_, f64>,
     ) -> RResult<(), RString> {
-        guard(|| self.0.keys(jobs.as_slice(), groups.as_slice(), cluster, keys.as_mut_slice()))
+        guard_named(self.0, || self.1.keys(jobs.as_slice(), groups.as_slice(), cluster, keys.as_mut_slice()))
     }
 }
 
@@ -311,17 +352,22 @@ impl Plugin {
     /// guard; `Err` for a partition-scoped order plugin, which v1 cannot carry
     /// (see [`crate::partition`]).
     pub fn into_v1(self) -> Result<BuiltV1, String> {
+        self.wrap("")
+    }
+
+    /// [`Plugin::into_v1`] for plugin `name`.
+    fn wrap(self, name: &'static str) -> Result<BuiltV1, String> {
         Ok(match self {
-            Plugin::Order(p) => BuiltV1::Order(OrderV1_TO::from_value(Guarded(p), TD_Opaque)),
+            Plugin::Order(p) => BuiltV1::Order(OrderV1_TO::from_value(Guarded(name, p), TD_Opaque)),
             Plugin::PartitionOrder(_) => {
                 return Err(format!(
                     "it is a partition-scoped order plugin, and this host does not offer `{PARTITION_V1}`: \
                      run it in a kairos whose plugin interface has it"
                 ))
             }
-            Plugin::Filter(p) => BuiltV1::Filter(FilterV1_TO::from_value(Guarded(p), TD_Opaque)),
-            Plugin::Score(p) => BuiltV1::Score(ScoreV1_TO::from_value(Guarded(p), TD_Opaque)),
-            Plugin::Rebalance(p) => BuiltV1::Rebalance(RebalanceV1_TO::from_value(Guarded(p), TD_Opaque)),
+            Plugin::Filter(p) => BuiltV1::Filter(FilterV1_TO::from_value(Guarded(name, p), TD_Opaque)),
+            Plugin::Score(p) => BuiltV1::Score(ScoreV1_TO::from_value(Guarded(name, p), TD_Opaque)),
+            Plugin::Rebalance(p) => BuiltV1::Rebalance(RebalanceV1_TO::from_value(Guarded(name, p), TD_Opaque)),
         })
     }
 
@@ -355,10 +401,16 @@ pub fn build(
     args: RStr<'_>,
     resources: RSlice<'_, RStr<'_>>,
 ) -> RResult<BuiltV1, RString> {
-    match catch(|| build_plugin(defs, name, args, resources)?.into_v1()) {
+    let plugin = def_name(defs, name);
+    match catch(plugin, || build_plugin(defs, name, args, resources)?.wrap(plugin)) {
         Ok(b) => ROk(b),
         Err(e) => RErr(e.into()),
     }
+}
+
+/// The name of plugin `name` as `defs` has it (`'static`), or `""`.
+fn def_name(defs: &'static [PluginDef], name: RStr<'_>) -> &'static str {
+    defs.iter().find(|d| d.name == name.as_str()).map_or("", |d| d.name)
 }
 
 /// Runs the `build` of plugin `name` of `defs` and checks its point.
@@ -395,13 +447,15 @@ pub fn build_partition(
     args: RStr<'_>,
     resources: RSlice<'_, RStr<'_>>,
 ) -> ROption<RResult<PartitionBuiltV1, RString>> {
-    let built = catch(|| match build_plugin(defs, name, args, resources)? {
+    let plugin = def_name(defs, name);
+    let built = catch(plugin, || match build_plugin(defs, name, args, resources)? {
         Plugin::PartitionOrder(p) => Ok(Some((p.key().to_v1(), p))),
         _ => Ok(None),
     });
     match built {
         Ok(Some((key, p))) => {
-            RSome(ROk(PartitionBuiltV1 { key, order: PartitionOrderV1_TO::from_value(Guarded(p), TD_Opaque) }))
+            let order = PartitionOrderV1_TO::from_value(Guarded(plugin, p), TD_Opaque);
+            RSome(ROk(PartitionBuiltV1 { key, order }))
         }
         Ok(None) => RNone,
         Err(e) => RSome(RErr(e.into())),
@@ -420,62 +474,14 @@ pub fn extension(name: RStr<'_>, partition: &'static PartitionV1) -> ROption<Ext
     }
 }
 
-/// Reads an object of args field by field, refusing unknown fields: the
-/// counterpart of serde's `deny_unknown_fields` for [`json::Value`].
-///
-/// ```
-/// use kairos_abi::{json, sdk::Fields};
-/// let args = json::parse(r#"{ "weight": 2 }"#).unwrap();
-/// let mut f = Fields::new(&args).unwrap();
-/// let weight = f.number("weight").unwrap().unwrap_or(1.0);
-/// f.finish().unwrap();
-/// assert_eq!(weight, 2.0);
-/// ```
-pub struct Fields<'a> {
-    map: Option<&'a std::collections::BTreeMap<String, json::Value>>,
-    seen: Vec<&'a str>,
-}
-
-impl<'a> Fields<'a> {
-    /// Starts reading `args`, which must be an object or `null`.
-    pub fn new(args: &'a json::Value) -> Result<Fields<'a>, String> {
-        match args {
-            json::Value::Null => Ok(Fields { map: None, seen: Vec::new() }),
-            json::Value::Object(m) => Ok(Fields { map: Some(m), seen: Vec::new() }),
-            other => Err(format!("args must be a mapping, got {}", other.kind())),
-        }
-    }
-
-    /// Field `key`, if present.
-    pub fn get(&mut self, key: &'a str) -> Option<&'a json::Value> {
-        self.seen.push(key);
-        self.map.and_then(|m| m.get(key))
-    }
-
-    /// Number field `key`, if present.
-    pub fn number(&mut self, key: &'a str) -> Result<Option<f64>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v.as_f64().map(Some).ok_or_else(|| format!("`{key}` must be a number, got {}", v.kind())),
-        }
-    }
-
-    /// Ends reading: an unknown field is an error naming it and the known ones.
-    pub fn finish(self) -> Result<(), String> {
-        let Some(m) = self.map else { return Ok(()) };
-        match m.keys().find(|k| !self.seen.contains(&k.as_str())) {
-            Some(k) => Err(format!("unknown field `{k}`, expected one of: {}", self.seen.join(", "))),
-            None => Ok(()),
-        }
-    }
-}
-
 /// Exports a library's plugins: the root module abi_stable's loader finds.
 ///
 /// Invoke it once, at the root of a `cdylib` crate, with the [`PluginDef`]s the
-/// library offers. It also defines `kairos_plugin_module()`, which returns the
-/// same root module in-process (for tests and benchmarks that link the plugin
-/// as an `rlib`).
+/// library offers (constant expressions: `const` items or literals). It also
+/// defines `kairos_plugin_module()`, which returns the same root module
+/// in-process (for tests and benchmarks that link the plugin as an `rlib`), and
+/// the library's embedded manifest, `kairos_manifest_v1` ([`crate::manifest`]),
+/// in its own section of the file, with the crate's panic strategy.
 ///
 /// ```ignore
 /// kairos_abi::export_plugins![LinkBudget::DEF];
@@ -484,7 +490,20 @@ impl<'a> Fields<'a> {
 macro_rules! export_plugins {
     ($($def:expr),+ $(,)?) => {
         #[doc(hidden)]
-        pub static KAIROS_PLUGINS: &[$crate::sdk::PluginDef] = &[$($def),+];
+        const __KAIROS_DEFS: &[$crate::sdk::PluginDef] = &[$($def),+];
+
+        #[doc(hidden)]
+        pub static KAIROS_PLUGINS: &[$crate::sdk::PluginDef] = __KAIROS_DEFS;
+
+        /// The manifest embedded in the library file (see `kairos_abi::manifest`),
+        /// written at compile time with this crate's panic strategy.
+        #[doc(hidden)]
+        #[no_mangle]
+        #[cfg_attr(any(target_os = "macos", target_os = "ios"), link_section = "__DATA,__kairos_mf")]
+        #[cfg_attr(windows, link_section = ".kairosm")]
+        #[cfg_attr(not(any(target_os = "macos", target_os = "ios", windows)), link_section = ".kairos_manifest")]
+        pub static kairos_manifest_v1: [u8; $crate::manifest::len(__KAIROS_DEFS, cfg!(panic = "unwind"))] =
+            $crate::manifest::bytes(__KAIROS_DEFS, cfg!(panic = "unwind"));
 
         #[doc(hidden)]
         pub mod __kairos_export {

@@ -3,6 +3,7 @@
 
 mod explain;
 mod live;
+mod new_plugin;
 mod policy;
 mod render;
 
@@ -23,10 +24,17 @@ Exit codes:
   1  a run failed: a plugin misbehaved (NaN key, score out of range) or output could not be written
   2  bad input: a file is missing or malformed, a flag is wrong, a name is unknown";
 
+/// `kairos --version`: the release and the plugin ABIs this host speaks
+/// (`0.1.0 (plugin ABI: kairos-abi 1.0.0, C ABI 1)`).
+fn version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| format!("{} ({})", env!("CARGO_PKG_VERSION"), kairos_host::native::abi_versions()))
+}
+
 /// kairos — a scheduling framework: order, filter, score and rebalance plugins
 /// in YAML pipelines, simulated against real workloads.
 #[derive(Parser)]
-#[command(name = "kairos", version, after_help = EXIT_CODES)]
+#[command(name = "kairos", version = version(), after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -138,7 +146,7 @@ enum Command {
         kind: SchemaKind,
     },
     /// List the built-in plugins, or (`plugins list PATH…`) what native plugin
-    /// libraries offer.
+    /// libraries offer, or (`plugins new NAME`) start a native plugin crate.
     #[command(after_help = EXIT_CODES)]
     Plugins {
         #[command(subcommand)]
@@ -159,6 +167,25 @@ enum PluginsCommand {
         /// Library files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Write a native plugin crate that builds and loads: Cargo.toml, a plugin
+    /// with its tests, a README and an example pipeline.
+    New {
+        /// The crate's name (lower-case, e.g. `my-score`); the plugin is
+        /// `vendor.NAME` unless --plugin says otherwise.
+        name: String,
+        /// Where to write it (default `./NAME`); must not exist or be empty.
+        dir: Option<PathBuf>,
+        /// The plugin's extension point.
+        #[arg(long, value_enum, default_value = "score")]
+        point: new_plugin::Point,
+        /// The plugin's name in pipelines.
+        #[arg(long, value_name = "NAME")]
+        plugin: Option<String>,
+        /// kairos-abi's directory (framework/abi of a kairos checkout, or the
+        /// checkout). Default: the kairos-abi this kairos was built from.
+        #[arg(long, value_name = "DIR")]
+        abi_path: Option<PathBuf>,
     },
 }
 
@@ -297,6 +324,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Plugins { command: Some(PluginsCommand::List { paths }) } => plugins_list(&paths),
+        Command::Plugins { command: Some(PluginsCommand::New { name, dir, point, plugin, abi_path }) } => {
+            out(&new_plugin::run(&new_plugin::Options { name, dir, point, plugin, abi_path })?);
+            Ok(())
+        }
     }
 }
 

@@ -99,29 +99,26 @@ impl LinkBudget {
     pub fn from_args(b: &BuildArgs<'_>) -> Result<LinkBudget, String> {
         let mut c = LinkBudget::default();
         let mut f = Fields::new(b.args)?;
-        if let Some(v) = f.get("bands") {
-            let m = v.as_object().ok_or_else(|| format!("`bands` must be a mapping, got {}", v.kind()))?;
-            for (prefix, band) in m {
-                let band = match band.as_str() {
-                    Some("S") => Band::S,
-                    Some("X") => Band::X,
-                    _ => return Err(format!("`bands.{prefix}` must be \"S\" or \"X\"")),
-                };
-                c.bands.insert(prefix.clone(), band);
-            }
+        for (prefix, band) in f.map("bands")?.into_iter().flatten() {
+            let band = match band.as_str() {
+                Some("S") => Band::S,
+                Some("X") => Band::X,
+                _ => return Err(f.invalid(&format!("bands.{prefix}"), "expected \"S\" or \"X\"")),
+            };
+            c.bands.insert(prefix.clone(), band);
         }
         c.x_margin_db = f.number("x_margin_db")?.unwrap_or(c.x_margin_db);
         c.s_margin_db = f.number("s_margin_db")?.unwrap_or(c.s_margin_db);
         c.full_scale_db = f.number("full_scale_db")?.unwrap_or(c.full_scale_db);
         c.elevation_db_per_deg = f.number("elevation_db_per_deg")?.unwrap_or(c.elevation_db_per_deg);
         c.neutral = f.number("neutral")?.unwrap_or(c.neutral);
-        f.finish()?;
         if c.full_scale_db.is_nan() || c.full_scale_db <= 0.0 {
-            return Err(format!("`full_scale_db` must be > 0, got {}", c.full_scale_db));
+            return Err(f.invalid("full_scale_db", format!("must be > 0, got {}", c.full_scale_db)));
         }
         if !(0.0..=100.0).contains(&c.neutral) {
-            return Err(format!("`neutral` must be within 0..=100, got {}", c.neutral));
+            return Err(f.invalid("neutral", format!("must be within 0..=100, got {}", c.neutral)));
         }
+        f.finish()?;
         Ok(c)
     }
 
@@ -299,22 +296,16 @@ impl FairShare {
     /// Reads the config from the entry's args; unknown fields are errors.
     pub fn from_args(b: &BuildArgs<'_>) -> Result<FairShare, String> {
         let mut f = Fields::new(b.args)?;
-        let key = match f.get("key") {
+        let key = match f.string("key")? {
             None => PartitionKey::Group,
-            Some(v) => {
-                PartitionKey::parse(v.as_str().ok_or_else(|| format!("`key` must be a string, got {}", v.kind()))?)
-                    .map_err(|e| format!("`key`: {e}"))?
-            }
+            Some(k) => PartitionKey::parse(k).map_err(|e| f.invalid("key", e))?,
         };
         let mut weights = BTreeMap::new();
-        if let Some(v) = f.get("weights") {
-            let m = v.as_object().ok_or_else(|| format!("`weights` must be a mapping, got {}", v.kind()))?;
-            for (group, w) in m {
-                match w.as_f64() {
-                    Some(w) if w > 0.0 && w.is_finite() => weights.insert(group.clone(), w),
-                    _ => return Err(format!("the weight of group `{group}` must be a finite number > 0")),
-                };
-            }
+        for (group, w) in f.map("weights")?.into_iter().flatten() {
+            match w.as_f64() {
+                Some(w) if w > 0.0 && w.is_finite() => weights.insert(group.clone(), w),
+                _ => return Err(f.invalid(&format!("weights.{group}"), "expected a finite number > 0")),
+            };
         }
         f.finish()?;
         Ok(FairShare { key, weights })
@@ -354,10 +345,63 @@ kairos_abi::export_plugins![DEF, PACKING_DEF, FAIR_SHARE_DEF];
 mod tests {
     use super::*;
     use kairos_abi::json;
+    use kairos_abi::testing::{TestCluster, TestGroup, TestJob, TestNode};
 
     fn plugin(args: &str) -> Result<LinkBudget, String> {
         let v = json::parse(args).unwrap();
         LinkBudget::from_args(&BuildArgs { args: &v, resources: &[] })
+    }
+
+    /// A station with an S,X antenna and an S-only one, and a processing node,
+    /// through the SDK's test helpers (the views the host would pass).
+    fn station() -> TestCluster {
+        TestCluster::new(["antenna", "cpu"])
+            .node(TestNode::new("ant-sx").region("europe").label("band", "S,X").capacity([("antenna", 1)]))
+            .node(TestNode::new("ant-s").region("europe").label("band", "S").capacity([("antenna", 1)]))
+            .node(TestNode::new("proc").region("europe").capacity([("cpu", 16)]))
+    }
+
+    #[test]
+    fn a_contact_scores_each_antenna_by_the_link_it_closes() {
+        let cluster = station();
+        let plugin = cluster.build(&DEF, r#"{ "bands": { "SENTINEL": "X" } }"#).unwrap();
+        let score = plugin.as_score().expect("a score plugin");
+        let contact = |satellite: &str| TestJob::new("c1").label("satellite", satellite).request([("antenna", 1)]);
+        let cases = [
+            (
+                "an X-band satellite: the S,X antenna at X's margin, no link on S, neutral processing",
+                "SENTINEL-2A",
+                [80.0, 0.0, 50.0],
+            ),
+            ("an unknown satellite: X where it can, S elsewhere", "AQUA", [80.0, 100.0 * 8.0 / 15.0, 50.0]),
+        ];
+        for (name, satellite, want) in cases {
+            assert_eq!(cluster.score(score, &contact(satellite)).unwrap(), want, "{name}");
+        }
+        let high = contact("SENTINEL-2A").label("max_elevation_deg", "70");
+        assert_eq!(cluster.score(score, &high).unwrap()[0], 100.0, "a high pass adds 3 dB: 15 dB is full scale");
+    }
+
+    #[test]
+    fn packing_prefers_the_node_the_job_fills_most() {
+        let cluster = TestCluster::new(["cpu", "memory"])
+            .node(TestNode::new("empty").capacity([("cpu", 16), ("memory", 64)]))
+            .node(TestNode::new("half").capacity([("cpu", 16), ("memory", 64)]).used([("cpu", 8), ("memory", 32)]));
+        let job = TestJob::new("j").request([("cpu", 8), ("memory", 32)]);
+        assert_eq!(cluster.score(&Packing, &job).unwrap(), [50.0, 100.0]);
+    }
+
+    #[test]
+    fn fair_share_puts_the_group_furthest_below_its_share_first() {
+        let cluster = TestCluster::new(["cpu"]).node(TestNode::new("n").capacity([("cpu", 100)]));
+        let plugin = cluster.build(&FAIR_SHARE_DEF, r#"{ "weights": { "europe": 2 } }"#).unwrap();
+        let order = plugin.as_partition_order().expect("partition-scoped");
+        let jobs = [
+            (TestJob::new("a").group("americas"), TestGroup::new("americas").used([("cpu", 30)]).running(3)),
+            (TestJob::new("e").group("europe"), TestGroup::new("europe").used([("cpu", 40)]).running(4)),
+            (TestJob::new("f").group("africa"), TestGroup::new("africa")),
+        ];
+        assert_eq!(cluster.partition_keys(order, &jobs).unwrap(), [0.3, 0.2, 0.0], "europe weighs 2");
     }
 
     #[test]
@@ -380,9 +424,10 @@ mod tests {
     fn bad_args_are_refused_with_what_was_expected() {
         let cases = [
             ("an unknown field", r#"{ "gain": 3 }"#, "unknown field `gain`"),
-            ("a band that does not exist", r#"{ "bands": { "NOAA": "K" } }"#, "`bands.NOAA` must be \"S\" or \"X\""),
-            ("a non-numeric margin", r#"{ "x_margin_db": "high" }"#, "`x_margin_db` must be a number, got a string"),
-            ("args that are not a mapping", "[1]", "args must be a mapping, got an array"),
+            ("a band that does not exist", r#"{ "bands": { "NOAA": "K" } }"#, "`bands.NOAA`: expected \"S\" or \"X\""),
+            ("a non-numeric margin", r#"{ "x_margin_db": "high" }"#, "`x_margin_db`: expected a number, got \"high\""),
+            ("args that are not a mapping", "[1]", "args must be a mapping, got a list"),
+            ("a full scale of zero", r#"{ "full_scale_db": 0 }"#, "`full_scale_db`: must be > 0, got 0"),
         ];
         for (name, args, want) in cases {
             let err = plugin(args).unwrap_err();
@@ -436,7 +481,8 @@ mod tests {
             ("`region` is the group", r#"{ "key": "region" }"#, Ok(PartitionKey::Group)),
             ("a label key", r#"{ "key": "label:team" }"#, Ok(PartitionKey::Label("team".into()))),
             ("an unknown key", r#"{ "key": "zone" }"#, Err("`key`: unknown key `zone`")),
-            ("a zero weight", r#"{ "weights": { "a": 0 } }"#, Err("the weight of group `a` must be")),
+            ("a zero weight", r#"{ "weights": { "a": 0 } }"#, Err("`weights.a`: expected a finite number > 0")),
+            ("a key that is not a string", r#"{ "key": 3 }"#, Err("`key`: expected a string, got 3")),
         ];
         for (name, args, want) in cases {
             match (build(args), want) {

@@ -2,18 +2,21 @@
 //! engine calls a native plugin exactly as it calls a built-in.
 //!
 //! Each adapter builds the call's views ([`super::views`]), calls across the
-//! boundary once per batch, and turns what comes back into the model's types.
-//! A failed call — an error the plugin returned, a panic its SDK caught, a NaN
-//! or out-of-range score, a NaN key — is counted and handled by the entry's
-//! `on_error`, as for scripts:
+//! boundary once per batch, and turns what comes back into the model's types,
+//! checking every value on the way ([`super::validate`]). A failed call — an
+//! error the plugin returned, a panic its SDK caught, a value the host refuses
+//! (a verdict naming a resource the cluster lacks, a NaN or out-of-range score,
+//! a key that is not finite, a move of a job that is not running) — is counted
+//! and handled by the entry's `on_error`, as for scripts:
 //!
 //! | `on_error` | filter | score | order |
 //! |---|---|---|---|
-//! | `reject-node` (default) | every node of the batch is rejected (`plugin-error`) | the nodes score 0 (a bad value: that node) | the jobs go last |
-//! | `skip-plugin` | every node passes this filter | the nodes score 0 | the keys are 0 |
+//! | `reject-node` (default) | every node of the batch is rejected (`plugin-error`; a bad verdict: that node) | the nodes score 0 (a bad value: that node) | the jobs go last (a bad key: that job) |
+//! | `skip-plugin` | every node passes this filter (a bad verdict: that node) | the nodes score 0 | the keys are 0 |
 //! | `fail` | the run stops with the error | the run stops | the run stops |
 //!
-//! A rebalance plugin that fails proposes nothing (or, with `fail`, stops the run).
+//! A rebalance plugin that fails, or proposes one invalid move, proposes
+//! nothing (or, with `fail`, stops the run).
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -30,6 +33,7 @@ use kairos_model::{
 };
 
 use super::load::NativeLibrary;
+use super::validate;
 use super::views::{self, NodeCache};
 use super::NativeStats;
 use crate::script::OnError;
@@ -61,11 +65,12 @@ impl Shared {
         self.calls.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts a failed call; `Err` when the policy is to stop the run.
+    /// Counts a failed call (an error the plugin returned, or a value
+    /// [`validate`] refused); `Err` when the policy is to stop the run.
     pub(crate) fn failed(&self, what: &str) -> PluginResult {
         self.errors.fetch_add(1, Ordering::Relaxed);
         match self.on_error {
-            OnError::Fail => Err(PluginError(format!("native plugin `{}`: {what}", self.name))),
+            OnError::Fail => Err(PluginError(format!("native plugin `{}`: {}", self.name, validate::message(what)))),
             _ => Ok(()),
         }
     }
@@ -142,19 +147,27 @@ impl FilterPlugin for NativeFilter {
             });
             match outcome {
                 RResult::ROk(()) => {
+                    // A verdict the host cannot use is the plugin's error on that
+                    // node: `on_error` decides the node (the others keep theirs),
+                    // and the call counts as one failed call.
+                    let on_bad = match self.s.on_error {
+                        OnError::SkipPlugin => None,
+                        _ => Some(Reason::transient("plugin-error")),
+                    };
+                    let mut first_bad = None;
                     let mut i = 0;
-                    candidates.retain(|_| {
+                    candidates.retain(|n| {
                         let v = &verdicts[i];
                         i += 1;
-                        (!v.pass).then(|| Reason {
-                            code: intern(v.code.as_str()),
-                            resource: v.resource.into_option().map(|d| d as u16),
-                            requested: v.requested,
-                            free: v.free,
-                            unresolvable: v.permanent,
+                        validate::verdict(v, &cx.nodes.names[n as usize], cx.resources).unwrap_or_else(|e| {
+                            first_bad.get_or_insert(e);
+                            on_bad
                         })
                     });
-                    Ok(())
+                    match first_bad {
+                        Some(e) => self.s.failed(&e),
+                        None => Ok(()),
+                    }
                 }
                 RResult::RErr(e) => {
                     self.s.failed(&e)?;
@@ -188,8 +201,7 @@ pub(crate) fn check_scores(s: &Shared, cx: &Context<'_>, nodes: &[NodeId], score
         return Ok(());
     }
     for (&n, v) in nodes.iter().zip(scores.iter_mut()) {
-        if !(0.0..=MAX_SCORE).contains(v) {
-            let what = format!("returned {v} for node {}; a score must be within 0..=100", cx.nodes.names[n as usize]);
+        if let Err(what) = validate::score(*v, &cx.nodes.names[n as usize]) {
             *v = 0.0;
             s.failed(&what)?;
         }
@@ -264,8 +276,8 @@ fn check_keys(s: &Shared, outcome: RResult<(), RString>, keys: &mut [f64]) -> Pl
     match outcome {
         RResult::ROk(()) => {
             for k in keys.iter_mut() {
-                if !k.is_finite() {
-                    s.failed(&format!("returned {k}; an order key must be a finite number"))?;
+                if let Err(what) = validate::key(*k) {
+                    s.failed(&what)?;
                     *k = fallback;
                 }
             }
@@ -335,26 +347,24 @@ impl NativeRebalance {
 }
 
 impl RebalancePlugin for NativeRebalance {
-    fn rebalance(&self, cx: &Context<'_>, running: &[Running], moves: &mut Vec<Move>) -> PluginResult {
+    fn rebalance(&self, cx: &Context<'_>, running_jobs: &[Running], moves: &mut Vec<Move>) -> PluginResult {
         let st = self.s.nodes.get(cx);
         let cluster = views::cluster(&st, cx);
-        let running: Vec<RunningView> = running
+        let running: Vec<RunningView> = running_jobs
             .iter()
             .map(|r| RunningView { job: r.job, node: r.node, started: r.started, expected_end: r.expected_end })
             .collect();
         let mut proposed: RVec<MoveView> = RVec::new();
         self.s.called();
         match self.obj.rebalance(&cluster, running.as_slice().into(), &mut proposed) {
-            RResult::ROk(()) => {
-                moves.extend(proposed.iter().map(|m| {
-                    if m.migrate {
-                        Move::Migrate { job: m.job, to: m.to }
-                    } else {
-                        Move::Evict { job: m.job, reason: intern(m.reason.as_str()) }
-                    }
-                }));
-                Ok(())
-            }
+            // A proposal with one bad move is refused whole: it proposes nothing.
+            RResult::ROk(()) => match validate::moves(&proposed, running_jobs, cx.nodes.len()) {
+                Ok(valid) => {
+                    moves.extend(valid);
+                    Ok(())
+                }
+                Err(e) => self.s.failed(&e),
+            },
             RResult::RErr(e) => self.s.failed(&e),
         }
     }

@@ -1,6 +1,7 @@
-//! The C ABI of native plugins (`framework/abi/c/kairos_plugin.h`), through
-//! libloading: filter and score over a batch of nodes, for plugins written in
-//! C, C++, Zig or Go.
+//! The C ABI of native plugins (`framework/abi/c/kairos_plugin.h`): filter
+//! and score over a batch of nodes, for plugins written in C, C++, Zig or Go.
+//! The library is the one the loader already opened ([`super::load`]), which
+//! found no kairos-abi root module in it: it is never opened twice.
 //!
 //! The refusal rules are those of the Rust ABI: the version symbol must exist
 //! and return [`C_ABI_VERSION`], every function of the header must be exported,
@@ -11,16 +12,25 @@
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::Path;
 
+use kairos_abi::abi_stable::library::RawLibrary;
+
 use kairos_model::{
     Built, Candidates, Context, ExtensionPoint, FilterPlugin, Job, NodeId, PluginResult, Reason, ScorePlugin,
 };
 
-use super::adapter::{check_scores, intern, Shared};
+use super::adapter::{check_scores, Shared};
 use super::load::{LoadError, NativeInfo};
+use super::validate;
 use super::views::NodeStatic;
 
 /// The C ABI version this host speaks (`KAIROS_C_ABI_VERSION`).
 pub const C_ABI_VERSION: u32 = 1;
+
+/// The longest summary read from a C library's plugin list, in bytes.
+const MAX_SUMMARY: usize = 4096;
+
+/// The longest args schema read from a C library's plugin list, in bytes.
+const MAX_SCHEMA: usize = 64 * 1024;
 
 /// The symbol that marks a C kairos plugin.
 pub const VERSION_SYMBOL: &str = "kairos_c_abi_version\0";
@@ -92,20 +102,30 @@ unsafe fn text(p: *const c_char) -> String {
     }
 }
 
-/// Opens `path` as a C plugin: `Ok(None)` when it has no version symbol (not a
-/// C kairos plugin).
-pub(crate) fn open(path: &Path) -> Result<Option<CLibrary>, LoadError> {
+/// The bytes of the NUL-terminated string at `p`, if it ends within `max` bytes.
+///
+/// # Safety
+/// `p` points to a NUL-terminated string, or to at least `max + 1` readable
+/// bytes: no byte past the first NUL or past `max + 1` bytes is read.
+unsafe fn bounded<'a>(p: *const c_char, max: usize) -> Result<&'a [u8], ()> {
+    for i in 0..=max {
+        // SAFETY: bytes up to the first NUL are readable, per the contract.
+        if unsafe { *p.add(i) } == 0 {
+            // SAFETY: the `i` bytes before the NUL were just read.
+            return Ok(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), i) });
+        }
+    }
+    Err(())
+}
+
+/// Reads the library `lib` (opened from `path`) as a C plugin: `Ok(None)`
+/// when it has no version symbol (not a C kairos plugin).
+pub(crate) fn open(lib: &'static RawLibrary, path: &Path) -> Result<Option<CLibrary>, LoadError> {
     let p = || path.to_owned();
-    // SAFETY: loading a library runs its initializers; that is the point of a
-    // native plugin, and the library was named by the pipeline's author.
-    let lib = match unsafe { libloading::Library::new(path) } {
-        Ok(l) => &*Box::leak(Box::new(l)),
-        Err(e) => return Err(LoadError::NotAPlugin { path: p(), detail: format!("it cannot be opened ({e})") }),
-    };
     // SAFETY: the symbol's type is the header's `uint32_t kairos_c_abi_version(void)`.
     let Ok(version) = (unsafe { lib.get::<VersionFn>(VERSION_SYMBOL.as_bytes()) }) else { return Ok(None) };
     // SAFETY: as above; the function takes nothing and returns a number.
-    let v = unsafe { version() };
+    let v = unsafe { (*version)() };
     if v != C_ABI_VERSION {
         return Err(LoadError::Version {
             interface: "kairos_plugin.h",
@@ -135,8 +155,18 @@ pub(crate) fn open(path: &Path) -> Result<Option<CLibrary>, LoadError> {
     let mut count = 0usize;
     // SAFETY: per the header, returns `count` entries valid for the library's life.
     let infos = unsafe { plugins_fn(&mut count) };
+    let count = if infos.is_null() { 0 } else { count };
+    if count > validate::MAX_PLUGINS {
+        return Err(LoadError::Other {
+            path: p(),
+            detail: format!(
+                "kairos_plugins() says it offers {count} plugins; at most {} are allowed",
+                validate::MAX_PLUGINS
+            ),
+        });
+    }
     let mut plugins = Vec::new();
-    for i in 0..if infos.is_null() { 0 } else { count } {
+    for i in 0..count {
         // SAFETY: `i < count` entries, per the header.
         let info = unsafe { &*infos.add(i) };
         let point = match info.point {
@@ -149,8 +179,18 @@ pub(crate) fn open(path: &Path) -> Result<Option<CLibrary>, LoadError> {
                 })
             }
         };
-        // SAFETY: the strings are NUL-terminated and static, per the header.
-        let (name, summary, args_schema) = unsafe { (text(info.name), text(info.summary), text(info.args_schema)) };
+        let field = |ptr: *const c_char, what: &str, max: usize| {
+            // SAFETY: the strings are NUL-terminated and static, per the header;
+            // at most `max + 1` bytes are read.
+            let bytes = if ptr.is_null() { Ok(&[][..]) } else { unsafe { bounded(ptr, max) } };
+            bytes.map(|b| String::from_utf8_lossy(b).into_owned()).map_err(|()| LoadError::Other {
+                path: p(),
+                detail: format!("its plugin #{i} has a {what} longer than {max} bytes (or one not NUL-terminated)"),
+            })
+        };
+        let name = field(info.name, "name", validate::MAX_NAME)?;
+        let summary = field(info.summary, "summary", MAX_SUMMARY)?;
+        let args_schema = field(info.args_schema, "args schema", MAX_SCHEMA)?;
         plugins.push(NativeInfo { name, point, summary, args_schema });
     }
     Ok(Some(CLibrary { plugins, new, filter, score }))
@@ -246,14 +286,39 @@ impl FilterPlugin for CPlugin {
             }
             return Ok(());
         }
+        // A code the host refuses is the plugin's error on that node, as for a
+        // Rust plugin's verdict (see `validate`).
+        let on_bad = match self.s.on_error {
+            crate::script::OnError::SkipPlugin => None,
+            _ => Some(Reason::transient("plugin-error")),
+        };
+        let mut first_bad = None;
         let mut i = 0;
-        candidates.retain(|_| {
+        candidates.retain(|n| {
             let r = reject[i];
             i += 1;
-            // SAFETY: a non-NULL entry is a static NUL-terminated code, per the header.
-            (!r.is_null()).then(|| Reason::transient(intern(&unsafe { text(r) })))
+            if r.is_null() {
+                return None;
+            }
+            // SAFETY: a non-NULL entry is a NUL-terminated code, per the header;
+            // at most MAX_CODE + 1 bytes of it are read.
+            let code = unsafe { bounded(r, validate::MAX_CODE) }
+                .map_err(|()| format!("a reason code longer than {} bytes", validate::MAX_CODE))
+                .and_then(validate::code);
+            match code {
+                Ok(code) => Some(Reason::transient(code)),
+                Err(e) => {
+                    first_bad.get_or_insert_with(|| {
+                        format!("its rejection of node `{}` has {e}", cx.nodes.names[n as usize])
+                    });
+                    on_bad
+                }
+            }
         });
-        Ok(())
+        match first_bad {
+            Some(e) => self.s.failed(&e),
+            None => Ok(()),
+        }
     }
 }
 

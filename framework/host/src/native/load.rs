@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use kairos_abi::abi_stable::abi_stability::abi_checking::check_layout_compatibility;
-use kairos_abi::abi_stable::library::{lib_header_from_path, LibraryError};
+use kairos_abi::abi_stable::library::{lib_header_from_raw_library, LibraryError, RawLibrary};
 use kairos_abi::abi_stable::std_types::{ROption, RResult, RStr};
 use kairos_abi::abi_stable::StableAbi;
 use kairos_abi::partition::{PartitionBy, PartitionKeyV1, PartitionV1, PARTITION_V1};
@@ -16,6 +16,8 @@ use kairos_model::{Built, ExtensionPoint, PartitionKey};
 
 use super::adapter::{NativeFilter, NativeOrder, NativePartitionOrder, NativeRebalance, NativeScore, Shared};
 use super::c_abi::{self, CLibrary};
+use super::embedded::{self, Found};
+use super::validate;
 use crate::script::OnError;
 
 /// The environment variable listing plugin directories (`:`-separated), searched
@@ -70,6 +72,25 @@ pub enum LoadError {
         /// The file.
         path: PathBuf,
     },
+    /// A directory where a library file was expected.
+    #[error("{}", directory(path, libraries))]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// The first few library files in it.
+        libraries: Vec<String>,
+    },
+    /// Built with `panic = "abort"`: refused before any of its code runs.
+    #[error(
+        "{} was built with panic = \"abort\": a panic in one of its plugins would abort this process, \
+         which the host cannot prevent. Rebuild it with panic = \"unwind\" (the default: remove \
+         `panic = \"abort\"` from the profile of the Cargo.toml it is built with)",
+        path.display()
+    )]
+    PanicAbort {
+        /// The file.
+        path: PathBuf,
+    },
     /// A file that is not a kairos plugin library.
     #[error("{} is not a kairos plugin: {detail}", path.display())]
     NotAPlugin {
@@ -114,6 +135,23 @@ pub enum LoadError {
     },
 }
 
+/// "DIR is a directory; name the library file inside it, e.g. DIR/liba.so (or libb.so)".
+fn directory(path: &Path, libraries: &[String]) -> String {
+    match libraries {
+        [] => format!(
+            "{} is a directory, with no library (*.{}) in it; name a library file",
+            path.display(),
+            std::env::consts::DLL_EXTENSION
+        ),
+        [one, rest @ ..] => format!(
+            "{} is a directory; name the library file inside it, e.g. {}{}",
+            path.display(),
+            path.join(one).display(),
+            if rest.is_empty() { String::new() } else { format!(" (or {})", rest.join(", ")) }
+        ),
+    }
+}
+
 fn point_of(p: Point) -> ExtensionPoint {
     match p {
         Point::Order => ExtensionPoint::Order,
@@ -123,12 +161,23 @@ fn point_of(p: Point) -> ExtensionPoint {
     }
 }
 
-/// Every library loaded so far, by canonical path: a library is loaded once and
-/// never unloaded.
-fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<NativeLibrary>>> {
-    static LOADED: std::sync::OnceLock<Mutex<HashMap<PathBuf, Arc<NativeLibrary>>>> = std::sync::OnceLock::new();
-    LOADED.get_or_init(|| Mutex::new(HashMap::new()))
+/// What became of a library file the host opened.
+enum Opened {
+    Loaded(Arc<NativeLibrary>),
+    /// Refused after the library was opened: it stays mapped (never unloaded),
+    /// so it is not opened again, and is refused again with the same error.
+    Refused(LoadError),
 }
+
+/// Every library opened so far, by canonical path: a library is opened once
+/// per process and never unloaded.
+fn opened() -> &'static Mutex<HashMap<PathBuf, Opened>> {
+    static OPENED: std::sync::OnceLock<Mutex<HashMap<PathBuf, Opened>>> = std::sync::OnceLock::new();
+    OPENED.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// How many library files to name when a directory is given for one.
+const DIRECTORY_EXAMPLES: usize = 3;
 
 /// A library linked into the host (its `rlib`), reached through the same ABI
 /// and adapters as a loaded one: for tests and for measuring what loading
@@ -150,22 +199,87 @@ fn manifest(module: PluginModule_Ref) -> Vec<NativeInfo> {
         .collect()
 }
 
-/// Loads and checks the library at `path` (once per file; see the module docs).
+/// Loads and checks the library at `path`, once per file (see the module
+/// docs): what the library's embedded manifest says is checked before the
+/// library is opened, so that a library built with `panic = "abort"` or for
+/// another ABI major runs no code at all.
 pub fn load(path: &Path) -> Result<Arc<NativeLibrary>, LoadError> {
+    if path.is_dir() {
+        return Err(LoadError::Directory { path: path.to_owned(), libraries: libraries_in(path, DIRECTORY_EXAMPLES) });
+    }
     if !path.is_file() {
         return Err(LoadError::Missing { path: path.to_owned() });
     }
     let key = path.canonicalize().unwrap_or_else(|_| path.to_owned());
-    let mut cache = loaded().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(lib) = cache.get(&key) {
-        return Ok(Arc::clone(lib));
+    let mut cache = opened().lock().unwrap_or_else(|e| e.into_inner());
+    match cache.get(&key) {
+        Some(Opened::Loaded(lib)) => return Ok(Arc::clone(lib)),
+        Some(Opened::Refused(e)) => return Err(e.clone()),
+        None => {}
     }
-    let lib = Arc::new(open(path)?);
-    cache.insert(key, Arc::clone(&lib));
-    Ok(lib)
+    let manifest = before_opening(path)?;
+    match open(path, manifest) {
+        Ok(lib) => {
+            let lib = Arc::new(lib);
+            cache.insert(key, Opened::Loaded(Arc::clone(&lib)));
+            Ok(lib)
+        }
+        Err((e, was_opened)) => {
+            if was_opened {
+                cache.insert(key, Opened::Refused(e.clone()));
+            }
+            Err(e)
+        }
+    }
 }
 
-fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
+/// The library files in `dir` (by extension), sorted; at most `max` of them.
+fn libraries_in(dir: &Path, max: usize) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == std::env::consts::DLL_EXTENSION))
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.truncate(max);
+    found
+}
+
+/// Checks what the file's embedded manifest says, before the library is
+/// opened: its panic strategy and ABI major. The manifest (if any) is
+/// returned, to be checked against the library's own list once it is open.
+fn before_opening(path: &Path) -> Result<Option<kairos_abi::manifest::Embedded>, LoadError> {
+    let m = match embedded::read(path) {
+        Ok(Found::Manifest(m)) => m,
+        Ok(Found::None | Found::NotObject) => return Ok(None),
+        Err(detail) => return Err(LoadError::NotAPlugin { path: path.to_owned(), detail }),
+    };
+    if m.unwinds == Some(false) {
+        return Err(LoadError::PanicAbort { path: path.to_owned() });
+    }
+    let major = |v: &str| v.split('.').next().unwrap_or_default().to_owned();
+    let refused = match m.abi.strip_prefix("C ") {
+        Some(c) if c != c_abi::C_ABI_VERSION.to_string() => {
+            Some(("kairos_plugin.h", m.abi.clone(), format!("C {}", c_abi::C_ABI_VERSION)))
+        }
+        Some(_) => None,
+        None if major(&m.abi) != major(ABI_VERSION) => Some(("kairos-abi", m.abi.clone(), ABI_VERSION.to_owned())),
+        None => None,
+    };
+    if let Some((interface, found, expected)) = refused {
+        return Err(LoadError::Version { interface, path: path.to_owned(), found, expected });
+    }
+    Ok(Some(m))
+}
+
+/// Opens the library at `path` — once: a library refused after it was opened
+/// stays open — checks it, and checks its plugin list against its embedded
+/// manifest (if any). An error says whether the library was opened.
+fn open(path: &Path, manifest: Option<kairos_abi::manifest::Embedded>) -> Result<NativeLibrary, (LoadError, bool)> {
     let p = || path.to_owned();
     // A bare file name would send the dynamic loader searching the system's
     // library path: name the file in the current directory instead.
@@ -174,8 +288,45 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
     } else {
         path.to_owned()
     };
-    let path = file.as_path();
-    match lib_header_from_path(path) {
+    let raw: &'static RawLibrary = match RawLibrary::load_at(&file) {
+        Ok(raw) => Box::leak(Box::new(raw)),
+        Err(LibraryError::OpenError { err, .. }) => {
+            let detail = format!("it cannot be opened as a library ({err})");
+            return Err((LoadError::NotAPlugin { path: p(), detail }, false));
+        }
+        Err(e) => return Err((LoadError::Other { path: p(), detail: squash(&e.to_string()) }, false)),
+    };
+    let lib = checked(path, &file, raw).map_err(|e| (e, true))?;
+    validate::manifest(&lib.plugins)
+        .map_err(|e| (LoadError::Other { path: p(), detail: format!("its plugin list is invalid: {e}") }, true))?;
+    if let Some(m) = manifest {
+        let mut embedded: Vec<(ExtensionPoint, &str)> =
+            m.plugins.iter().map(|(pt, n)| (point_of(*pt), n.as_str())).collect();
+        let mut listed: Vec<(ExtensionPoint, &str)> = lib.plugins.iter().map(|i| (i.point, i.name.as_str())).collect();
+        embedded.sort();
+        listed.sort();
+        if embedded != listed {
+            let show = |v: &[(ExtensionPoint, &str)]| {
+                v.iter().map(|(pt, n)| format!("{n} ({pt})")).collect::<Vec<_>>().join(", ")
+            };
+            let detail = format!(
+                "its embedded manifest lists {}, but the library offers {}: the file was not built in one piece",
+                show(&embedded),
+                show(&listed)
+            );
+            return Err((LoadError::Other { path: p(), detail }, true));
+        }
+    }
+    Ok(lib)
+}
+
+/// Checks the library `raw`, opened from `file` (named `path` in messages):
+/// a kairos-abi root module, or else the C ABI.
+fn checked(path: &Path, file: &Path, raw: &'static RawLibrary) -> Result<NativeLibrary, LoadError> {
+    let p = || path.to_owned();
+    // SAFETY: `raw` is leaked, so the library is never unloaded and the
+    // header's `'static` references stay valid.
+    match unsafe { lib_header_from_raw_library(raw) } {
         Ok(header) => match header.init_root_module::<PluginModule_Ref>() {
             Ok(module) => {
                 let plugins = manifest(module);
@@ -193,7 +344,7 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
             Err(LibraryError::AbiInstability(report)) => {
                 let full = report.to_string();
                 if std::env::var("KAIROS_LOG").is_ok_and(|v| v == "debug") {
-                    eprintln!("debug: abi_stable's layout report for {}:\n{full}", path.display());
+                    eprintln!("debug: abi_stable's layout report for {}:\n{full}", file.display());
                 }
                 Err(LoadError::Layout { path: p(), tail: layout_tail(&full, LAYOUT_TAIL_LINES) })
             }
@@ -203,7 +354,7 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
             }),
             Err(e) => Err(LoadError::Other { path: p(), detail: squash(&e.to_string()) }),
         },
-        Err(LibraryError::GetSymbolError { .. }) => match c_abi::open(path) {
+        Err(LibraryError::GetSymbolError { .. }) => match c_abi::open(raw, path) {
             Ok(Some(c)) => Ok(NativeLibrary { path: p(), plugins: c.plugins().to_vec(), kind: Kind::C(c) }),
             Ok(None) => Err(LoadError::NotAPlugin {
                 path: p(),
@@ -214,9 +365,6 @@ fn open(path: &Path) -> Result<NativeLibrary, LoadError> {
             }),
             Err(e) => Err(e),
         },
-        Err(LibraryError::OpenError { err, .. }) => {
-            Err(LoadError::NotAPlugin { path: p(), detail: format!("it cannot be opened as a library ({err})") })
-        }
         Err(e) => Err(LoadError::Other { path: p(), detail: squash(&e.to_string()) }),
     }
 }
@@ -368,7 +516,11 @@ fn partition_key(key: &PartitionKeyV1, cx: &mut BuildContext<'_>) -> Result<Part
         PartitionBy::Label if key.label.is_empty() => {
             return Err("the plugin groups jobs by a label but names none".into());
         }
-        PartitionBy::Label => PartitionKey::Label(cx.sym(&key.label)),
+        PartitionBy::Label => {
+            let label = validate::code(key.label.as_bytes())
+                .map_err(|e| format!("the plugin groups jobs by a label, and names it with {e}"))?;
+            PartitionKey::Label(cx.sym(label))
+        }
     })
 }
 
@@ -378,31 +530,68 @@ pub fn plugin_path_env() -> Vec<PathBuf> {
 }
 
 /// Finds the library offering plugin `name` at `point` in `dirs`, in order
-/// (missing directories are skipped). Libraries that cannot be loaded are
-/// passed over, and named in the error when no library offers the plugin.
+/// (missing directories are skipped), **opening only the library asked for**:
+///
+/// 1. In each directory, the manifest embedded in each library file (sorted
+///    by name) is read from the file; the first library whose manifest offers
+///    the plugin is loaded. No other library of the directory is opened, so
+///    none of their code runs.
+/// 2. Libraries without a manifest (built before it existed) cannot be asked
+///    without loading them: only when no library of the directory with a
+///    manifest offers the plugin are they loaded, in order, and asked.
+///
+/// Libraries that cannot be loaded are passed over, and named in the error
+/// when no library offers the plugin.
 pub fn find_plugin(dirs: &[PathBuf], point: ExtensionPoint, name: &str) -> Result<Arc<NativeLibrary>, String> {
     let mut refused = Vec::new();
     let mut offered = Vec::new();
+    let file_name = |f: &Path| f.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let try_load = |f: &Path, refused: &mut Vec<String>, offered: &mut Vec<String>| match load(f) {
+        Ok(lib) if lib.get(point, name).is_some() => Some(lib),
+        Ok(lib) => {
+            offered.extend(lib.plugins.iter().filter(|p| p.point == point).map(|p| p.name.clone()));
+            None
+        }
+        Err(e) => {
+            refused.push(
+                file_name(f)
+                    + match e {
+                        LoadError::Version { .. } => " (another ABI version)",
+                        LoadError::Layout { .. } => " (layout mismatch)",
+                        LoadError::NotAPlugin { .. } => " (not a kairos plugin)",
+                        LoadError::PanicAbort { .. } => " (built with panic = \"abort\")",
+                        _ => " (cannot be loaded)",
+                    },
+            );
+            None
+        }
+    };
     for dir in dirs {
         let Ok(entries) = std::fs::read_dir(dir) else { continue };
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == std::env::consts::DLL_EXTENSION))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == std::env::consts::DLL_EXTENSION))
             .collect();
         files.sort();
+        let mut without_manifest = Vec::new();
         for f in files {
-            match load(&f) {
-                Ok(lib) if lib.get(point, name).is_some() => return Ok(lib),
-                Ok(lib) => offered.extend(lib.plugins.iter().filter(|p| p.point == point).map(|p| p.name.clone())),
-                Err(e) => refused.push(
-                    f.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                        + match e {
-                            LoadError::Version { .. } => " (another ABI version)",
-                            LoadError::Layout { .. } => " (layout mismatch)",
-                            LoadError::NotAPlugin { .. } => " (not a kairos plugin)",
-                            _ => " (cannot be loaded)",
-                        },
-                ),
+            match embedded::read(&f) {
+                Ok(Found::Manifest(m)) if m.offers(abi_point(point), name) => {
+                    if let Some(lib) = try_load(&f, &mut refused, &mut offered) {
+                        return Ok(lib);
+                    }
+                }
+                Ok(Found::Manifest(m)) => {
+                    offered.extend(m.plugins.iter().filter(|(p, _)| point_of(*p) == point).map(|(_, n)| n.clone()))
+                }
+                Ok(Found::None) => without_manifest.push(f),
+                Ok(Found::NotObject) => refused.push(file_name(&f) + " (not a library)"),
+                Err(_) => refused.push(file_name(&f) + " (malformed manifest)"),
+            }
+        }
+        for f in without_manifest {
+            if let Some(lib) = try_load(&f, &mut refused, &mut offered) {
+                return Ok(lib);
             }
         }
     }
@@ -420,4 +609,14 @@ pub fn find_plugin(dirs: &[PathBuf], point: ExtensionPoint, name: &str) -> Resul
         msg.push_str(&format!("; refused: {}", refused.join(", ")));
     }
     Err(msg)
+}
+
+/// The ABI's name of an extension point.
+fn abi_point(p: ExtensionPoint) -> Point {
+    match p {
+        ExtensionPoint::Order => Point::Order,
+        ExtensionPoint::Filter => Point::Filter,
+        ExtensionPoint::Score => Point::Score,
+        ExtensionPoint::Rebalance => Point::Rebalance,
+    }
 }

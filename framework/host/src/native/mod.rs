@@ -14,33 +14,53 @@
 //! ```
 //!
 //! # Loading protocol
-//! 1. The library file must exist ([`LoadError::Missing`]).
-//! 2. The host opens it and looks for abi_stable's header. If there is none, it
-//!    looks for the C ABI's `kairos_c_abi_version` symbol ([`c_abi`]); a library
-//!    with neither is not a kairos plugin ([`LoadError::NotAPlugin`]).
-//! 3. For a Rust library, `init_root_module` checks the ABI version (the major
+//! 1. The library file must exist ([`LoadError::Missing`]) and be a file, not
+//!    a directory ([`LoadError::Directory`]).
+//! 2. Before the library is opened, the manifest embedded in its file
+//!    ([`kairos_abi::manifest`], read without loading it) is checked, when it
+//!    has one: a library built with `panic = "abort"` is refused
+//!    ([`LoadError::PanicAbort`]), and so is one built for another ABI major
+//!    ([`LoadError::Version`]). **None of their code runs.**
+//! 3. The host opens the library, **once per process** (by canonical path; a
+//!    library refused after it was opened stays open and is refused again
+//!    without being reopened), and looks for abi_stable's header. If there is
+//!    none, it looks in the same opened library for the C ABI's
+//!    `kairos_c_abi_version` symbol ([`c_abi`]); a library with neither is not
+//!    a kairos plugin ([`LoadError::NotAPlugin`]).
+//! 4. For a Rust library, `init_root_module` checks the ABI version (the major
 //!    of [`kairos_abi::ABI_VERSION`] must match, [`LoadError::Version`]) and the
 //!    layout of the root module and of every type reachable from it
 //!    ([`LoadError::Layout`]) **before any plugin code runs**. A C library's
 //!    version symbol must return [`c_abi::C_ABI_VERSION`].
-//! 4. The manifest says which plugins the library offers, at which extension
+//! 5. The library's plugin list must be valid ([`validate::manifest`]) and
+//!    agree with its embedded manifest, if any.
+//! 6. The manifest says which plugins the library offers, at which extension
 //!    point; a name it does not list is refused, with the list.
-//! 5. Building the plugin passes the entry's `args` as JSON; the plugin refuses
+//! 7. Building the plugin passes the entry's `args` as JSON; the plugin refuses
 //!    bad args with a message, shown at the position of `args`. An order plugin
 //!    is first offered to the library's optional module `kairos.partition.v1`
 //!    (when it has one, its layout checked): a partition-scoped plugin is built
 //!    there, any other through the root module.
 //!
-//! Every failing entry of a pipeline is reported, not only the first.
+//! Every failing entry of a pipeline is reported, not only the first. A plugin
+//! named without a library is found in the plugin directories by the embedded
+//! manifests, opening only the library that offers it ([`find_plugin`]).
 //!
 //! # What a native plugin can and cannot break
 //! The SDK catches a panic inside every call and returns it as an error, which
 //! the host handles by the entry's `on_error` ([`crate::script::OnError`], as for
-//! scripts) and counts per plugin in the report (`native_errors`). A score that is
-//! NaN or outside `0..=100`, or a NaN order key, is such an error too, naming the
-//! plugin. **A segfault, an abort or memory corruption in a plugin cannot be
-//! contained: it takes the whole host process down.** To isolate a plugin you do
-//! not trust, run it in its own host process (one `kairos` per untrusted
+//! scripts) and counts per plugin in the report (`native_errors`). Every value a
+//! plugin returns is checked at the boundary ([`validate`]): a verdict naming a
+//! resource the cluster lacks, a reason code that is not a short word, a score
+//! that is NaN or outside `0..=100`, an order key that is not finite, a move of
+//! a job that is not running or to a node that does not exist is such an error
+//! too, naming the plugin. **A segfault, an abort or memory corruption in a
+//! plugin cannot be contained: it takes the whole host process down.** A library
+//! built with `panic = "abort"` is refused (step 2); one built before manifests
+//! existed cannot be told apart, and should an aborting library of this SDK be
+//! loaded anyway (by a host that does not check), its panic hook prints the
+//! plugin, the message and the place before the process aborts. To isolate a
+//! plugin you do not trust, run it in its own host process (one `kairos` per untrusted
 //! pipeline, under a supervisor that restarts it), never in the process that
 //! holds the state you care about.
 //!
@@ -57,13 +77,21 @@
 
 mod adapter;
 pub mod c_abi;
+mod embedded;
 mod load;
+pub mod validate;
 mod views;
 
 #[cfg(test)]
 mod tests;
 
 pub use load::{find_plugin, in_process, load, plugin_path_env, LoadError, NativeInfo, NativeLibrary, PLUGIN_PATH_ENV};
+
+/// The plugin ABIs this host speaks, for `kairos --version`:
+/// `plugin ABI: kairos-abi 1.0.0, C ABI 1`.
+pub fn abi_versions() -> String {
+    format!("plugin ABI: kairos-abi {}, C ABI {}", kairos_abi::ABI_VERSION, c_abi::C_ABI_VERSION)
+}
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;

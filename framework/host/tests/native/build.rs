@@ -43,20 +43,34 @@ static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
 /// Builds `package` (with `features`) and returns a copy of its library that no
 /// later build overwrites.
 pub fn rust_plugin(package: &str, features: Option<&str>) -> PathBuf {
-    let key = format!("{package}-{}", features.unwrap_or("default"));
+    rust_plugin_in(package, features, None)
+}
+
+/// Builds `package` with cargo profile `profile` (one of the workspace's,
+/// such as `fixture-abort`) and returns a copy of its library.
+pub fn rust_plugin_with_profile(package: &str, profile: &str) -> PathBuf {
+    rust_plugin_in(package, None, Some(profile))
+}
+
+fn rust_plugin_in(package: &str, features: Option<&str>, cargo_profile: Option<&str>) -> PathBuf {
+    let key = format!(
+        "{package}-{}{}",
+        features.unwrap_or("default"),
+        cargo_profile.map_or(String::new(), |p| format!("-{p}"))
+    );
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = built.get_or_insert_with(HashMap::new).get(&key) {
         return p.clone();
     }
-    let profile = profile_dir();
-    let target = profile.parent().expect("a target directory").to_owned();
+    let target = profile_dir().parent().expect("a target directory").to_owned();
+    let profile = cargo_profile.map_or_else(profile_dir, |p| target.join(p));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "-p", package, "--lib", "--manifest-path"])
         .arg(repo_root().join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target);
-    match profile.file_name().and_then(|n| n.to_str()) {
+    match cargo_profile.or_else(|| profile.file_name().and_then(|n| n.to_str())) {
         Some("debug") => {}
         Some("release") => {
             cmd.arg("--release");
@@ -76,6 +90,12 @@ pub fn rust_plugin(package: &str, features: Option<&str>) -> PathBuf {
     std::fs::copy(&lib, &copy).unwrap_or_else(|e| panic!("copying {}: {e}", lib.display()));
     built.get_or_insert_with(HashMap::new).insert(key, copy.clone());
     copy
+}
+
+/// A `-D` define that makes the C example's constructor append a line to
+/// `log` each time the library is loaded.
+pub fn constructor_log(log: &Path) -> String {
+    format!("-DKAIROS_FIXTURE_CONSTRUCTOR_LOG=\"{}\"", log.display())
 }
 
 /// Compiles the C example plugin (with `defines`, e.g. `-DKAIROS_FIXTURE_BAD_VERSION`).

@@ -128,7 +128,7 @@ fn a_panic_inside_a_plugin_is_caught_counted_and_handled_by_on_error() {
     );
     let err = run(&p).map(|_| ()).unwrap_err();
     assert!(!err.is_input());
-    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:24:9: fixture panic");
+    insta::assert_snapshot!(err.to_string(), @"plugin `fixture.panics` (score): native plugin `fixture.panics`: panicked at tests/native-fixture/src/lib.rs:33:9: fixture panic");
 }
 
 #[test]
@@ -161,6 +161,81 @@ fn out_of_range_scores_and_failed_filters_follow_on_error() {
     let p = dir.write("p.yaml", &format!("{HEAD}  - native: {{ library: {f}, plugin: fixture.errors }}\n"));
     let (r, _) = run(&p).unwrap();
     assert_eq!(r.jobs.completed, 0, "a filter that always fails rejects every node");
+}
+
+#[test]
+fn every_value_a_plugin_returns_is_validated_and_a_bad_one_follows_on_error() {
+    let dir = Dir::new("validated");
+    let f = lib(&build::fixture());
+    let c = lib(&build::c_plugin("least_loaded_bad_code", &["-DKAIROS_FIXTURE_BAD_CODE"]));
+    let head = "name: t\norder: [{ plugin: fifo }]\n";
+    // (name, entries, on fail: the error's message after the plugin's name; or,
+    // with another policy: whether any job completes)
+    let cases: [(&str, &str, Result<bool, &str>); 14] = [
+        ("a verdict naming resource 99 stops a run that says fail",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-resource }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` names resource 99, but the cluster has 2 resources (cpu, memory: indices 0..2)")),
+        ("a verdict naming resource 99 rejects the node by default",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-resource }\n", Ok(false)),
+        ("a verdict naming resource 99 lets the node through with skip-plugin",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-resource }\n    on_error: skip-plugin\n", Ok(true)),
+        ("a reason code of 1000 bytes is refused",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` has a reason code of 1000 bytes (\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"…); at most 64 are allowed")),
+        ("a reason code with a space is refused",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    args: { length: 1, char: 'a b' }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` has the reason code \"a b\"; a code is made of ASCII letters, digits, `-`, `_`, `.`, `:` and `/`")),
+        ("an empty reason code is refused",
+         "filter:\n  - native: { library: F, plugin: fixture.bad-code }\n    args: { length: 0 }\n    on_error: fail\n",
+         Err("its verdict on node `edge-1` has an empty reason code")),
+        ("a C plugin's bad reason code is refused",
+         "filter:\n  - native: { library: C, plugin: vendor.c-spare }\n    args: { spare: 1000 }\n    on_error: fail\n",
+         Err("its rejection of node `edge-1` has the reason code \"no spare!\"; a code is made of")),
+        ("a C plugin's bad reason code rejects the node by default",
+         "filter:\n  - native: { library: C, plugin: vendor.c-spare }\n    args: { spare: 1000 }\n", Ok(false)),
+        ("an infinite order key stops a run that says fail",
+         "order:\n  - native: { library: F, plugin: fixture.infinite-key }\n    on_error: fail\n",
+         Err("returned inf; an order key must be a finite number")),
+        ("an infinite order key puts the job last by default",
+         "order:\n  - native: { library: F, plugin: fixture.infinite-key }\n", Ok(true)),
+        ("a move of a job that is not running stops a run that says fail",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    on_error: fail\n",
+         Err("its move #0 (job index 4294967295) names a job that is not among the running jobs it was given")),
+        ("a migration past the node table is refused",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    args: { what: node }\n    on_error: fail\n",
+         Err("its move #0 (job index 0) migrates it to node 4, but the table has 4 nodes (indices 0..4)")),
+        ("two moves of one job are refused",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    args: { what: twice }\n    on_error: fail\n",
+         Err("its move #1 (job index 0) moves a job another move of the same call already moves")),
+        ("a refused proposal moves nothing by default",
+         "rebalance:\n  - native: { library: F, plugin: fixture.bad-moves }\n    args: { what: twice }\n", Ok(true)),
+    ];
+    for (name, entries, want) in cases {
+        let text = format!(
+            "{head}{}",
+            entries.replace("library: F", &format!("library: {f}")).replace("library: C", &format!("library: {c}"))
+        );
+        let text =
+            if text.contains("order:\n  -") { text.replacen("order: [{ plugin: fifo }]\n", "", 1) } else { text };
+        let p = dir.write("p.yaml", &text);
+        match (run(&p), want) {
+            (Err(e), Err(w)) => {
+                assert!(!e.is_input(), "{name}: a plugin's bad value is a run failure, not an input error");
+                let e = e.to_string();
+                let plugin = e.split('`').nth(1).unwrap_or_default().to_owned();
+                let msg = e.split_once(&format!("native plugin `{plugin}`: ")).map(|(_, m)| m).unwrap_or(&e);
+                assert!(msg.starts_with(w), "{name}:\n got: {msg}\nwant: {w}");
+            }
+            (Ok((r, _)), Ok(completes)) => {
+                let errors: u64 = r.native_errors.values().sum();
+                assert!(errors > 0, "{name}: the bad values are counted as failed calls");
+                assert_eq!(r.jobs.completed > 0, completes, "{name}: {:?}", r.jobs);
+                assert_eq!(r.moves.evictions + r.moves.migrations, 0, "{name}: no refused move is applied");
+            }
+            (Ok(_), Err(w)) => panic!("{name}: expected the run to stop with {w}"),
+            (Err(e), Ok(_)) => panic!("{name}: {e}"),
+        }
+    }
 }
 
 #[test]
@@ -234,7 +309,9 @@ fn every_refused_plugin_of_a_pipeline_is_reported_with_its_position() {
 filter:
   - native: {{ library: {c}, plugin: vendor.c-spare }}
     args: {{ spare: -1 }}
+  - native: {{ library: {here}, plugin: vendor.c-spare }}
 ",
+        here = dir.0.display(),
         junk = lib(&junk),
         v2 = lib(&build::rust_plugin("kairos-fixture-plugin", Some("abi-v2"))),
         layout = lib(&build::rust_plugin("kairos-fixture-plugin", Some("changed-layout"))),
@@ -411,12 +488,158 @@ fn load_errors_say_what_is_wrong_with_the_file() {
     let dir = Dir::new("load-errors");
     let junk = dir.write("libjunk.so", "junk");
     type Is = fn(&LoadError) -> bool;
-    let cases: [(&str, PathBuf, Is); 2] = [
-        ("a missing file", dir.0.join("nope.so"), |e| matches!(e, LoadError::Missing { .. })),
-        ("a file that is not a library", junk, |e| matches!(e, LoadError::NotAPlugin { .. })),
+    let libs = dir.0.join("libs");
+    std::fs::create_dir_all(&libs).unwrap();
+    std::fs::write(libs.join("libb.so"), "").unwrap();
+    std::fs::write(libs.join("liba.so"), "").unwrap();
+    let empty = dir.0.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let wrong = build::c_plugin("least_loaded_wrong_manifest", &["-DKAIROS_FIXTURE_WRONG_MANIFEST"]);
+    let cases: [(&str, PathBuf, Is, &str); 5] = [
+        ("a missing file", dir.0.join("nope.so"), |e| matches!(e, LoadError::Missing { .. }), "native library [DIR]/nope.so does not exist"),
+        ("a file that is not a library", junk, |e| matches!(e, LoadError::NotAPlugin { .. }), "[DIR]/libjunk.so is not a kairos plugin: it cannot be opened as a library ([DIR]/libjunk.so: file too short)"),
+        ("a directory of libraries", libs, |e| matches!(e, LoadError::Directory { .. }), "[DIR]/libs is a directory; name the library file inside it, e.g. [DIR]/libs/liba.so (or libb.so)"),
+        ("a directory without libraries", empty, |e| matches!(e, LoadError::Directory { .. }), "[DIR]/empty is a directory, with no library (*.so) in it; name a library file"),
+        ("a library whose manifest disagrees with its plugin list", wrong, |e| matches!(e, LoadError::Other { .. }), "cannot load native library [FIXTURES]/libleast_loaded_wrong_manifest.so: its embedded manifest lists vendor.c-other (filter), but the library offers vendor.c-spare (filter), vendor.c-idle (score): the file was not built in one piece"),
     ];
-    for (name, path, is) in cases {
+    for (name, path, is, want) in cases {
         let e = native::load(&path).unwrap_err();
         assert!(is(&e), "{name}: {e}");
+        assert_eq!(dir.redact(&e.to_string()), want, "{name}");
     }
+}
+
+/// Lines a constructor log holds (0 when it does not exist).
+fn runs(log: &Path) -> usize {
+    std::fs::read_to_string(log).map_or(0, |t| t.lines().count())
+}
+
+/// A C library's constructor log in the fixtures directory, emptied.
+fn fresh_log(name: &str) -> PathBuf {
+    let log = build::fixtures_dir().join(format!("{name}-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    log
+}
+
+/// Issue 12, defect 10: a C library was opened (as an abi_stable library),
+/// closed, and opened again (as a C library), so its constructors ran twice.
+#[test]
+fn a_c_library_is_opened_once_and_its_constructor_runs_once() {
+    let log = fresh_log("opened-once");
+    // Without a manifest: the loader has to open it to tell what it is.
+    let c =
+        build::c_plugin("least_loaded_opened_once", &[&build::constructor_log(&log), "-DKAIROS_FIXTURE_NO_MANIFEST"]);
+    assert_eq!(runs(&log), 0, "compiling runs nothing");
+    let first = native::load(&c).expect("the C plugin loads");
+    assert_eq!(runs(&log), 1, "its constructor ran once");
+    let again = c.parent().unwrap().join(".").join(c.file_name().unwrap());
+    let second = native::load(&again).expect("and loads again");
+    assert!(std::sync::Arc::ptr_eq(&first, &second), "the same library, by its canonical path");
+    let dir = Dir::new("opened-once");
+    let p =
+        dir.write("p.yaml", &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: vendor.c-idle }}\n", lib(&c)));
+    let (r, _) = run(&p).expect("runs");
+    assert!(r.native_calls["vendor.c-idle"] > 0);
+    assert_eq!(runs(&log), 1, "loading and running it again opened nothing");
+}
+
+/// Issue 12, defect 10: searching a plugin directory by plugin name opened
+/// every library in it, running code of libraries that were not asked for.
+#[test]
+fn finding_a_plugin_by_name_runs_no_code_of_the_libraries_not_asked_for() {
+    let (log_a, log_b, log_c) = (fresh_log("found-a"), fresh_log("found-b"), fresh_log("found-c"));
+    let dir = Dir::new("found");
+    let (one, two) = (dir.0.join("one"), dir.0.join("two"));
+    for d in [&one, &two] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    // In `one`, sorted before the vendor library: a C library with a manifest,
+    // one without (built before manifests), and a file that is no library.
+    let copy = |from: PathBuf, to: &Path| std::fs::copy(from, to).unwrap();
+    copy(build::c_plugin("found_a", &[&build::constructor_log(&log_a)]), &one.join("liba_counted.so"));
+    copy(
+        build::c_plugin("found_b", &[&build::constructor_log(&log_b), "-DKAIROS_FIXTURE_NO_MANIFEST"]),
+        &one.join("libb_legacy.so"),
+    );
+    copy(build::vendor(), &one.join("libvendor_link_budget.so"));
+    std::fs::write(one.join("libjunk.so"), "not a library").unwrap();
+    // In `two`, only a library without a manifest.
+    copy(
+        build::c_plugin("found_c", &[&build::constructor_log(&log_c), "-DKAIROS_FIXTURE_NO_MANIFEST"]),
+        &two.join("libc_legacy.so"),
+    );
+    let dirs = [one.clone(), two.clone()];
+
+    let l = native::find_plugin(&dirs, ExtensionPoint::Score, "vendor.link-budget").expect("found by its manifest");
+    assert!(l.path.ends_with("one/libvendor_link_budget.so"), "{}", l.path.display());
+    assert_eq!((runs(&log_a), runs(&log_b), runs(&log_c)), (0, 0, 0), "no other library was opened");
+
+    let l = native::find_plugin(&dirs, ExtensionPoint::Filter, "vendor.c-spare").expect("found by its manifest");
+    assert!(l.path.ends_with("one/liba_counted.so"), "{}", l.path.display());
+    assert_eq!((runs(&log_a), runs(&log_b), runs(&log_c)), (1, 0, 0), "only the library asked for ran its constructor");
+
+    // A library without a manifest is opened only when no library of its
+    // directory that has one offers the plugin: here, in the second directory.
+    let l = native::find_plugin(std::slice::from_ref(&two), ExtensionPoint::Score, "vendor.c-idle")
+        .expect("found by opening it");
+    assert!(l.path.ends_with("two/libc_legacy.so"), "{}", l.path.display());
+    assert_eq!((runs(&log_a), runs(&log_b), runs(&log_c)), (1, 0, 1));
+
+    let err = native::find_plugin(std::slice::from_ref(&one), ExtensionPoint::Score, "vendor.nowhere").unwrap_err();
+    assert_eq!(
+        dir.redact(&err),
+        "no library in the plugin directories offers score plugin `vendor.nowhere` (searched: [DIR]/one; set `plugin_dirs` \
+         in the pipeline or $KAIROS_PLUGIN_PATH); score plugins found: vendor.c-idle, vendor.link-budget, vendor.packing; \
+         refused: libjunk.so (not a library)"
+    );
+    assert_eq!(runs(&log_b), 1, "asking every library, at last, opened the one without a manifest");
+}
+
+/// Child side of the next test: loads the library bypassing the host's check,
+/// and makes one of its plugins panic while it is built.
+const ABORT_CHILD: &str = "KAIROS_TEST_PANIC_ABORT_LIBRARY";
+
+/// Issue 12, defect 9: a plugin built with `panic = "abort"` killed the host
+/// with SIGABRT and no message.
+#[test]
+fn a_library_built_with_panic_abort_is_refused_at_load_and_a_panic_in_it_is_said_before_the_abort() {
+    use abi_stable::std_types::RStr;
+    if let Some(path) = std::env::var_os(ABORT_CHILD) {
+        let header = abi_stable::library::lib_header_from_path(Path::new(&path)).expect("a kairos-abi library");
+        let module = header.init_root_module::<kairos_abi::PluginModule_Ref>().expect("this host's ABI");
+        let _ = (module.build())(RStr::from_str("fixture.build-panics"), RStr::from_str("null"), Default::default());
+        unreachable!("the panic aborts the process");
+    }
+    let aborting = build::rust_plugin_with_profile("kairos-fixture-plugin", "fixture-abort");
+    let err = native::load(&aborting).unwrap_err();
+    assert!(matches!(err, LoadError::PanicAbort { .. }), "{err}");
+    let dir = Dir::new("panic-abort");
+    insta::assert_snapshot!(dir.redact(&err.to_string()), @r#"[FIXTURES]/libkairos_fixture_plugin_default_fixture_abort.so was built with panic = "abort": a panic in one of its plugins would abort this process, which the host cannot prevent. Rebuild it with panic = "unwind" (the default: remove `panic = "abort"` from the profile of the Cargo.toml it is built with)"#);
+    // In a pipeline: refused at the entry's position, an input error.
+    let p = dir.write(
+        "p.yaml",
+        &format!("{HEAD}score:\n  - native: {{ library: {}, plugin: fixture.panics }}\n", lib(&aborting)),
+    );
+    let err = PipelineDef::load(&p, &Registry::builtin()).unwrap_err();
+    assert!(err.is_input() && err.to_string().contains("panic = \"abort\""), "{err}");
+
+    // Loaded anyway (in a child process), its panic is said before the abort.
+    let me = std::env::current_exe().unwrap();
+    let test = "a_library_built_with_panic_abort_is_refused_at_load_and_a_panic_in_it_is_said_before_the_abort";
+    let out = std::process::Command::new(me)
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(ABORT_CHILD, &aborting)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(6), "SIGABRT: {stderr}");
+    }
+    assert!(
+        stderr.contains("kairos plugin `fixture.build-panics` panicked at tests/native-fixture/src/lib.rs:")
+            && stderr.contains(": fixture build panic\nits library was built with panic = \"abort\""),
+        "{stderr}"
+    );
 }
