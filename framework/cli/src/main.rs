@@ -3,6 +3,7 @@
 
 mod explain;
 mod live;
+mod output;
 mod policy;
 mod render;
 
@@ -16,6 +17,7 @@ use kairos_host::registry::Registry;
 use kairos_host::report::{schedule_rows, Report};
 use kairos_host::scenario::{Overrides, Scenario};
 use kairos_host::Error;
+use output::{err_line, out};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -162,33 +164,19 @@ enum PluginsCommand {
     },
 }
 
-/// Writes to stdout; a reader that went away (`kairos schema | head -1`) ends
-/// the program quietly, as it does for other Unix tools.
-fn out(text: &str) {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: cannot write to standard output: {e}");
-        std::process::exit(1);
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let message = e.to_string();
-            eprintln!("error: {message}");
+            err_line(&format!("error: {message}"));
             // Print the rest of the chain, skipping causes the message already says.
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
                 let cause = s.to_string();
                 if !message.contains(&cause) {
-                    eprintln!("  caused by: {cause}");
+                    err_line(&format!("  caused by: {cause}"));
                 }
                 source = s.source();
             }
@@ -203,7 +191,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Run { args, json, schedule, quiet, live, speed } => {
             let sc = Scenario::load(&args.scenario, &args.overrides(), &registry)?;
             let sim = if live {
-                live::run(&sc, &registry, speed, |line| eprintln!("{line}"))?
+                live::run(&sc, &registry, speed, err_line)?
             } else {
                 let bar = render::progress(sc.jobs.len(), quiet || json);
                 let sim = sc.simulate(&sc.pipeline, &registry, |done, _| bar.set_position(done as u64))?;

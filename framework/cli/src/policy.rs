@@ -75,9 +75,9 @@ fn test(paths: &[PathBuf]) -> Result<(), Error> {
             let _ = writeln!(text, "      expected: {}", r.expected);
             let _ = writeln!(text, "      got:      {}", r.got);
         }
-        crate::out(&text);
+        crate::output::out(&text);
     }
-    crate::out(&format!("\n{passed} passed, {failed} failed\n"));
+    crate::output::out(&format!("\n{passed} passed, {failed} failed\n"));
     Error::collect(bad)?;
     if failed > 0 {
         return Err(Error::TestsFailed { failed, total: passed + failed });
