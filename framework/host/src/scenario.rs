@@ -307,10 +307,11 @@ impl Scenario {
         let pipeline = PipelineDef::load(&pipeline_path, registry)?;
         // Build once now so that resource names in args are checked against the cluster.
         pipeline.build(registry, &cluster.resources, &mut cluster.symbols.clone())?;
+        let name = file
+            .name
+            .unwrap_or_else(|| path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()));
         Ok(Scenario {
-            name: file
-                .name
-                .unwrap_or_else(|| path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned())),
+            name: title(name, path, overrides),
             description: file.description,
             path: path.to_owned(),
             pipeline,
@@ -365,9 +366,46 @@ impl Scenario {
     }
 }
 
+/// The name a run of scenario `name` (file `path`) goes by: a workload given
+/// on the command line replaces the scenario's own, whose name (often a date)
+/// would then say something that was not run.
+fn title(name: String, path: &Path, overrides: &Overrides) -> String {
+    let mut title = match &overrides.workload {
+        Some(w) => format!("{} with workload {}", path.display(), w.display()),
+        None => name,
+    };
+    if let Some(load) = overrides.load {
+        title.push_str(&format!(", {load} contacts/day"));
+    }
+    title
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workload_or_load_from_the_command_line_renames_the_run() {
+        let path = Path::new("ex/scenario.yaml");
+        let with = |workload: Option<&str>, load| Overrides { workload: workload.map(PathBuf::from), load, pipeline: None };
+        let cases = [
+            ("no override keeps the scenario's name", with(None, None), "pass-window 2023-07-05"),
+            (
+                "another workload names the scenario file and the workload, not the scenario's date",
+                with(Some("other/passes_2024-01-01.csv"), None),
+                "ex/scenario.yaml with workload other/passes_2024-01-01.csv",
+            ),
+            ("a load is added to the name", with(None, Some(2800)), "pass-window 2023-07-05, 2800 contacts/day"),
+            (
+                "both are said",
+                with(Some("w.csv"), Some(800)),
+                "ex/scenario.yaml with workload w.csv, 800 contacts/day",
+            ),
+        ];
+        for (case, overrides, want) in cases {
+            assert_eq!(title("pass-window 2023-07-05".into(), path, &overrides), want, "{case}");
+        }
+    }
 
     #[test]
     fn an_event_time_reads_as_seconds_a_time_of_day_or_a_timestamp() {
