@@ -27,7 +27,8 @@ fn check_with_its_errors_sent_to_a_closed_pipe_exits_2_without_panicking() {
 
 #[test]
 fn a_report_sent_to_a_closed_pipe_exits_0_and_says_nothing() {
-    for args in [&["run", "tests/fixtures/scenario.yaml"][..], &["schema"], &["check", "tests/fixtures/pipeline.yaml"]] {
+    for args in [&["run", "tests/fixtures/scenario.yaml"][..], &["schema"], &["check", "tests/fixtures/pipeline.yaml"]]
+    {
         let out = kairos_command(args).stdout(closed_pipe()).stderr(Stdio::piped()).output().expect("kairos runs");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!((exit_code(out.status), stderr.as_ref()), (0, ""), "kairos {}", args.join(" "));

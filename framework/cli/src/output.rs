@@ -44,8 +44,7 @@ pub fn err_line(line: &str) {
         return;
     }
     let mut stderr = std::io::stderr().lock();
-    if stderr.write_all(line.as_bytes()).and_then(|()| stderr.write_all(b"\n")).and_then(|()| stderr.flush()).is_err()
-    {
+    if stderr.write_all(line.as_bytes()).and_then(|()| stderr.write_all(b"\n")).and_then(|()| stderr.flush()).is_err() {
         STDERR_CLOSED.store(true, Ordering::Relaxed);
     }
 }

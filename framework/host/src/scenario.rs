@@ -387,7 +387,8 @@ mod tests {
     #[test]
     fn a_workload_or_load_from_the_command_line_renames_the_run() {
         let path = Path::new("ex/scenario.yaml");
-        let with = |workload: Option<&str>, load| Overrides { workload: workload.map(PathBuf::from), load, pipeline: None };
+        let with =
+            |workload: Option<&str>, load| Overrides { workload: workload.map(PathBuf::from), load, pipeline: None };
         let cases = [
             ("no override keeps the scenario's name", with(None, None), "pass-window 2023-07-05"),
             (
@@ -396,11 +397,7 @@ mod tests {
                 "ex/scenario.yaml with workload other/passes_2024-01-01.csv",
             ),
             ("a load is added to the name", with(None, Some(2800)), "pass-window 2023-07-05, 2800 contacts/day"),
-            (
-                "both are said",
-                with(Some("w.csv"), Some(800)),
-                "ex/scenario.yaml with workload w.csv, 800 contacts/day",
-            ),
+            ("both are said", with(Some("w.csv"), Some(800)), "ex/scenario.yaml with workload w.csv, 800 contacts/day"),
         ];
         for (case, overrides, want) in cases {
             assert_eq!(title("pass-window 2023-07-05".into(), path, &overrides), want, "{case}");

@@ -810,7 +810,29 @@ impl Engine {
 
     /// Runs one scheduling cycle at `now` (see the module docs). Fails only when a
     /// plugin misbehaves (NaN key, score out of range).
+    ///
+    /// A failed cycle loses nothing: every job stays pending, running or
+    /// finished as it was when the plugin failed, and the timers that retry
+    /// pending jobs are armed as after any cycle, so a caller that carries on
+    /// (a live host) can call `schedule` again.
     pub fn schedule(&mut self, now: Time) -> Result<(), Error> {
+        let result = self.schedule_at(now);
+        if self.retry
+            && !self.pending.is_empty()
+            && self.retry_at.is_none()
+            && now - self.last_progress < RETRY_IDLE_LIMIT_S
+        {
+            let at = now + RETRY_INTERVAL_S;
+            self.retry_at = Some(at);
+            self.timers.insert((at, TIMER_RETRY, JobId::MAX));
+        }
+        self.arm_budget_round();
+        result
+    }
+
+    /// The work of [`Engine::schedule`]: the global layer's round when due,
+    /// the cycle, the rebalance.
+    fn schedule_at(&mut self, now: Time) -> Result<(), Error> {
         self.advance(now);
         if self.parts.as_ref().and_then(|p| p.next_round).is_some_and(|t| t <= now) {
             self.budget_round()?;
@@ -850,16 +872,6 @@ impl Engine {
         if !self.pipeline.rebalance.is_empty() && !self.running.is_empty() {
             self.rebalance()?;
         }
-        if self.retry
-            && !self.pending.is_empty()
-            && self.retry_at.is_none()
-            && now - self.last_progress < RETRY_IDLE_LIMIT_S
-        {
-            let at = now + RETRY_INTERVAL_S;
-            self.retry_at = Some(at);
-            self.timers.insert((at, TIMER_RETRY, JobId::MAX));
-        }
-        self.arm_budget_round();
         Ok(())
     }
 
@@ -914,11 +926,35 @@ impl Engine {
         fault(point, plugin, message)
     }
 
+    /// One centralized cycle over every pending job. The jobs leave
+    /// `self.pending` for the cycle; whatever happens, each one that is still
+    /// pending at the end goes back, so a plugin that fails mid-cycle (an
+    /// error the caller may carry on from, as a live host does) loses no job.
     fn run_cycle(&mut self) -> Result<(), Error> {
         let queue = std::mem::take(&mut self.pending);
+        let mut still_pending = Vec::with_capacity(queue.len());
+        let result = self.run_cycle_over(&queue, &mut still_pending);
+        if result.is_err() {
+            // The cycle stopped part-way: the jobs it decided and those it never
+            // reached are alike still pending.
+            still_pending.clear();
+            still_pending.extend(
+                queue.iter().copied().filter(|&j| matches!(self.recs[j as usize].state, JobState::Pending { .. })),
+            );
+        }
+        // Jobs that became pending during the cycle (the dependents of a
+        // rejected job) are kept too.
+        still_pending.append(&mut self.pending);
+        self.pending = still_pending;
+        result
+    }
+
+    /// The decisions of [`Engine::run_cycle`] over `queue`; the jobs decided
+    /// and still pending are pushed to `still_pending`, in decision order.
+    fn run_cycle_over(&mut self, queue: &[JobId], still_pending: &mut Vec<JobId>) -> Result<(), Error> {
         let k = self.pipeline.order.len();
         let mut keys = Vec::new();
-        self.order_keys(&queue, &mut keys)?;
+        self.order_keys(queue, &mut keys)?;
         let cmp = |a: &[OrderKey], b: &[OrderKey]| {
             a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
         };
@@ -944,7 +980,6 @@ impl Engine {
         let mut cursor: Vec<usize> = groups.iter().map(|g| g.0).collect();
         let mut group_key: Vec<Option<OrderKey>> = vec![None; groups.len()];
         let total = queue.len();
-        let mut still_pending = Vec::with_capacity(total);
         let mut ahead: Option<usize> = None;
         let mut head_keys = vec![0.0; k];
         let mut best_keys = vec![0.0; k];
@@ -1015,9 +1050,6 @@ impl Engine {
                 still_pending.push(j);
             }
         }
-        // Jobs that became pending during the cycle (none today) are kept too.
-        still_pending.append(&mut self.pending);
-        self.pending = still_pending;
         Ok(())
     }
 
@@ -1557,3 +1589,6 @@ fn describe_with<'a>(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod failed_cycle_tests;
