@@ -96,6 +96,10 @@ enum Command {
         /// Files to check; the kind is told from their keys.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Treat warnings (a job selector no node matches, an arg naming a
+        /// node, station or region the cluster does not have) as errors.
+        #[arg(long)]
+        strict: bool,
     },
     /// Explain one job: its place in the order, every node's filter verdict,
     /// every score, the decision.
@@ -209,7 +213,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Check { files } => check(&files, &registry),
+        Command::Check { files, strict } => check(&files, &registry, strict),
         Command::Explain { args, job, all } => {
             let sc = Scenario::load(&args.scenario, &args.overrides(), &registry)?;
             let idx = sc
@@ -314,78 +318,26 @@ fn write_schedule(path: &Path, sim: &kairos_host::sim::SimResult, _sc: &Scenario
     std::fs::write(path, out).map_err(werr)
 }
 
-/// What a YAML file is, told from its top-level keys.
-fn kind_of(text: &str) -> &'static str {
-    let keys: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with([' ', '\t', '#', '-']) && l.contains(':'))
-        .filter_map(|l| l.split(':').next())
-        .collect();
-    if keys.iter().any(|k| *k == "workload" || *k == "cluster") {
-        "scenario"
-    } else if keys.contains(&"nodes") || keys.contains(&"resources") {
-        "cluster"
-    } else {
-        "pipeline"
-    }
-}
-
-fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
+/// `kairos check`: each file checked by [`kairos_host::check::file`]; an
+/// `ok` line on stdout for each good one, its warnings and notes on stderr,
+/// and every error of every bad one. With `strict`, warnings are errors.
+fn check(files: &[PathBuf], registry: &Registry, strict: bool) -> Result<(), Error> {
     let mut failed: Vec<Error> = Vec::new();
     for f in files {
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(source) => {
-                failed.push(Error::Io { path: f.clone(), source });
-                continue;
+        match kairos_host::check::file(f, registry) {
+            Ok(c) => {
+                for n in &c.notes {
+                    err_line(&format!("note: {n}"));
+                }
+                if strict && !c.warnings.is_empty() {
+                    failed.push(Error::Many(c.warnings));
+                    continue;
+                }
+                for w in &c.warnings {
+                    err_line(&format!("warning: {w}"));
+                }
+                out(&format!("ok  {}: {}\n", f.display(), c.summary));
             }
-        };
-        let name = f.to_string_lossy().to_lowercase();
-        if [".csv", ".swf", ".gz"].iter().any(|x| name.ends_with(x)) {
-            failed.push(Error::at(
-                f,
-                None,
-                Default::default(),
-                "a workload is checked against its cluster: run `kairos check` on a scenario that names it",
-            ));
-            continue;
-        }
-        let result = match kind_of(&text) {
-            "scenario" => Scenario::load(f, &Overrides::default(), registry).and_then(|sc| {
-                let tried = policy::smoke_test_scenario(&sc)?;
-                let skipped = if sc.skipped.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} trace rows skipped", sc.skipped.len())
-                };
-                Ok(format!(
-                    "scenario `{}`: {}, {}{skipped}, pipeline `{}`, {}{tried}",
-                    sc.name,
-                    plural(sc.cluster.nodes.len(), "node"),
-                    plural(sc.jobs.len(), "job"),
-                    sc.pipeline.name,
-                    plural(sc.events.len(), "node event")
-                ))
-            }),
-            "cluster" => kairos_host::cluster::Cluster::load(f).map(|c| {
-                format!("cluster: {}, resources {}", plural(c.nodes.len(), "node"), c.resources.names().join(", "))
-            }),
-            _ => PipelineDef::load(f, registry).and_then(|p| {
-                let tried = policy::smoke_test_pipeline(&p)?;
-                let count = |pt| p.entries(pt).count();
-                use kairos_model::ExtensionPoint as E;
-                Ok(format!(
-                    "pipeline `{}`: {} order, {} filter, {} score, {} rebalance plugins{tried}",
-                    p.name,
-                    count(E::Order),
-                    count(E::Filter),
-                    count(E::Score),
-                    count(E::Rebalance)
-                ))
-            }),
-        };
-        match result {
-            Ok(summary) => out(&format!("ok  {}: {summary}\n", f.display())),
             Err(e) => failed.push(e),
         }
     }

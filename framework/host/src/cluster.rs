@@ -32,7 +32,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use kairos_model::{NodeSpec, NodeTable, Qty, ResourceSpace, Symbols, Taint, TaintEffect};
+use kairos_model::{limits, NodeSpec, NodeTable, Qty, ResourceSpace, Symbols, Taint, TaintEffect};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -199,6 +199,14 @@ impl Check<'_> {
         if declared.value.is_empty() {
             self.error(Pos::of(declared), "`resources` is empty: declare at least one dimension, e.g. [cpu, memory]");
         }
+        if declared.value.len() > limits::MAX_RESOURCES {
+            let n = declared.value.len();
+            self.error(
+                Pos::of(declared),
+                format!("{n} resources declared; a cluster may declare at most {}", limits::MAX_RESOURCES),
+            );
+            return ResourceSpace::default();
+        }
         let mut first: HashMap<&str, Pos> = HashMap::new();
         let mut names = Vec::new();
         for name in &declared.value {
@@ -206,6 +214,8 @@ impl Check<'_> {
             let n = name.value.as_str();
             if n.trim().is_empty() {
                 self.error(pos, "a resource name must not be empty");
+            } else if let Err(m) = limits::name(n) {
+                self.error(pos, format!("resource name: {m}"));
             } else if n.contains(RESERVED_IN_NAMES) || n.contains(char::is_whitespace) {
                 self.error(
                     pos,
@@ -231,6 +241,8 @@ impl Check<'_> {
             let n = name.value.trim();
             if n.is_empty() {
                 self.error(Pos::of(name), "a priority class name must not be empty");
+            } else if let Err(m) = limits::name(n) {
+                self.error(Pos::of(name), format!("priority class name: {m}"));
             } else if n.parse::<i64>().is_ok() {
                 self.error(
                     Pos::of(name),
@@ -256,6 +268,9 @@ impl Check<'_> {
             self.error(Pos::of(entries), "no nodes: a cluster needs at least one");
         }
         let mut first: HashMap<String, Pos> = HashMap::new();
+        // Nodes so far, `count` expanded; an entry that would go past
+        // `MAX_NODES` is refused before it is expanded.
+        let mut total = 0usize;
         for entry in &entries.value {
             let errors_before = self.errors.len();
             let base = entry.name.value.trim();
@@ -266,10 +281,25 @@ impl Check<'_> {
             if entry.region.value.trim().is_empty() {
                 self.error(Pos::of(&entry.region), format!("node `{base}` has an empty `region`"));
             }
+            self.names_and_lists(entry);
             let count = entry.count.as_ref().map_or(1, |c| c.value);
             if let (0, Some(c)) = (count, &entry.count) {
                 self.error(Pos::of(c), format!("node `{base}` has `count: 0`; a count must be at least 1"));
             }
+            if total.saturating_add(count as usize) > limits::MAX_NODES {
+                let at = entry.count.as_ref().map_or(name_pos, Pos::of);
+                self.error(
+                    at,
+                    format!(
+                        "node `{base}` makes {} nodes; a cluster may have at most {} (`count` included)",
+                        total.saturating_add(count as usize),
+                        limits::MAX_NODES
+                    ),
+                );
+                // Later entries are not checked against a table that is full.
+                return;
+            }
+            total += count as usize;
             let names: Vec<String> = match count {
                 1 => vec![base.to_owned()],
                 n => (1..=n).map(|i| format!("{base}-{i}")).collect(),
@@ -346,12 +376,50 @@ impl Check<'_> {
         }
     }
 
+    /// The bounds of a node entry's names (each at most
+    /// [`limits::MAX_NAME_BYTES`]) and lists (at most [`limits::MAX_LABELS`]
+    /// labels, and as many taints).
+    fn names_and_lists(&mut self, entry: &NodeEntry) {
+        let mut names: Vec<(&str, Pos, &str)> = vec![
+            ("node name", Pos::of(&entry.name), &entry.name.value),
+            ("region", Pos::of(&entry.region), &entry.region.value),
+        ];
+        if let Some(z) = &entry.zone {
+            names.push(("zone", Pos::of(z), &z.value));
+        }
+        for (k, v) in &entry.labels.0 {
+            names.push(("label key", Pos::of(k), &k.value));
+            names.push(("label value", Pos::of(v), &v.value));
+        }
+        for t in &entry.taints {
+            names.push(("taint key", Pos::of(&t.key), &t.key.value));
+            names.push(("taint value", Pos::of(&t.key), t.value.as_deref().unwrap_or("")));
+        }
+        for (what, pos, n) in names {
+            if let Err(m) = limits::name(n) {
+                self.error(pos, format!("{what}: {m}"));
+            }
+        }
+        if let Some((k, _)) = entry.labels.0.get(limits::MAX_LABELS) {
+            let n = entry.labels.0.len();
+            self.error(Pos::of(k), format!("{n} labels; a node may have at most {}", limits::MAX_LABELS));
+        }
+        if let Some(t) = entry.taints.get(limits::MAX_LABELS) {
+            let n = entry.taints.len();
+            self.error(Pos::of(&t.key), format!("{n} taints; a node may have at most {}", limits::MAX_LABELS));
+        }
+    }
+
     /// A resource vector from a `capacity` or `reserve` mapping; unknown keys are
     /// reported and ignored.
     fn quantities(&mut self, node: &str, what: &str, entries: &Entries<Qty>, resources: &ResourceSpace) -> Vec<Qty> {
         let mut out = vec![0; resources.dims()];
         for (key, value) in &entries.0 {
             match resources.index(&key.value) {
+                Some(_) if limits::qty(value.value).is_err() => self.error(
+                    Pos::of(value),
+                    format!("{what} of node `{node}`: {}", limits::qty(value.value).unwrap_err()),
+                ),
                 Some(d) => out[d] = value.value,
                 None => self.error(
                     Pos::of(key),

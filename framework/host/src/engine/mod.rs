@@ -793,7 +793,7 @@ impl Engine {
         self.usage.account(job, 1);
         let now = self.now;
         let r = &mut self.recs[j as usize];
-        r.state = JobState::Running { node, start: now, expected_end: now + job.estimate };
+        r.state = JobState::Running { node, start: now, expected_end: now.saturating_add(job.estimate) };
         r.first_start.get_or_insert(now);
         r.revision = Some(self.revision);
         r.slot = self.running.len() as u32;
@@ -1254,7 +1254,7 @@ impl Engine {
                 };
                 let pause = pause.max(0);
                 if let Some(d) = self.jobs[j as usize].deadline {
-                    if pause > 0 && expected_end + pause > d {
+                    if pause > 0 && expected_end.saturating_add(pause) > d {
                         // The move would make it late.
                         return false;
                     }
@@ -1276,7 +1276,7 @@ impl Engine {
                 self.stats.placements -= 1;
                 self.events.pop(); // start_run's Started: this is a migration, not a start
                 let r = &mut self.recs[j as usize];
-                r.state = JobState::Running { node: to, start, expected_end: expected_end + pause };
+                r.state = JobState::Running { node: to, start, expected_end: expected_end.saturating_add(pause) };
                 if pause > 0 {
                     r.generation += 1;
                 }
