@@ -346,6 +346,18 @@ impl PipelineDef {
         Ok(def)
     }
 
+    /// The resource names the entries' args name (a `headroom`'s
+    /// `resources`…), in the order first named: what a cluster made up to
+    /// check the pipeline alone must declare.
+    pub fn resources_named(&self, registry: &Registry) -> Vec<String> {
+        let mut symbols = Symbols::default();
+        let space = ResourceSpace::default();
+        let mut cx = BuildContext::open(&space, &mut symbols);
+        // The args were checked when the pipeline was loaded.
+        let _ = self.instantiate(registry, &mut cx);
+        cx.open_resources().to_vec()
+    }
+
     /// Entries of one extension point, in order.
     pub fn entries(&self, point: ExtensionPoint) -> impl Iterator<Item = &EntryDef> {
         self.entries.iter().filter(move |e| e.point == point)

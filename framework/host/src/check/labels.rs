@@ -138,7 +138,7 @@ fn selectors(sc: &Scenario, index: &Index<'_>, cluster_text: Option<&str>) -> Ve
             match index.values.get(key) {
                 Some(known) => {
                     let nearest = nearest(value, known);
-                    let at = cluster_text.and_then(|t| find_value(t, nearest));
+                    let at = cluster_text.and_then(|t| find_label(t, key, nearest).or_else(|| find_value(t, nearest)));
                     let m = format!(
                         "{head} no node has `{key}={value}`; the nearest value of `{key}` in the cluster is `{nearest}`{}",
                         if at.is_some() { ", here" } else { "" }
@@ -210,6 +210,21 @@ fn nearest<'k>(name: &str, known: &[&'k str]) -> &'k str {
     known.iter().copied().min_by_key(|k| edit_distance(k, name)).unwrap_or_default()
 }
 
+/// Where `value` first stands as the value of `key` in `text` (`key: value`,
+/// quoted or not; `region` and `zone` are also a node's own fields).
+fn find_label(text: &str, key: &str, value: &str) -> Option<Pos> {
+    let mut from = Pos::new(1, 1);
+    while let Some(at) = find_value_after(text, from, value) {
+        let line = text.lines().nth(at.line as usize - 1)?;
+        let before: String = line.chars().take(at.col as usize - 1).collect();
+        if before.trim_end().trim_end_matches(['"', '\'']).trim_end().ends_with(&format!("{key}:")) {
+            return Some(at);
+        }
+        from = Pos::new(at.line, at.col + 1);
+    }
+    None
+}
+
 /// Where `value` first stands as a whole word in `text`.
 fn find_value(text: &str, value: &str) -> Option<Pos> {
     find_value_after(text, Pos::new(1, 1), value)
@@ -252,6 +267,10 @@ mod tests {
             assert_eq!(find_value_after(text, from, "Kiruna-Esrange"), want, "{case}");
         }
         assert_eq!(find_value(text, "Svalbard"), None);
+        let cluster = "- { name: accel, labels: { tier: accel } }\n- { name: b, labels: { tier: 'edge' } }\n";
+        assert_eq!(find_label(cluster, "tier", "accel"), Some(Pos::new(1, 34)), "the label, not the node's name");
+        assert_eq!(find_label(cluster, "tier", "edge"), Some(Pos::new(2, 31)), "quoted");
+        assert_eq!(find_label(cluster, "zone", "accel"), None);
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub fn file(path: &Path, registry: &Registry) -> Result<Checked, Error> {
         }
         Kind::Pipeline => {
             let p = PipelineDef::parse(path, text, registry)?;
-            let probed = probe(&p, registry, &Samples::synthetic())?;
+            let probed = probe(&p, registry, &Samples::synthetic(&p.resources_named(registry)))?;
             let count = |pt| p.entries(pt).count();
             let summary = format!(
                 "pipeline `{}`: {} order, {} filter, {} score, {} rebalance plugins{}",

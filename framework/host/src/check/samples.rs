@@ -101,11 +101,13 @@ impl Samples {
     }
 
     /// The samples of a pipeline checked alone: one node `sample-node` (4 cpu,
-    /// 16 memory, region `sample-region`) and two jobs asking for 1 cpu and 1
-    /// memory, `sample-job` and `sample-job-2` (two, so that an order
-    /// comparison runs).
-    pub fn synthetic() -> Samples {
-        let resources = ResourceSpace::new(["cpu", "memory"]);
+    /// 16 memory, 16 of each resource in `more`, region `sample-region`) and
+    /// two jobs asking for 1 cpu and 1 memory, `sample-job` and `sample-job-2`
+    /// (two, so that an order comparison runs).
+    pub fn synthetic(more: &[String]) -> Samples {
+        let mut names = vec!["cpu".to_owned(), "memory".to_owned()];
+        names.extend(more.iter().filter(|m| !names.contains(m)).cloned().collect::<Vec<_>>());
+        let resources = ResourceSpace::new(names);
         let mut symbols = Symbols::default();
         let region = symbols.intern("sample-region");
         let labels = vec![(symbols.intern("region"), region), (symbols.intern("zone"), region)];
@@ -116,12 +118,13 @@ impl Samples {
             zone: region,
             labels,
             taints: Vec::new(),
-            capacity: vec![4, 16],
-            reserve: vec![0, 0],
+            capacity: (0..resources.dims()).map(|d| if d == 0 { 4 } else { 16 }).collect(),
+            reserve: vec![0; resources.dims()],
         });
+        let request: Vec<Qty> = (0..resources.dims()).map(|d| u64::from(d < 2)).collect();
         let mut jobs = vec![
-            synthetic_job("sample-job", vec![1, 1], &mut symbols),
-            synthetic_job("sample-job-2", vec![1, 1], &mut symbols),
+            synthetic_job("sample-job", request.clone(), &mut symbols),
+            synthetic_job("sample-job-2", request, &mut symbols),
         ];
         jobs[1].idx = 1;
         Samples {
@@ -189,12 +192,14 @@ mod tests {
 
     #[test]
     fn a_pipeline_alone_gets_two_jobs_on_one_synthetic_node() {
-        let s = Samples::synthetic();
+        let s = Samples::synthetic(&["storage".to_owned()]);
         assert_eq!(
             s.jobs.iter().map(|j| (j.id.as_str(), j.idx)).collect::<Vec<_>>(),
             [("sample-job", 0), ("sample-job-2", 1)]
         );
         assert_eq!(s.nodes.names, ["sample-node"]);
         assert!(s.nodes.fits(0, &s.jobs[0].request));
+        assert_eq!(s.resources.names(), ["cpu", "memory", "storage"], "what the pipeline's args name is declared");
+        assert_eq!((s.nodes.capacity(0), s.jobs[0].request.as_slice()), (&[4, 16, 16][..], &[1, 1, 0][..]));
     }
 }

@@ -150,7 +150,7 @@ fn every_entry_point_is_called_on_the_synthetic_sample_and_a_failure_is_an_error
         let dir = Dir::new(&files);
         let registry = Registry::builtin();
         let def = PipelineDef::load(&dir.path("p.yaml"), &registry).unwrap_or_else(|e| panic!("{case}: {e}"));
-        match (probe(&def, &registry, &Samples::synthetic()), want) {
+        match (probe(&def, &registry, &Samples::synthetic(&[])), want) {
             (Ok(p), Ok(n)) => {
                 assert_eq!(p.entries, n, "{case}");
                 assert!(p.notes.is_empty(), "{case}: {:?}", p.notes);
@@ -173,7 +173,7 @@ fn an_entry_no_sample_reaches_is_a_note_not_an_error() {
     ]);
     let registry = Registry::builtin();
     let def = PipelineDef::load(&dir.path("p.yaml"), &registry).unwrap();
-    let p = probe(&def, &registry, &Samples::synthetic()).unwrap();
+    let p = probe(&def, &registry, &Samples::synthetic(&[])).unwrap();
     assert_eq!(p.entries, 1, "the filter is called, the score never");
     let notes: Vec<String> = p.notes.iter().map(|n| format!("{}:{}: {}", n.pos.line, n.pos.col, n.message)).collect();
     assert_eq!(
