@@ -28,6 +28,7 @@ use std::path::Path;
 
 use kairos_model::{NodeId, Sym, Symbols};
 
+use super::probe::describe;
 use crate::error::{input_error, InputError, Pos};
 use crate::pipeline::{edit_distance, EntryDef};
 use crate::scenario::Scenario;
@@ -175,7 +176,7 @@ fn args(e: &EntryDef, path: &Path, source: &str, index: &Index<'_>, out: &mut Ve
             continue;
         }
         let at = find_value_after(source, e.args_pos, value).unwrap_or(e.args_pos);
-        let mut m = format!("the args of `{}` name {kind} `{value}`, which the cluster does not have", e.plugin);
+        let mut m = format!("the args of {} name {kind} `{value}`, which the cluster does not have", describe(e));
         if !known.is_empty() {
             m.push_str(&format!("; the nearest {kind} is `{}`", nearest(value, &known)));
         }

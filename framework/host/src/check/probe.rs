@@ -258,7 +258,7 @@ impl<'a> Probe<'a> {
 }
 
 /// "script `x.rhai`", "native plugin `vendor.x`", "plugin `fit`".
-fn describe(e: &EntryDef) -> String {
+pub(super) fn describe(e: &EntryDef) -> String {
     if e.script.is_some() {
         format!("script `{}`", e.plugin)
     } else if e.native.is_some() {

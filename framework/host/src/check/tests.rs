@@ -269,9 +269,9 @@ fn an_arg_naming_a_node_station_or_region_the_cluster_lacks_is_a_warning_at_the_
     assert_eq!(
         warnings,
         [
-            "5:57: the args of `who.rhai` name station `Kiruna`, which the cluster does not have; the nearest station is `Kirna-Esrange`",
-            "6:44: the args of `who.rhai` name node `proc-us`, which the cluster does not have; the nearest node is `proc-eu`",
-            "7:25: the args of `who.rhai` name region `eruope`, which the cluster does not have; the nearest region is `europe`",
+            "5:57: the args of script `who.rhai` name station `Kiruna`, which the cluster does not have; the nearest station is `Kirna-Esrange`",
+            "6:44: the args of script `who.rhai` name node `proc-us`, which the cluster does not have; the nearest node is `proc-eu`",
+            "7:25: the args of script `who.rhai` name region `eruope`, which the cluster does not have; the nearest region is `europe`",
         ]
     );
 }
