@@ -23,7 +23,10 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  a run failed: a plugin misbehaved (NaN key, score out of range) or output could not be written
-  2  bad input: a file is missing or malformed, a flag is wrong, a name is unknown";
+  2  bad input: a file is missing or malformed, a flag is wrong, a name is unknown,
+     a number is out of its bounds (see Limits in the README)
+A reader that goes away (`kairos check x.yaml | head -1`) ends kairos quietly, with
+the exit code it would have had.";
 
 /// kairos — a scheduling framework: order, filter, score and rebalance plugins
 /// in YAML pipelines, simulated against real workloads.
@@ -90,7 +93,9 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = live::DEFAULT_SPEED, requires = "live")]
         speed: f64,
     },
-    /// Validate pipelines, scenarios or clusters and everything they reference.
+    /// Validate pipelines, scenarios or clusters and everything they reference,
+    /// call every plugin of the pipeline on sample jobs and nodes, and warn of
+    /// job selectors and plugin args that name what the cluster does not have.
     #[command(after_help = EXIT_CODES)]
     Check {
         /// Files to check; the kind is told from their keys.

@@ -267,10 +267,24 @@ impl Check<'_> {
         if entries.value.is_empty() {
             self.error(Pos::of(entries), "no nodes: a cluster needs at least one");
         }
-        let mut first: HashMap<String, Pos> = HashMap::new();
-        // Nodes so far, `count` expanded; an entry that would go past
-        // `MAX_NODES` is refused before it is expanded.
+        // Nodes, `count` expanded: an entry that takes the cluster past
+        // `MAX_NODES` is refused before any entry is expanded.
         let mut total = 0usize;
+        for entry in &entries.value {
+            let count = entry.count.as_ref().map_or(1, |c| c.value) as usize;
+            total = total.saturating_add(count);
+            if total > limits::MAX_NODES {
+                let at = entry.count.as_ref().map_or(Pos::of(&entry.name), Pos::of);
+                let base = entry.name.value.trim();
+                let max = limits::MAX_NODES;
+                self.error(
+                    at,
+                    format!("node `{base}` makes {total} nodes; a cluster may have at most {max} (`count` included)"),
+                );
+                return;
+            }
+        }
+        let mut first: HashMap<String, Pos> = HashMap::new();
         for entry in &entries.value {
             let errors_before = self.errors.len();
             let base = entry.name.value.trim();
@@ -286,20 +300,6 @@ impl Check<'_> {
             if let (0, Some(c)) = (count, &entry.count) {
                 self.error(Pos::of(c), format!("node `{base}` has `count: 0`; a count must be at least 1"));
             }
-            if total.saturating_add(count as usize) > limits::MAX_NODES {
-                let at = entry.count.as_ref().map_or(name_pos, Pos::of);
-                self.error(
-                    at,
-                    format!(
-                        "node `{base}` makes {} nodes; a cluster may have at most {} (`count` included)",
-                        total.saturating_add(count as usize),
-                        limits::MAX_NODES
-                    ),
-                );
-                // Later entries are not checked against a table that is full.
-                return;
-            }
-            total += count as usize;
             let names: Vec<String> = match count {
                 1 => vec![base.to_owned()],
                 n => (1..=n).map(|i| format!("{base}-{i}")).collect(),
@@ -587,6 +587,37 @@ nodes:
                 "an unknown node field",
                 "resources: [cpu]\nnodes: [{name: a, region: r, capacity: {cpu: 1}, cores: 4}]\n".into(),
                 vec!["cluster.yaml:2:50: unknown field `cores`, expected one of name, count, region, zone, labels, taints, capacity, reserve"],
+            ),
+            (
+                "a count past the node limit, refused before it is expanded",
+                "resources: [cpu]\nnodes: [{name: a, count: 4000000000, region: r, capacity: {cpu: 1}}]\n".into(),
+                vec!["cluster.yaml:2:26: node `a` makes 4000000000 nodes; a cluster may have at most 1000000 (`count` included)"],
+            ),
+            (
+                "entries that together pass the node limit",
+                "resources: [cpu]\nnodes:\n  - {name: a, count: 600000, region: r, capacity: {cpu: 1}}\n  - {name: b, count: 400001, region: r, capacity: {cpu: 1}}\n".into(),
+                vec!["cluster.yaml:4:22: node `b` makes 1000001 nodes; a cluster may have at most 1000000 (`count` included)"],
+            ),
+            (
+                "a capacity past the quantity limit",
+                "resources: [cpu]\nnodes: [{name: a, region: r, capacity: {cpu: 1000000000001}}]\n".into(),
+                vec![
+                    "cluster.yaml:2:46: capacity of node `a`: a quantity must be at most 1000000000000, got 1000000000001",
+                    "cluster.yaml:2:40: node `a` has zero capacity in every resource: it could never run anything",
+                ],
+            ),
+            (
+                "a name past the length limit",
+                format!("resources: [cpu]\nnodes: [{{name: a, region: {}, capacity: {{cpu: 1}}}}]\n", "r".repeat(1025)),
+                vec!["cluster.yaml:2:27: region: a name must be at most 1024 bytes long, got 1025 bytes"],
+            ),
+            (
+                "more resources than the limit",
+                format!("resources: [{}]\n{node}", (0..65).map(|i| format!("r{i}")).collect::<Vec<_>>().join(", ")),
+                vec![
+                    "cluster.yaml:1:12: 65 resources declared; a cluster may declare at most 64",
+                    "cluster.yaml:2:41: unknown resource `cpu` in capacity of node `a`; the cluster declares: ",
+                ],
             ),
             (
                 "a negative capacity",

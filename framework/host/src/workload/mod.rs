@@ -692,6 +692,38 @@ mod tests {
         "#);
     }
 
+    proptest::proptest! {
+        /// Whatever numbers a row holds, the workload either loads with every
+        /// time and duration within `limits` (so the simulator cannot
+        /// overflow), or is refused with each error at a line and column.
+        #[test]
+        fn any_numbers_load_within_the_limits_or_are_refused_at_their_cell(
+            release in proptest::prelude::any::<i64>(),
+            duration in proptest::prelude::any::<i64>(),
+            estimate in proptest::prelude::any::<i64>(),
+            slack in proptest::prelude::any::<i64>(),
+            qty in proptest::prelude::any::<u64>(),
+        ) {
+            let deadline = release.wrapping_add(slack);
+            let text = format!("id,release,deadline,duration,estimate,request\nj,{release},{deadline},{duration},{estimate},cpu={qty}\n");
+            match csv::parse(Path::new("w.csv"), &text, &mut cluster()) {
+                Ok(w) => {
+                    let j = &w.jobs[0];
+                    proptest::prop_assert!(limits::time(j.job.release).is_ok());
+                    proptest::prop_assert!(j.job.deadline.is_none_or(|d| limits::time(d).is_ok() && d >= j.job.release));
+                    proptest::prop_assert!(limits::duration(j.duration).is_ok() && limits::duration(j.job.estimate).is_ok());
+                    proptest::prop_assert!(j.job.request.iter().all(|&q| q <= limits::MAX_QTY));
+                }
+                Err(e) => {
+                    proptest::prop_assert!(e.is_input());
+                    for m in e.input_errors() {
+                        proptest::prop_assert_eq!(m.pos.line, 2, "{}", m);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn more_errors_than_the_cap_are_summarised() {
         let mut text = String::from("id,release,duration\n");

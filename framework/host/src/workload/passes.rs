@@ -503,6 +503,29 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_given_twice_or_too_long_is_refused_at_its_row() {
+        let row = |id: &str, los: &str| format!("{id},SAT,1,St,r,2023-07-05T00:00:36Z,{los},20,10\n");
+        let cases = [
+            (
+                "the same pass twice",
+                format!("{}{}", row("7", "2023-07-05T00:08:55Z"), row("7", "2023-07-05T00:08:55Z")),
+                "p.csv:3:1: duplicate pass_id `7` (first at line 2): each pass is booked once",
+            ),
+            (
+                "a window of more than ten years",
+                row("7", "2043-07-05T00:08:55Z"),
+                "p.csv:2:35: the window from aos_utc to los_utc is too long: a duration must be within 1..=315576000 seconds (10 years)",
+            ),
+            ("an empty pass id", row("", "2023-07-05T00:08:55Z"), "p.csv:2:1: `pass_id` must not be empty"),
+        ];
+        for (case, rows, want) in cases {
+            let text = format!("{}\n{rows}", COLUMNS.join(","));
+            let err = parse_passes(Path::new("p.csv"), &text).expect_err(case).to_string();
+            assert!(err.starts_with(want), "{case}: {err}");
+        }
+    }
+
+    #[test]
     fn times_count_from_midnight_of_the_first_pass() {
         let text = format!("{}\n1,SAT,1,St,r,2023-07-05T00:00:36Z,2023-07-05T00:08:55Z,22.03,499\n", COLUMNS.join(","));
         let (p, origin) = parse_passes(Path::new("p.csv"), &text).unwrap();
@@ -548,13 +571,17 @@ mod tests {
     #[test]
     fn bad_pass_options_point_at_the_scenario() {
         type Change = fn(&mut PassOptions);
-        let cases: [(&str, Change, &str); 4] = [
+        let cases: [(&str, Change, &str); 8] = [
             ("a zero contact fraction", |o| o.contact.fraction = 0.0, "s.yaml:3:5: passes.contact.fraction must be in (0, 1], got 0"),
             ("an undeclared processing resource", |o| {
                 o.processing.request.insert("gpu".into(), 1);
             }, "s.yaml:3:5: passes.processing.request names resource `gpu`, which the cluster does not declare; it declares: antenna, cpu"),
             ("an undeclared priority class", |o| o.default_class = "urgent".into(), "s.yaml:3:5: priority class `urgent` is not declared by the cluster's priority_classes"),
             ("a contact resource the cluster lacks", |o| o.contact.resource = "dish".into(), "s.yaml:3:5: the cluster declares no resource `dish` for contacts; it declares: antenna, cpu"),
+            ("four billion contacts a day", |o| o.load_per_day = Some(u32::MAX), "s.yaml:3:5: passes.load_per_day must be at most 1000000, got 4294967295"),
+            ("granules past the limit", |o| o.processing.granules = 5000, "s.yaml:3:5: passes.processing.granules must be at most 1000, got 5000"),
+            ("a latency of i64::MAX", |o| o.processing.default_latency_s = i64::MAX, "s.yaml:3:5: passes.processing.default_latency_s must be within 0..=315576000 seconds (10 years), got 9223372036854775807"),
+            ("processing that would take centuries", |o| o.processing.seconds_per_contact_second = 1e12, "s.yaml:3:5: passes.processing.seconds_per_contact_second makes a processing job of 600000000000000 s; at most 315576000 s (10 years) are allowed"),
         ];
         for (name, change, want) in cases {
             let mut opts = PassOptions::default();
