@@ -116,7 +116,9 @@ fn selectors(sc: &Scenario, index: &Index<'_>, cluster_text: Option<&str>) -> Ve
             uses.entry(&spec.job.selector).or_insert((0, i)).0 += 1;
         }
     }
-    let mut unmatched: Vec<(&[(Sym, Sym)], usize, usize)> = uses
+    // (selector, jobs using it, the first of them)
+    type Unmatched<'s> = (&'s [(Sym, Sym)], usize, usize);
+    let mut unmatched: Vec<Unmatched<'_>> = uses
         .into_iter()
         .filter(|(sel, _)| !index.matches(sel))
         .map(|(sel, (count, first))| (sel, count, first))
