@@ -1,6 +1,6 @@
 //! `kairos check`: what a run would refuse or fail on, found before the run.
 //!
-//! [`file`] checks one file in four steps:
+//! [`file()`] checks one file in four steps:
 //!
 //! 1. **What it is**, told from its top-level keys ([`kind_of`]): a scenario
 //!    (`pipeline`, `cluster`, `workload`, `events`), a cluster (`resources`,
@@ -11,7 +11,7 @@
 //!    scenario that names them.
 //! 2. **Loaded as a run loads it**: every error of the file and of everything
 //!    it references, each with `file:line:column`.
-//! 3. **Its plugins called** ([`probe`]): every entry point of the pipeline —
+//! 3. **Its plugins called** ([`probe()`]): every entry point of the pipeline —
 //!    built-in, script or native — on sample jobs and nodes of the scenario's
 //!    own cluster and workload ([`samples`]), or on a synthetic sample for a
 //!    pipeline checked alone. A failing call is an error at its entry.

@@ -55,8 +55,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use kairos_model::{
-    Candidates, Context, ExtensionPoint, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty, Reason,
-    RejectionCount, Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
+    limits, Candidates, Context, ExtensionPoint, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty,
+    Reason, RejectionCount, Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
 };
 
 pub use partitions::{BudgetStats, Outage, PartitionCounts, Partitions};
@@ -523,6 +523,15 @@ impl Engine {
             if a as usize >= self.jobs.len() {
                 return Err(Error::Usage(format!("job `{}` runs after unknown job #{a}", job.id)));
             }
+        }
+        // The loaders bound what they read; a job handed in another way (a
+        // live host's API) is held to the same bounds, so that no timer or
+        // expected end can overflow.
+        let times = limits::time(job.release)
+            .and_then(|_| job.deadline.map_or(Ok(0), limits::time))
+            .and_then(|_| limits::duration(job.estimate));
+        if let Err(m) = times {
+            return Err(Error::Usage(format!("job `{}`: {m}", job.id)));
         }
         let id = self.jobs.len() as JobId;
         job.idx = id;
