@@ -14,6 +14,7 @@ mod explain;
 mod live;
 mod meta;
 mod native;
+mod pipes;
 mod policy;
 mod run;
 mod scripts;

@@ -85,13 +85,13 @@ fn policy_test_of_a_path_with_no_tests_exits_2() {
 }
 
 #[test]
-fn check_tries_every_script_once_on_a_sample_job_and_node() {
+fn check_calls_every_plugin_and_script_on_sample_jobs_and_nodes() {
     let out =
         kairos(&["check", "examples/pass-window/scenario-sites.yaml", "examples/pass-window/pipeline-sites.yaml"]);
     out.expect(0);
-    for line in out.stdout.lines() {
-        assert!(line.ends_with(", 7 scripts tried on a sample job and node"), "{line}");
-    }
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].ends_with("; 13 plugins called on 33 sample jobs and 13 nodes of the scenario"), "{}", lines[0]);
+    assert!(lines[1].ends_with("; 13 plugins called on a synthetic sample (2 jobs, 1 node)"), "{}", lines[1]);
 }
 
 #[test]

@@ -131,3 +131,29 @@ fn a_job_that_cannot_restart_is_reported_lost_with_its_node() {
         explain.stdout
     );
 }
+
+/// Regression: Jain's index was 1.0000 ("perfectly fair") when every group met
+/// 0% of its deadlines.
+#[test]
+fn fairness_is_undefined_when_every_group_meets_nothing() {
+    let out = kairos(&["run", "tests/fixtures/report/nothing-met.yaml"]);
+    out.expect(0);
+    assert!(out.stdout.contains("\nfairness  Jain — over 2 groups\n"), "{}", out.stdout);
+    let json = kairos(&["run", "tests/fixtures/report/nothing-met.yaml", "--json"]);
+    let r: Value = serde_json::from_str(&json.stdout).expect("a JSON report");
+    assert_eq!(r["jain_fairness"], Value::Null);
+    assert_eq!(r["deadline_compliance"].as_f64(), Some(0.0));
+}
+
+/// Regression: `--workload` kept the scenario's name (often a date) in the
+/// report, which then described a run that did not happen.
+#[test]
+fn a_workload_from_the_command_line_names_the_run() {
+    let out = kairos(&["run", SCENARIO, "--workload", "tests/fixtures/report/nothing-met.csv"]);
+    out.expect(0);
+    let first = out.stdout.lines().next().unwrap_or_default();
+    assert_eq!(first, "scenario  tests/fixtures/scenario.yaml with workload tests/fixtures/report/nothing-met.csv");
+    let json = kairos(&["run", SCENARIO, "--workload", "tests/fixtures/report/nothing-met.csv", "--json"]);
+    let r: Value = serde_json::from_str(&json.stdout).expect("a JSON report");
+    assert_eq!(r["scenario"], "tests/fixtures/scenario.yaml with workload tests/fixtures/report/nothing-met.csv");
+}

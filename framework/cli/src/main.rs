@@ -4,6 +4,7 @@
 mod explain;
 mod live;
 mod new_plugin;
+mod output;
 mod policy;
 mod render;
 
@@ -17,12 +18,16 @@ use kairos_host::registry::Registry;
 use kairos_host::report::{schedule_rows, Report};
 use kairos_host::scenario::{Overrides, Scenario};
 use kairos_host::Error;
+use output::{err_line, out};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  a run failed: a plugin misbehaved (NaN key, score out of range) or output could not be written
-  2  bad input: a file is missing or malformed, a flag is wrong, a name is unknown";
+  2  bad input: a file is missing or malformed, a flag is wrong, a name is unknown,
+     a number is out of its bounds (see Limits in the README)
+A reader that goes away (`kairos check x.yaml | head -1`) ends kairos quietly, with
+the exit code it would have had.";
 
 /// `kairos --version`: the release and the plugin ABIs this host speaks
 /// (`0.1.0 (plugin ABI: kairos-abi 1.0.0, C ABI 1)`).
@@ -96,12 +101,18 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = live::DEFAULT_SPEED, requires = "live")]
         speed: f64,
     },
-    /// Validate pipelines, scenarios or clusters and everything they reference.
+    /// Validate pipelines, scenarios or clusters and everything they reference,
+    /// call every plugin of the pipeline on sample jobs and nodes, and warn of
+    /// job selectors and plugin args that name what the cluster does not have.
     #[command(after_help = EXIT_CODES)]
     Check {
         /// Files to check; the kind is told from their keys.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Treat warnings (a job selector no node matches, an arg naming a
+        /// node, station or region the cluster does not have) as errors.
+        #[arg(long)]
+        strict: bool,
     },
     /// Explain one job: its place in the order, every node's filter verdict,
     /// every score, the decision.
@@ -189,33 +200,19 @@ enum PluginsCommand {
     },
 }
 
-/// Writes to stdout; a reader that went away (`kairos schema | head -1`) ends
-/// the program quietly, as it does for other Unix tools.
-fn out(text: &str) {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: cannot write to standard output: {e}");
-        std::process::exit(1);
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let message = e.to_string();
-            eprintln!("error: {message}");
+            err_line(&format!("error: {message}"));
             // Print the rest of the chain, skipping causes the message already says.
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
                 let cause = s.to_string();
                 if !message.contains(&cause) {
-                    eprintln!("  caused by: {cause}");
+                    err_line(&format!("  caused by: {cause}"));
                 }
                 source = s.source();
             }
@@ -230,7 +227,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Run { args, json, schedule, quiet, live, speed } => {
             let sc = Scenario::load(&args.scenario, &args.overrides(), &registry)?;
             let sim = if live {
-                live::run(&sc, &registry, speed, |line| eprintln!("{line}"))?
+                live::run(&sc, &registry, speed, err_line)?
             } else {
                 let bar = render::progress(sc.jobs.len(), quiet || json);
                 let sim = sc.simulate(&sc.pipeline, &registry, |done, _| bar.set_position(done as u64))?;
@@ -248,7 +245,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Check { files } => check(&files, &registry),
+        Command::Check { files, strict } => check(&files, &registry, strict),
         Command::Explain { args, job, all } => {
             let sc = Scenario::load(&args.scenario, &args.overrides(), &registry)?;
             let idx = sc
@@ -357,78 +354,26 @@ fn write_schedule(path: &Path, sim: &kairos_host::sim::SimResult, _sc: &Scenario
     std::fs::write(path, out).map_err(werr)
 }
 
-/// What a YAML file is, told from its top-level keys.
-fn kind_of(text: &str) -> &'static str {
-    let keys: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with([' ', '\t', '#', '-']) && l.contains(':'))
-        .filter_map(|l| l.split(':').next())
-        .collect();
-    if keys.iter().any(|k| *k == "workload" || *k == "cluster") {
-        "scenario"
-    } else if keys.contains(&"nodes") || keys.contains(&"resources") {
-        "cluster"
-    } else {
-        "pipeline"
-    }
-}
-
-fn check(files: &[PathBuf], registry: &Registry) -> Result<(), Error> {
+/// `kairos check`: each file checked by [`kairos_host::check::file`]; an
+/// `ok` line on stdout for each good one, its warnings and notes on stderr,
+/// and every error of every bad one. With `strict`, warnings are errors.
+fn check(files: &[PathBuf], registry: &Registry, strict: bool) -> Result<(), Error> {
     let mut failed: Vec<Error> = Vec::new();
     for f in files {
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(source) => {
-                failed.push(Error::Io { path: f.clone(), source });
-                continue;
+        match kairos_host::check::file(f, registry) {
+            Ok(c) => {
+                for n in &c.notes {
+                    err_line(&format!("note: {n}"));
+                }
+                if strict && !c.warnings.is_empty() {
+                    failed.push(Error::Many(c.warnings));
+                    continue;
+                }
+                for w in &c.warnings {
+                    err_line(&format!("warning: {w}"));
+                }
+                out(&format!("ok  {}: {}\n", f.display(), c.summary));
             }
-        };
-        let name = f.to_string_lossy().to_lowercase();
-        if [".csv", ".swf", ".gz"].iter().any(|x| name.ends_with(x)) {
-            failed.push(Error::at(
-                f,
-                None,
-                Default::default(),
-                "a workload is checked against its cluster: run `kairos check` on a scenario that names it",
-            ));
-            continue;
-        }
-        let result = match kind_of(&text) {
-            "scenario" => Scenario::load(f, &Overrides::default(), registry).and_then(|sc| {
-                let tried = policy::smoke_test_scenario(&sc)?;
-                let skipped = if sc.skipped.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} trace rows skipped", sc.skipped.len())
-                };
-                Ok(format!(
-                    "scenario `{}`: {}, {}{skipped}, pipeline `{}`, {}{tried}",
-                    sc.name,
-                    plural(sc.cluster.nodes.len(), "node"),
-                    plural(sc.jobs.len(), "job"),
-                    sc.pipeline.name,
-                    plural(sc.events.len(), "node event")
-                ))
-            }),
-            "cluster" => kairos_host::cluster::Cluster::load(f).map(|c| {
-                format!("cluster: {}, resources {}", plural(c.nodes.len(), "node"), c.resources.names().join(", "))
-            }),
-            _ => PipelineDef::load(f, registry).and_then(|p| {
-                let tried = policy::smoke_test_pipeline(&p)?;
-                let count = |pt| p.entries(pt).count();
-                use kairos_model::ExtensionPoint as E;
-                Ok(format!(
-                    "pipeline `{}`: {} order, {} filter, {} score, {} rebalance plugins{tried}",
-                    p.name,
-                    count(E::Order),
-                    count(E::Filter),
-                    count(E::Score),
-                    count(E::Rebalance)
-                ))
-            }),
-        };
-        match result {
-            Ok(summary) => out(&format!("ok  {}: {summary}\n", f.display())),
             Err(e) => failed.push(e),
         }
     }

@@ -1,5 +1,4 @@
-//! `kairos policy`: work with policy scripts; and the smoke test of scripts
-//! that `kairos check` runs.
+//! `kairos policy`: work with policy scripts.
 //!
 //! `kairos policy test [PATH…]` runs the test cases kept beside scripts
 //! (`NAME.test.yaml` beside `NAME.rhai`; the format is in
@@ -16,9 +15,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use kairos_host::pipeline::PipelineDef;
-use kairos_host::scenario::Scenario;
-use kairos_host::script::policy_test::{self, PolicyTests, Sample};
+use kairos_host::script::policy_test::{self, PolicyTests};
 use kairos_host::script::strict_engine;
 use kairos_host::{Error, InputError};
 
@@ -75,34 +72,12 @@ fn test(paths: &[PathBuf]) -> Result<(), Error> {
             let _ = writeln!(text, "      expected: {}", r.expected);
             let _ = writeln!(text, "      got:      {}", r.got);
         }
-        crate::out(&text);
+        crate::output::out(&text);
     }
-    crate::out(&format!("\n{passed} passed, {failed} failed\n"));
+    crate::output::out(&format!("\n{passed} passed, {failed} failed\n"));
     Error::collect(bad)?;
     if failed > 0 {
         return Err(Error::TestsFailed { failed, total: passed + failed });
     }
     Ok(())
-}
-
-/// `kairos check`'s smoke test of a scenario's scripts: each is called once on
-/// the scenario's first job and its cluster's first node. Returns what the
-/// check line adds (nothing when the pipeline has no scripts).
-pub fn smoke_test_scenario(sc: &Scenario) -> Result<String, Error> {
-    let sample = Sample { cluster: &sc.cluster, job: sc.jobs.first().map(|j| &j.job) };
-    sc.pipeline.smoke_test(Some(sample)).map(tried)
-}
-
-/// `kairos check`'s smoke test of a pipeline checked alone: each script is
-/// called once on a synthetic job and node.
-pub fn smoke_test_pipeline(def: &PipelineDef) -> Result<String, Error> {
-    def.smoke_test(None).map(tried)
-}
-
-/// ", 2 scripts tried on a sample job and node".
-fn tried(scripts: usize) -> String {
-    match scripts {
-        0 => String::new(),
-        n => format!(", {} tried on a sample job and node", crate::plural(n, "script")),
-    }
 }

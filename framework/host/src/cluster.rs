@@ -32,7 +32,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use kairos_model::{NodeSpec, NodeTable, Qty, ResourceSpace, Symbols, Taint, TaintEffect};
+use kairos_model::{limits, NodeSpec, NodeTable, Qty, ResourceSpace, Symbols, Taint, TaintEffect};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -199,6 +199,14 @@ impl Check<'_> {
         if declared.value.is_empty() {
             self.error(Pos::of(declared), "`resources` is empty: declare at least one dimension, e.g. [cpu, memory]");
         }
+        if declared.value.len() > limits::MAX_RESOURCES {
+            let n = declared.value.len();
+            self.error(
+                Pos::of(declared),
+                format!("{n} resources declared; a cluster may declare at most {}", limits::MAX_RESOURCES),
+            );
+            return ResourceSpace::default();
+        }
         let mut first: HashMap<&str, Pos> = HashMap::new();
         let mut names = Vec::new();
         for name in &declared.value {
@@ -206,6 +214,8 @@ impl Check<'_> {
             let n = name.value.as_str();
             if n.trim().is_empty() {
                 self.error(pos, "a resource name must not be empty");
+            } else if let Err(m) = limits::name(n) {
+                self.error(pos, format!("resource name: {m}"));
             } else if n.contains(RESERVED_IN_NAMES) || n.contains(char::is_whitespace) {
                 self.error(
                     pos,
@@ -231,6 +241,8 @@ impl Check<'_> {
             let n = name.value.trim();
             if n.is_empty() {
                 self.error(Pos::of(name), "a priority class name must not be empty");
+            } else if let Err(m) = limits::name(n) {
+                self.error(Pos::of(name), format!("priority class name: {m}"));
             } else if n.parse::<i64>().is_ok() {
                 self.error(
                     Pos::of(name),
@@ -255,6 +267,23 @@ impl Check<'_> {
         if entries.value.is_empty() {
             self.error(Pos::of(entries), "no nodes: a cluster needs at least one");
         }
+        // Nodes, `count` expanded: an entry that takes the cluster past
+        // `MAX_NODES` is refused before any entry is expanded.
+        let mut total = 0usize;
+        for entry in &entries.value {
+            let count = entry.count.as_ref().map_or(1, |c| c.value) as usize;
+            total = total.saturating_add(count);
+            if total > limits::MAX_NODES {
+                let at = entry.count.as_ref().map_or(Pos::of(&entry.name), Pos::of);
+                let base = entry.name.value.trim();
+                let max = limits::MAX_NODES;
+                self.error(
+                    at,
+                    format!("node `{base}` makes {total} nodes; a cluster may have at most {max} (`count` included)"),
+                );
+                return;
+            }
+        }
         let mut first: HashMap<String, Pos> = HashMap::new();
         for entry in &entries.value {
             let errors_before = self.errors.len();
@@ -266,6 +295,7 @@ impl Check<'_> {
             if entry.region.value.trim().is_empty() {
                 self.error(Pos::of(&entry.region), format!("node `{base}` has an empty `region`"));
             }
+            self.names_and_lists(entry);
             let count = entry.count.as_ref().map_or(1, |c| c.value);
             if let (0, Some(c)) = (count, &entry.count) {
                 self.error(Pos::of(c), format!("node `{base}` has `count: 0`; a count must be at least 1"));
@@ -346,12 +376,50 @@ impl Check<'_> {
         }
     }
 
+    /// The bounds of a node entry's names (each at most
+    /// [`limits::MAX_NAME_BYTES`]) and lists (at most [`limits::MAX_LABELS`]
+    /// labels, and as many taints).
+    fn names_and_lists(&mut self, entry: &NodeEntry) {
+        let mut names: Vec<(&str, Pos, &str)> = vec![
+            ("node name", Pos::of(&entry.name), &entry.name.value),
+            ("region", Pos::of(&entry.region), &entry.region.value),
+        ];
+        if let Some(z) = &entry.zone {
+            names.push(("zone", Pos::of(z), &z.value));
+        }
+        for (k, v) in &entry.labels.0 {
+            names.push(("label key", Pos::of(k), &k.value));
+            names.push(("label value", Pos::of(v), &v.value));
+        }
+        for t in &entry.taints {
+            names.push(("taint key", Pos::of(&t.key), &t.key.value));
+            names.push(("taint value", Pos::of(&t.key), t.value.as_deref().unwrap_or("")));
+        }
+        for (what, pos, n) in names {
+            if let Err(m) = limits::name(n) {
+                self.error(pos, format!("{what}: {m}"));
+            }
+        }
+        if let Some((k, _)) = entry.labels.0.get(limits::MAX_LABELS) {
+            let n = entry.labels.0.len();
+            self.error(Pos::of(k), format!("{n} labels; a node may have at most {}", limits::MAX_LABELS));
+        }
+        if let Some(t) = entry.taints.get(limits::MAX_LABELS) {
+            let n = entry.taints.len();
+            self.error(Pos::of(&t.key), format!("{n} taints; a node may have at most {}", limits::MAX_LABELS));
+        }
+    }
+
     /// A resource vector from a `capacity` or `reserve` mapping; unknown keys are
     /// reported and ignored.
     fn quantities(&mut self, node: &str, what: &str, entries: &Entries<Qty>, resources: &ResourceSpace) -> Vec<Qty> {
         let mut out = vec![0; resources.dims()];
         for (key, value) in &entries.0 {
             match resources.index(&key.value) {
+                Some(_) if limits::qty(value.value).is_err() => self.error(
+                    Pos::of(value),
+                    format!("{what} of node `{node}`: {}", limits::qty(value.value).unwrap_err()),
+                ),
                 Some(d) => out[d] = value.value,
                 None => self.error(
                     Pos::of(key),
@@ -519,6 +587,37 @@ nodes:
                 "an unknown node field",
                 "resources: [cpu]\nnodes: [{name: a, region: r, capacity: {cpu: 1}, cores: 4}]\n".into(),
                 vec!["cluster.yaml:2:50: unknown field `cores`, expected one of name, count, region, zone, labels, taints, capacity, reserve"],
+            ),
+            (
+                "a count past the node limit, refused before it is expanded",
+                "resources: [cpu]\nnodes: [{name: a, count: 4000000000, region: r, capacity: {cpu: 1}}]\n".into(),
+                vec!["cluster.yaml:2:26: node `a` makes 4000000000 nodes; a cluster may have at most 1000000 (`count` included)"],
+            ),
+            (
+                "entries that together pass the node limit",
+                "resources: [cpu]\nnodes:\n  - {name: a, count: 600000, region: r, capacity: {cpu: 1}}\n  - {name: b, count: 400001, region: r, capacity: {cpu: 1}}\n".into(),
+                vec!["cluster.yaml:4:22: node `b` makes 1000001 nodes; a cluster may have at most 1000000 (`count` included)"],
+            ),
+            (
+                "a capacity past the quantity limit",
+                "resources: [cpu]\nnodes: [{name: a, region: r, capacity: {cpu: 1000000000001}}]\n".into(),
+                vec![
+                    "cluster.yaml:2:46: capacity of node `a`: a quantity must be at most 1000000000000, got 1000000000001",
+                    "cluster.yaml:2:40: node `a` has zero capacity in every resource: it could never run anything",
+                ],
+            ),
+            (
+                "a name past the length limit",
+                format!("resources: [cpu]\nnodes: [{{name: a, region: {}, capacity: {{cpu: 1}}}}]\n", "r".repeat(1025)),
+                vec!["cluster.yaml:2:27: region: a name must be at most 1024 bytes long, got 1025 bytes"],
+            ),
+            (
+                "more resources than the limit",
+                format!("resources: [{}]\n{node}", (0..65).map(|i| format!("r{i}")).collect::<Vec<_>>().join(", ")),
+                vec![
+                    "cluster.yaml:1:12: 65 resources declared; a cluster may declare at most 64",
+                    "cluster.yaml:2:41: unknown resource `cpu` in capacity of node `a`; the cluster declares: ",
+                ],
             ),
             (
                 "a negative capacity",

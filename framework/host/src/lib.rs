@@ -5,6 +5,10 @@
 //! - [`architecture`]: how decisions are coordinated (centralized, optimistic
 //!   workers, sampled);
 //! - [`cluster`], [`workload`], [`scenario`]: what to schedule, on what;
+//! - [`check`]: `kairos check` — a file, its plugins called on samples, the
+//!   label contract;
+//! - [`input`], [`limits`]: reading input files, and the bounds of every
+//!   number and size read;
 //! - [`engine`]: the incremental scheduler (arrivals, completions, node changes
 //!   one at a time), shared by the simulator and a live host;
 //! - [`sim`]: the discrete-event simulator that drives the engine;
@@ -19,9 +23,11 @@
 #![warn(missing_docs)]
 
 pub mod architecture;
+pub mod check;
 pub mod cluster;
 pub mod engine;
 pub mod error;
+pub mod input;
 pub mod native;
 pub mod pipeline;
 pub mod registry;
@@ -35,3 +41,6 @@ pub mod workload;
 pub mod yaml;
 
 pub use error::{Error, InputError, Pos};
+/// The bounds of every input number and size (defined in the model, so that
+/// plugins check their args against the same ones).
+pub use kairos_model::limits;

@@ -59,13 +59,13 @@ struct PipelineFile {
     #[serde(default)]
     plugin_dirs: Vec<String>,
     #[serde(default)]
-    order: Vec<EntryFile>,
+    order: Vec<Spanned<EntryFile>>,
     #[serde(default)]
-    filter: Vec<EntryFile>,
+    filter: Vec<Spanned<EntryFile>>,
     #[serde(default)]
-    score: Vec<EntryFile>,
+    score: Vec<Spanned<EntryFile>>,
     #[serde(default)]
-    rebalance: Vec<EntryFile>,
+    rebalance: Vec<Spanned<EntryFile>>,
     #[serde(default)]
     architecture: Option<ArchitectureFile>,
 }
@@ -226,6 +226,8 @@ impl PipelineDef {
         ];
         for (point, list) in lists {
             for e in list {
+                let entry_pos = Pos::of(&e);
+                let e = e.value;
                 let err = |p: Pos, m: String| input_error(path, Some(&text), p, m);
                 let errors_before = errors.len();
                 let mut native = None;
@@ -286,8 +288,9 @@ impl PipelineDef {
                         continue;
                     }
                     (None, None) => {
-                        let at = e.args.as_ref().map(Pos::of).or(e.weight.as_ref().map(Pos::of)).unwrap_or_default();
-                        errors.push(err(at, format!("a {point} entry needs `plugin: NAME`, `script: FILE` or `native: {{ library, plugin }}`")));
+                        let at = e.args.as_ref().map(Pos::of).or(e.weight.as_ref().map(Pos::of)).unwrap_or(entry_pos);
+                        let a = if point == ExtensionPoint::Order { "an" } else { "a" };
+                        errors.push(err(at, format!("{a} {point} entry needs `plugin: NAME`, `script: FILE` or `native: {{ library, plugin }}`")));
                         continue;
                     }
                 };
@@ -341,6 +344,18 @@ impl PipelineDef {
         errors.sort_by_key(|e| e.pos); // file order, whichever step found them
         Error::collect(errors)?;
         Ok(def)
+    }
+
+    /// The resource names the entries' args name (a `headroom`'s
+    /// `resources`…), in the order first named: what a cluster made up to
+    /// check the pipeline alone must declare.
+    pub fn resources_named(&self, registry: &Registry) -> Vec<String> {
+        let mut symbols = Symbols::default();
+        let space = ResourceSpace::default();
+        let mut cx = BuildContext::open(&space, &mut symbols);
+        // The args were checked when the pipeline was loaded.
+        let _ = self.instantiate(registry, &mut cx);
+        cx.open_resources().to_vec()
     }
 
     /// Entries of one extension point, in order.
@@ -619,7 +634,7 @@ fn unknown_plugin(registry: &Registry, point: ExtensionPoint, name: &str) -> Str
 }
 
 /// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -663,6 +678,8 @@ mod tests {
             ("a weight on a filter is refused", "filter:\n  - plugin: fit\n    weight: 2\n", "p.yaml:3:13: `weight` applies only to score plugins"),
             ("an unknown entry field is refused", "filter:\n  - plugin: fit\n    wieght: 2\n", "p.yaml:3:5: unknown field `wieght`"),
             ("an unknown top-level key is refused", "orders: []\n", "p.yaml:1:1: unknown field `orders`"),
+            ("an empty entry is refused where it stands", "order: [ {} ]\n", "p.yaml:1:10: an order entry needs `plugin: NAME`, `script: FILE` or `native: { library, plugin }`"),
+            ("an entry with only on_error is refused where it stands", "filter:\n  - on_error: fail\n", "p.yaml:2:5: a filter entry needs `plugin: NAME`"),
             ("unknown args are refused", "order:\n  - plugin: fifo\n    args: { speed: 3 }\n", "p.yaml:3:13: invalid args for order plugin `fifo`: unknown field `speed`"),
             ("a nested arg is pointed at", "order:\n  - plugin: fair-share\n    args:\n      key: region\n      weights:\n        a: 2\n        b: heavy\n", "p.yaml:7:9: invalid args for order plugin `fair-share`: `weights.b`: invalid type: string \"heavy\", expected a number"),
             ("ill-typed args are refused", "order:\n  - plugin: priority\n    args: { aging_interval_s: soon }\n", "p.yaml:3:13: invalid args for order plugin `priority`: `aging_interval_s`: invalid type"),

@@ -42,7 +42,8 @@ pub struct Report {
     pub deadline_compliance: Option<f64>,
     /// Per job group (for the pass-window showcase: per region).
     pub groups: BTreeMap<String, GroupReport>,
-    /// Jain's fairness index over the groups' deadline compliance (1 = equal).
+    /// Jain's fairness index over the groups' deadline compliance (1 = equal;
+    /// null when no group has a deadline job or every group met none).
     pub jain_fairness: Option<f64>,
     /// Per resource: time-averaged share of the up nodes' capacity in use.
     pub utilization: BTreeMap<String, f64>,
@@ -420,15 +421,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
-/// Jain's fairness index of `xs`: (Σx)² / (n·Σx²); 1 when all are equal
-/// (including all zero), 1/n when one gets everything.
+/// Jain's fairness index of `xs`: (Σx)² / (n·Σx²); 1 when all are equal, 1/n
+/// when one gets everything. Undefined (`None`, shown as "—") when there are
+/// no groups or every group gets 0: nobody getting anything is not fairness.
 pub fn jain(xs: &[f64]) -> Option<f64> {
-    if xs.is_empty() {
+    let sum: f64 = xs.iter().sum();
+    if xs.is_empty() || sum == 0.0 {
         return None;
     }
-    let sum: f64 = xs.iter().sum();
     let sq: f64 = xs.iter().map(|x| x * x).sum();
-    Some(if sq == 0.0 { 1.0 } else { sum * sum / (xs.len() as f64 * sq) })
+    Some(sum * sum / (xs.len() as f64 * sq))
 }
 
 fn met(job: &Job, rec: &JobRecord) -> bool {
@@ -834,7 +836,7 @@ mod tests {
         let cases: [(&str, &[f64], Option<f64>); 4] = [
             ("equal shares are perfectly fair", &[0.9, 0.9, 0.9], Some(1.0)),
             ("one group with everything scores 1/n", &[1.0, 0.0, 0.0, 0.0], Some(0.25)),
-            ("all zero counts as equal", &[0.0, 0.0], Some(1.0)),
+            ("every group getting nothing has no index, not a perfect one", &[0.0, 0.0], None),
             ("no groups, no index", &[], None),
         ];
         for (name, xs, want) in cases {

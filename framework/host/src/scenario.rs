@@ -119,6 +119,16 @@ impl<'de> Deserialize<'de> for EventTime {
 impl EventTime {
     /// Seconds since time 0; `origin` is the workload's start time, if any.
     fn seconds(&self, origin: Option<jiff::Timestamp>) -> Result<Time, String> {
+        let t = self.unbounded_seconds(origin)?;
+        kairos_model::limits::time(t).map_err(|_| {
+            format!(
+                "an event time must be within {} seconds (100 years) of time 0, got {t}",
+                kairos_model::limits::MAX_TIME
+            )
+        })
+    }
+
+    fn unbounded_seconds(&self, origin: Option<jiff::Timestamp>) -> Result<Time, String> {
         let text = match self {
             EventTime::Seconds(s) if *s >= 0 => return Ok(*s),
             EventTime::Seconds(s) => return Err(format!("an event time cannot be negative, got {s}")),
@@ -220,18 +230,22 @@ impl Scenario {
             ("pipeline", &pipeline_path, Pos::of(&file.pipeline), overrides.pipeline.is_some()),
             ("workload", &workload_path, Pos::of(&file.workload.path), overrides.workload.is_some()),
         ] {
-            if !p.exists() {
-                let m = format!("{what} file {} does not exist", p.display());
-                if overridden {
-                    errors.push(input_error(
-                        p,
-                        None,
-                        Pos::default(),
-                        format!("{what} file given on the command line does not exist"),
-                    ));
-                } else {
-                    errors.push(at(pos, m));
-                }
+            let problem = if !p.exists() {
+                "does not exist"
+            } else if !crate::input::is_regular_file(p) {
+                "is not a regular file (a directory, a device or a pipe)"
+            } else {
+                continue;
+            };
+            if overridden {
+                errors.push(input_error(
+                    p,
+                    None,
+                    Pos::default(),
+                    format!("{what} file given on the command line {problem}"),
+                ));
+            } else {
+                errors.push(at(pos, format!("{what} file {} {problem}", p.display())));
             }
         }
         Error::collect(std::mem::take(&mut errors))?;
@@ -251,6 +265,12 @@ impl Scenario {
         }
         if overrides.load.is_some() && format != FormatName::Passes {
             return Err(Error::Usage("--load applies only to scenarios whose workload has `format: passes`".into()));
+        }
+        if let Some(l) = overrides.load.filter(|&l| l > kairos_model::limits::MAX_LOAD_PER_DAY) {
+            return Err(Error::Usage(format!(
+                "--load must be at most {} contacts a day, got {l}",
+                kairos_model::limits::MAX_LOAD_PER_DAY
+            )));
         }
         let mut origin = None;
         let (jobs, skipped) = match format {
@@ -307,10 +327,11 @@ impl Scenario {
         let pipeline = PipelineDef::load(&pipeline_path, registry)?;
         // Build once now so that resource names in args are checked against the cluster.
         pipeline.build(registry, &cluster.resources, &mut cluster.symbols.clone())?;
+        let name = file
+            .name
+            .unwrap_or_else(|| path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()));
         Ok(Scenario {
-            name: file
-                .name
-                .unwrap_or_else(|| path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned())),
+            name: title(name, path, overrides),
             description: file.description,
             path: path.to_owned(),
             pipeline,
@@ -365,9 +386,43 @@ impl Scenario {
     }
 }
 
+/// The name a run of scenario `name` (file `path`) goes by: a workload given
+/// on the command line replaces the scenario's own, whose name (often a date)
+/// would then say something that was not run.
+fn title(name: String, path: &Path, overrides: &Overrides) -> String {
+    let mut title = match &overrides.workload {
+        Some(w) => format!("{} with workload {}", path.display(), w.display()),
+        None => name,
+    };
+    if let Some(load) = overrides.load {
+        title.push_str(&format!(", {load} contacts/day"));
+    }
+    title
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workload_or_load_from_the_command_line_renames_the_run() {
+        let path = Path::new("ex/scenario.yaml");
+        let with =
+            |workload: Option<&str>, load| Overrides { workload: workload.map(PathBuf::from), load, pipeline: None };
+        let cases = [
+            ("no override keeps the scenario's name", with(None, None), "pass-window 2023-07-05"),
+            (
+                "another workload names the scenario file and the workload, not the scenario's date",
+                with(Some("other/passes_2024-01-01.csv"), None),
+                "ex/scenario.yaml with workload other/passes_2024-01-01.csv",
+            ),
+            ("a load is added to the name", with(None, Some(2800)), "pass-window 2023-07-05, 2800 contacts/day"),
+            ("both are said", with(Some("w.csv"), Some(800)), "ex/scenario.yaml with workload w.csv, 800 contacts/day"),
+        ];
+        for (case, overrides, want) in cases {
+            assert_eq!(title("pass-window 2023-07-05".into(), path, &overrides), want, "{case}");
+        }
+    }
 
     #[test]
     fn an_event_time_reads_as_seconds_a_time_of_day_or_a_timestamp() {
@@ -375,7 +430,7 @@ mod tests {
         let text = |t: &str| EventTime::Text(t.to_owned());
         /// (case, what is written, the workload's start, seconds or the error's start)
         type Case = (&'static str, EventTime, Option<jiff::Timestamp>, Result<Time, &'static str>);
-        let cases: [Case; 10] = [
+        let cases: [Case; 12] = [
             ("seconds", EventTime::Seconds(36_000), None, Ok(36_000)),
             ("hours and minutes", text("10:00"), None, Ok(36_000)),
             ("with seconds", text("10:00:30"), None, Ok(36_030)),
@@ -383,6 +438,18 @@ mod tests {
             ("a timestamp from the workload's start", text("2023-07-05T14:00:00Z"), Some(origin), Ok(50_400)),
             ("a timestamp with an offset", text("2023-07-05T16:00:00+02:00"), Some(origin), Ok(50_400)),
             ("negative seconds", EventTime::Seconds(-5), None, Err("an event time cannot be negative, got -5")),
+            (
+                "seconds past a century",
+                EventTime::Seconds(i64::MAX),
+                None,
+                Err("an event time must be within 3155760000 seconds (100 years) of time 0, got 9223372036854775807"),
+            ),
+            (
+                "a timestamp a thousand years on",
+                text("3023-07-05T14:00:00Z"),
+                Some(origin),
+                Err("an event time must be within"),
+            ),
             ("sixty minutes", text("10:60"), None, Err("`10:60` is not a time of day: minutes and seconds run 0–59")),
             (
                 "a timestamp without a start time",

@@ -236,12 +236,14 @@ impl Simulation {
         for ev in planned {
             match ev {
                 EngineEvent::Started { job, at, generation, .. } => {
-                    let end = at + self.durations[job as usize];
+                    // Inputs are bounded (`limits`); saturating keeps a
+                    // plugin's pauses from wrapping time around all the same.
+                    let end = at.saturating_add(self.durations[job as usize]);
                     self.ends[job as usize] = end;
                     self.plan_completion(job, end, generation);
                 }
                 EngineEvent::Migrated { job, pause, generation, .. } if pause > 0 => {
-                    self.ends[job as usize] += pause;
+                    self.ends[job as usize] = self.ends[job as usize].saturating_add(pause);
                     self.plan_completion(job, self.ends[job as usize], generation);
                 }
                 _ => {}

@@ -30,9 +30,10 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String), Error> {
     Ok((value, text))
 }
 
-/// Reads a text file, with the path in the error.
+/// Reads a YAML (or script) file, with the path in the error: a regular file
+/// of at most [`crate::limits::MAX_YAML_BYTES`] (see [`crate::input`]).
 pub fn read(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })
+    crate::input::read_text(path, crate::limits::MAX_YAML_BYTES)
 }
 
 /// Resolves `relative` against the directory of the file that named it.

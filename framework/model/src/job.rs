@@ -76,7 +76,7 @@ impl Job {
     /// Latest start time that still meets the deadline with the estimate.
     #[inline]
     pub fn latest_start(&self) -> Option<Time> {
-        self.deadline.map(|d| d - self.estimate)
+        self.deadline.map(|d| d.saturating_sub(self.estimate))
     }
 
     /// Value of the job's label `key`.

@@ -25,6 +25,7 @@
 pub mod context;
 pub mod filter;
 pub mod job;
+pub mod limits;
 pub mod node;
 pub mod order;
 pub mod plugin;

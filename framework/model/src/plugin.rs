@@ -136,6 +136,12 @@ impl<'a> BuildContext<'a> {
         )))
     }
 
+    /// The resource names resolved that the cluster does not declare (only an
+    /// open context accepts them), in the order first asked for.
+    pub fn open_resources(&self) -> &[String] {
+        &self.open_resources
+    }
+
     /// Interns `name`.
     pub fn sym(&mut self, name: &str) -> Sym {
         self.symbols.intern(name)

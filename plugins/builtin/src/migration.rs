@@ -28,6 +28,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use kairos_model::limits;
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
 use kairos_model::{
     ArgsError, Built, Context, ExtensionPoint, Move, NodeId, NodeTable, PluginResult, PluginSpec, Qty, RebalancePlugin,
@@ -83,6 +84,9 @@ fn build(args: &serde_json::Value, bx: &mut BuildContext<'_>) -> Result<Built, A
     }
     if c.interval_s <= 0 {
         return Err(ArgsError(format!("`interval_s` must be > 0, got {}", c.interval_s)));
+    }
+    for (what, s) in [("cost_s", c.cost_s), ("interval_s", c.interval_s)] {
+        limits::span(s).map_err(|m| ArgsError(format!("`{what}` {m}")))?;
     }
     if c.label.is_empty() {
         return Err(ArgsError("`label` must not be empty".into()));
@@ -294,6 +298,16 @@ mod tests {
             ("a threshold of 1", json!({"threshold": 1.0}), "`threshold` must be in 0..1, got 1"),
             ("a negative cost", json!({"cost_s": -1}), "`cost_s` must be >= 0, got -1"),
             ("an empty window", json!({"interval_s": 0}), "`interval_s` must be > 0, got 0"),
+            (
+                "a pause longer than ten years",
+                json!({"cost_s": i64::MAX}),
+                "`cost_s` must be within 0..=315576000 seconds (10 years)",
+            ),
+            (
+                "a window longer than ten years",
+                json!({"interval_s": i64::MAX}),
+                "`interval_s` must be within 0..=315576000 seconds (10 years)",
+            ),
             ("an unknown argument", json!({"budget": 3}), "unknown field `budget`"),
         ];
         for (name, args, want) in cases {

@@ -16,6 +16,7 @@
 //! starves. The boost is computed from the cycle's time, so keys do not change
 //! within a cycle.
 
+use kairos_model::limits;
 use kairos_model::plugin::{schema_of, typed_args, BuildContext};
 use kairos_model::{
     ArgsError, Built, Context, ExtensionPoint, Job, OrderKey, OrderPlugin, PluginResult, PluginSpec, Time,
@@ -66,8 +67,13 @@ fn build(args: &serde_json::Value, _bx: &mut BuildContext<'_>) -> Result<Built, 
     if let Some(m) = c.max_boost.filter(|&m| m < 0) {
         return Err(ArgsError(format!("`max_boost` must be ≥ 0, got {m}")));
     }
-    let interval = Time::try_from(c.aging_interval_s)
-        .map_err(|_| ArgsError(format!("`aging_interval_s` is too large: {}", c.aging_interval_s)))?;
+    let interval = Time::try_from(c.aging_interval_s).ok().filter(|&i| limits::span(i).is_ok()).ok_or_else(|| {
+        ArgsError(format!(
+            "`aging_interval_s` is too large: {}; at most {} seconds (10 years)",
+            c.aging_interval_s,
+            limits::MAX_DURATION
+        ))
+    })?;
     let aging = (interval > 0 && c.aging_step > 0).then_some(Aging { interval, step: c.aging_step });
     Ok(Built::Order(Box::new(Priority { aging, max_boost: c.max_boost.unwrap_or(i64::MAX) })))
 }

@@ -55,8 +55,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use kairos_model::{
-    Candidates, Context, ExtensionPoint, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty, Reason,
-    RejectionCount, Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
+    limits, Candidates, Context, ExtensionPoint, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty,
+    Reason, RejectionCount, Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
 };
 
 pub use partitions::{BudgetStats, Outage, PartitionCounts, Partitions};
@@ -524,6 +524,15 @@ impl Engine {
                 return Err(Error::Usage(format!("job `{}` runs after unknown job #{a}", job.id)));
             }
         }
+        // The loaders bound what they read; a job handed in another way (a
+        // live host's API) is held to the same bounds, so that no timer or
+        // expected end can overflow.
+        let times = limits::time(job.release)
+            .and_then(|_| job.deadline.map_or(Ok(0), limits::time))
+            .and_then(|_| limits::duration(job.estimate));
+        if let Err(m) = times {
+            return Err(Error::Usage(format!("job `{}`: {m}", job.id)));
+        }
         let id = self.jobs.len() as JobId;
         job.idx = id;
         let release = job.release;
@@ -793,7 +802,7 @@ impl Engine {
         self.usage.account(job, 1);
         let now = self.now;
         let r = &mut self.recs[j as usize];
-        r.state = JobState::Running { node, start: now, expected_end: now + job.estimate };
+        r.state = JobState::Running { node, start: now, expected_end: now.saturating_add(job.estimate) };
         r.first_start.get_or_insert(now);
         r.revision = Some(self.revision);
         r.slot = self.running.len() as u32;
@@ -810,7 +819,29 @@ impl Engine {
 
     /// Runs one scheduling cycle at `now` (see the module docs). Fails only when a
     /// plugin misbehaves (NaN key, score out of range).
+    ///
+    /// A failed cycle loses nothing: every job stays pending, running or
+    /// finished as it was when the plugin failed, and the timers that retry
+    /// pending jobs are armed as after any cycle, so a caller that carries on
+    /// (a live host) can call `schedule` again.
     pub fn schedule(&mut self, now: Time) -> Result<(), Error> {
+        let result = self.schedule_at(now);
+        if self.retry
+            && !self.pending.is_empty()
+            && self.retry_at.is_none()
+            && now - self.last_progress < RETRY_IDLE_LIMIT_S
+        {
+            let at = now + RETRY_INTERVAL_S;
+            self.retry_at = Some(at);
+            self.timers.insert((at, TIMER_RETRY, JobId::MAX));
+        }
+        self.arm_budget_round();
+        result
+    }
+
+    /// The work of [`Engine::schedule`]: the global layer's round when due,
+    /// the cycle, the rebalance.
+    fn schedule_at(&mut self, now: Time) -> Result<(), Error> {
         self.advance(now);
         if self.parts.as_ref().and_then(|p| p.next_round).is_some_and(|t| t <= now) {
             self.budget_round()?;
@@ -850,16 +881,6 @@ impl Engine {
         if !self.pipeline.rebalance.is_empty() && !self.running.is_empty() {
             self.rebalance()?;
         }
-        if self.retry
-            && !self.pending.is_empty()
-            && self.retry_at.is_none()
-            && now - self.last_progress < RETRY_IDLE_LIMIT_S
-        {
-            let at = now + RETRY_INTERVAL_S;
-            self.retry_at = Some(at);
-            self.timers.insert((at, TIMER_RETRY, JobId::MAX));
-        }
-        self.arm_budget_round();
         Ok(())
     }
 
@@ -914,11 +935,35 @@ impl Engine {
         fault(point, plugin, message)
     }
 
+    /// One centralized cycle over every pending job. The jobs leave
+    /// `self.pending` for the cycle; whatever happens, each one that is still
+    /// pending at the end goes back, so a plugin that fails mid-cycle (an
+    /// error the caller may carry on from, as a live host does) loses no job.
     fn run_cycle(&mut self) -> Result<(), Error> {
         let queue = std::mem::take(&mut self.pending);
+        let mut still_pending = Vec::with_capacity(queue.len());
+        let result = self.run_cycle_over(&queue, &mut still_pending);
+        if result.is_err() {
+            // The cycle stopped part-way: the jobs it decided and those it never
+            // reached are alike still pending.
+            still_pending.clear();
+            still_pending.extend(
+                queue.iter().copied().filter(|&j| matches!(self.recs[j as usize].state, JobState::Pending { .. })),
+            );
+        }
+        // Jobs that became pending during the cycle (the dependents of a
+        // rejected job) are kept too.
+        still_pending.append(&mut self.pending);
+        self.pending = still_pending;
+        result
+    }
+
+    /// The decisions of [`Engine::run_cycle`] over `queue`; the jobs decided
+    /// and still pending are pushed to `still_pending`, in decision order.
+    fn run_cycle_over(&mut self, queue: &[JobId], still_pending: &mut Vec<JobId>) -> Result<(), Error> {
         let k = self.pipeline.order.len();
         let mut keys = Vec::new();
-        self.order_keys(&queue, &mut keys)?;
+        self.order_keys(queue, &mut keys)?;
         let cmp = |a: &[OrderKey], b: &[OrderKey]| {
             a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
         };
@@ -944,7 +989,6 @@ impl Engine {
         let mut cursor: Vec<usize> = groups.iter().map(|g| g.0).collect();
         let mut group_key: Vec<Option<OrderKey>> = vec![None; groups.len()];
         let total = queue.len();
-        let mut still_pending = Vec::with_capacity(total);
         let mut ahead: Option<usize> = None;
         let mut head_keys = vec![0.0; k];
         let mut best_keys = vec![0.0; k];
@@ -1015,9 +1059,6 @@ impl Engine {
                 still_pending.push(j);
             }
         }
-        // Jobs that became pending during the cycle (none today) are kept too.
-        still_pending.append(&mut self.pending);
-        self.pending = still_pending;
         Ok(())
     }
 
@@ -1222,7 +1263,7 @@ impl Engine {
                 };
                 let pause = pause.max(0);
                 if let Some(d) = self.jobs[j as usize].deadline {
-                    if pause > 0 && expected_end + pause > d {
+                    if pause > 0 && expected_end.saturating_add(pause) > d {
                         // The move would make it late.
                         return false;
                     }
@@ -1244,7 +1285,7 @@ impl Engine {
                 self.stats.placements -= 1;
                 self.events.pop(); // start_run's Started: this is a migration, not a start
                 let r = &mut self.recs[j as usize];
-                r.state = JobState::Running { node: to, start, expected_end: expected_end + pause };
+                r.state = JobState::Running { node: to, start, expected_end: expected_end.saturating_add(pause) };
                 if pause > 0 {
                     r.generation += 1;
                 }
@@ -1557,3 +1598,6 @@ fn describe_with<'a>(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod failed_cycle_tests;

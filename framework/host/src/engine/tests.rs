@@ -401,3 +401,23 @@ fn rejection_reasons_keep_the_filter_names_of_the_revision_that_recorded_them() 
     sim.engine_mut().swap_pipeline(p, 2);
     assert_eq!(sim.engine().describe_reasons(0), why, "filter 1 of revision 2 is node-selector");
 }
+
+#[test]
+fn a_job_handed_in_with_times_out_of_bounds_is_refused_not_overflowed() {
+    let (mut sim, _cluster) = simulation(FIFO, "id,release,duration,request\nx,0,10,cpu=1\n");
+    let job = sim.engine().jobs()[0].clone();
+    let cases = [
+        ("an estimate of i64::MAX", Job { estimate: i64::MAX, ..job.clone() }, "a duration must be within"),
+        ("a release at i64::MIN", Job { release: i64::MIN, ..job.clone() }, "a time must be within"),
+        (
+            "a deadline at i64::MAX",
+            Job { deadline: Some(i64::MAX), hard_deadline: true, ..job.clone() },
+            "a time must be within",
+        ),
+    ];
+    for (case, job, want) in cases {
+        let err = sim.engine_mut().submit(job, 0).expect_err(case);
+        assert!(err.to_string().contains(want), "{case}: {err}");
+    }
+    assert_eq!(sim.engine().jobs().len(), 1, "nothing was submitted");
+}

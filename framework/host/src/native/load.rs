@@ -344,7 +344,13 @@ fn checked(path: &Path, file: &Path, raw: &'static RawLibrary) -> Result<NativeL
             Err(LibraryError::AbiInstability(report)) => {
                 let full = report.to_string();
                 if std::env::var("KAIROS_LOG").is_ok_and(|v| v == "debug") {
-                    eprintln!("debug: abi_stable's layout report for {}:\n{full}", file.display());
+                    // A closed stderr must not panic the host: the report is a debugging aid.
+                    use std::io::Write as _;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "debug: abi_stable's layout report for {}:\n{full}",
+                        file.display()
+                    );
                 }
                 Err(LoadError::Layout { path: p(), tail: layout_tail(&full, LAYOUT_TAIL_LINES) })
             }

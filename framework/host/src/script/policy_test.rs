@@ -1,4 +1,4 @@
-//! Policy tests without Rust, and the smoke test `kairos check` runs on scripts.
+//! Policy tests without Rust.
 //!
 //! # Test files
 //! A script may carry test cases beside it: `policies/NAME.test.yaml` holds the
@@ -58,13 +58,7 @@
 //!    for a rebalance), and what
 //!    it returned is compared with `expect`.
 //!
-//! # Smoke test
-//! [`PipelineDef::smoke_test`] calls every script entry of a pipeline once, on
-//! a sample job and node, and turns a failing call into an input error at the
-//! entry: `kairos check` runs it, so that a script that throws on the first job
-//! it meets is found before a run.
-//!
-//! Both run scripts in the strict engine ([`super::strict_engine`]): comparing
+//! Cases run scripts in the strict engine ([`super::strict_engine`]): comparing
 //! values of two different types (`node.labels.tier == 2`, a string with a
 //! number), which a run answers `false`, is an error there.
 
@@ -79,7 +73,6 @@ use kairos_model::{
 use serde::Deserialize;
 
 use super::{check_entry, OnError, Script};
-use crate::cluster::Cluster;
 use crate::error::{input_error, Error, InputError, Pos};
 use crate::pipeline::{EntryDef, Pipeline, PipelineDef};
 use crate::registry::Registry;
@@ -919,104 +912,6 @@ fn pairs(m: &BTreeMap<String, String>, symbols: &mut Symbols) -> Vec<(Sym, Sym)>
     let mut v: Vec<(Sym, Sym)> = m.iter().map(|(k, v)| (symbols.intern(k), symbols.intern(v))).collect();
     v.sort();
     v
-}
-
-// ---- the smoke test of `kairos check` ------------------------------------------------
-
-/// A job and a cluster to try a pipeline's scripts on.
-#[derive(Clone, Copy)]
-pub struct Sample<'a> {
-    /// The cluster: the scripts see its first node.
-    pub cluster: &'a Cluster,
-    /// The job (a scenario's first); `None`: a job requesting nothing.
-    pub job: Option<&'a Job>,
-}
-
-impl PipelineDef {
-    /// Calls every script entry once on a sample job and node: the first node
-    /// of `sample`'s cluster and its job at the job's release time, or, without
-    /// a sample, a synthetic node (`sample-node`: 4 cpu, 16 memory) and job
-    /// (`sample-job`: 1 cpu, 1 memory). Each entry runs with its own args, as a
-    /// run would, but a failing call is an input error at the entry whatever
-    /// its `on_error`, naming the script and where it failed. Returns the
-    /// number of scripts called.
-    pub fn smoke_test(&self, sample: Option<Sample<'_>>) -> Result<usize, Error> {
-        let scripts: Vec<&EntryDef> = self.entries.iter().filter(|e| e.script.is_some()).collect();
-        if scripts.is_empty() {
-            return Ok(0);
-        }
-        let world = match sample {
-            Some(s) if !s.cluster.nodes.is_empty() => {
-                let c = s.cluster;
-                let mut symbols = c.symbols.clone();
-                let job = match s.job {
-                    Some(j) => j.clone(),
-                    None => synthetic_job(&c.resources, &mut symbols),
-                };
-                let now = job.release;
-                World::new(c.resources.clone(), symbols, c.nodes.clone(), vec![job], now)
-            }
-            _ => synthetic_world(),
-        };
-        let node_name = &world.nodes.names[0];
-        let job_id = &world.jobs[0].id;
-        // Strict: a comparison of two types, which a run would answer `false`,
-        // is an error here.
-        let engine = super::strict_engine();
-        let mut errors = Vec::new();
-        for e in &scripts {
-            let script = e.script.as_ref().expect("filtered on scripts");
-            if let Got::Error(msg) = world.run(&engine, script, e.point, &e.args, 0) {
-                errors.push(input_error(
-                    &self.path,
-                    Some(&self.source),
-                    e.pos,
-                    format!("script `{}` fails on a sample job `{job_id}` and node `{node_name}`: {msg}", e.plugin),
-                ));
-            }
-        }
-        Error::collect(errors)?;
-        Ok(scripts.len())
-    }
-}
-
-/// A job requesting nothing, released at 0 (for a scenario without jobs).
-fn synthetic_job(resources: &ResourceSpace, symbols: &mut Symbols) -> Job {
-    let default = symbols.intern("default");
-    Job {
-        idx: 0,
-        id: "sample-job".into(),
-        tenant: default,
-        group: default,
-        priority_class: Symbols::EMPTY,
-        priority: 0,
-        release: 0,
-        deadline: None,
-        hard_deadline: false,
-        estimate: DEFAULT_ESTIMATE,
-        request: vec![0; resources.dims()],
-        selector: Vec::new(),
-        tolerations: Vec::new(),
-        labels: Vec::new(),
-        after: None,
-        restartable: true,
-    }
-}
-
-/// The sample of a pipeline checked alone.
-fn synthetic_world() -> World {
-    let job = JobDef {
-        id: "sample-job".into(),
-        request: [("cpu".to_owned(), 1), ("memory".to_owned(), 1)].into(),
-        ..JobDef::default()
-    };
-    let node = NodeDef {
-        name: "sample-node".into(),
-        region: "sample-region".into(),
-        capacity: [("cpu".to_owned(), 4), ("memory".to_owned(), 16)].into(),
-        ..NodeDef::default()
-    };
-    case_world(vec![job], vec![node], None, RunDef::default()).expect("the synthetic sample is valid")
 }
 
 #[cfg(test)]

@@ -171,6 +171,9 @@ pub fn parse(path: &Path, text: &str, cluster: &mut Cluster) -> Result<Workload,
             continue;
         }
         rows.push(row(&columns, &record, &cells, &mut errors));
+        if rows.len() > kairos_model::limits::MAX_JOBS {
+            break; // `build` refuses the row past the limit; the rest is not read
+        }
     }
     let jobs = build(rows, cluster, &mut errors);
     finish(path, jobs, Vec::new(), Vec::new(), errors)

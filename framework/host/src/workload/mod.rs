@@ -28,7 +28,7 @@ pub mod yaml;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use kairos_model::{Job, JobId, Qty, Symbols, Time, Toleration};
+use kairos_model::{limits, Job, JobId, Qty, Symbols, Time, Toleration};
 
 use crate::cluster::Cluster;
 use crate::error::{input_error, Error, InputError, Pos};
@@ -151,10 +151,16 @@ pub fn detect(path: &Path) -> Result<Format, Error> {
 /// symbols it extends with the workload's names.
 pub fn load(spec: &WorkloadSource, cluster: &mut Cluster) -> Result<Workload, Error> {
     match spec {
-        WorkloadSource::Csv { path } => csv::parse(path, &crate::yaml::read(path)?, cluster),
+        WorkloadSource::Csv { path } => csv::parse(path, &read_trace(path)?, cluster),
         WorkloadSource::Yaml { path } => yaml::parse(path, &crate::yaml::read(path)?, cluster),
         WorkloadSource::Swf { path, options } => swf::load(path, options, cluster),
     }
+}
+
+/// Reads a trace (CSV, passes): a regular text file of at most
+/// [`limits::MAX_FILE_BYTES`].
+pub(crate) fn read_trace(path: &Path) -> Result<String, Error> {
+    crate::input::read_text(path, limits::MAX_FILE_BYTES)
 }
 
 // ---- shared checks --------------------------------------------------------------
@@ -276,6 +282,14 @@ pub(crate) fn build(rows: Vec<Row>, cluster: &mut Cluster, errors: &mut Errors<'
             anywhere.entry(id.value.clone()).or_insert(id.pos);
         }
     }
+    if let Some(extra) = rows.get(limits::MAX_JOBS) {
+        let pos = match extra {
+            Row::Job(r) => r.id.pos,
+            Row::Broken(id) => id.as_ref().map_or(Pos::default(), |id| id.pos),
+        };
+        errors.at(pos, too_many_jobs());
+        return Vec::new();
+    }
     // Ids seen so far: where, and the job index (None for a row with errors).
     let mut seen: HashMap<String, (Pos, Option<JobId>)> = HashMap::new();
     let mut jobs = Vec::with_capacity(rows.len());
@@ -303,6 +317,11 @@ pub(crate) fn build(rows: Vec<Row>, cluster: &mut Cluster, errors: &mut Errors<'
     jobs
 }
 
+/// The error at the row one past [`limits::MAX_JOBS`].
+pub(crate) fn too_many_jobs() -> String {
+    format!("a workload may have at most {} jobs; this row is one more", limits::MAX_JOBS)
+}
+
 /// The checks of one row; returns the job (meaningful only if no error was added).
 fn check(
     raw: &RawJob,
@@ -318,17 +337,22 @@ fn check(
     } else if let Some((first, _)) = seen.get(id) {
         errors.at(raw.id.pos, format!("duplicate job id `{id}` (first at {}:{})", first.line, first.col));
     }
-    if raw.duration.value <= 0 {
-        errors.at(raw.duration.pos, format!("duration must be > 0 s, got {}", raw.duration.value));
+    check_names(raw, errors);
+    if let Err(m) = limits::time(raw.release.value) {
+        errors.at(raw.release.pos, format!("`release`: {m}"));
     }
-    if let Some(e) = &raw.estimate {
-        if e.value <= 0 {
-            errors.at(e.pos, format!("estimate must be > 0 s, got {}", e.value));
+    for (what, d) in std::iter::once(("duration", &raw.duration)).chain(raw.estimate.iter().map(|e| ("estimate", e))) {
+        if d.value <= 0 {
+            errors.at(d.pos, format!("{what} must be > 0 s, got {}", d.value));
+        } else if let Err(m) = limits::duration(d.value) {
+            errors.at(d.pos, format!("`{what}`: {m}"));
         }
     }
     if let Some(d) = &raw.deadline {
         if d.value < raw.release.value {
             errors.at(d.pos, format!("deadline {} is before release {}", d.value, raw.release.value));
+        } else if let Err(m) = limits::time(d.value) {
+            errors.at(d.pos, format!("`deadline`: {m}"));
         }
     }
     let hard = raw.hard.as_ref().is_some_and(|h| h.value);
@@ -342,6 +366,9 @@ fn check(
     for (name, qty) in &raw.request {
         match resources.index(&name.value) {
             Some(d) if named[d] => errors.at(name.pos, format!("resource `{}` is requested twice", name.value)),
+            Some(_) if limits::qty(*qty).is_err() => {
+                errors.at(name.pos, format!("`{}`: {}", name.value, limits::qty(*qty).unwrap_err()))
+            }
             Some(d) => {
                 request[d] = *qty;
                 named[d] = true;
@@ -441,6 +468,43 @@ fn check(
         labels,
         restartable: raw.restartable.as_ref().is_none_or(|r| r.value),
         after,
+    }
+}
+
+/// The bounds of a row's names (each at most [`limits::MAX_NAME_BYTES`]) and
+/// of its lists (each at most [`limits::MAX_LABELS`] items).
+fn check_names(raw: &RawJob, errors: &mut Errors<'_>) {
+    let one = |f: &Field<String>, what: &str, errors: &mut Errors<'_>| {
+        if let Err(m) = limits::name(&f.value) {
+            errors.at(f.pos, format!("{what}: {m}"));
+        }
+    };
+    one(&raw.id, "the job id", errors);
+    for (f, what) in
+        [(&raw.tenant, "`tenant`"), (&raw.group, "`group`"), (&raw.priority, "`priority`"), (&raw.after, "`after`")]
+    {
+        if let Some(f) = f {
+            one(f, what, errors);
+        }
+    }
+    for (what, list) in [("selector", &raw.selector), ("labels", &raw.labels)] {
+        if let Some((k, _)) = list.get(limits::MAX_LABELS) {
+            errors.at(k.pos, format!("`{what}` has {} items; at most {} are allowed", list.len(), limits::MAX_LABELS));
+        }
+        for (k, v) in list {
+            if let Err(m) = limits::name(&k.value).and_then(|_| limits::name(v)) {
+                errors.at(k.pos, format!("`{what}` item `{}`: {m}", k.value.chars().take(40).collect::<String>()));
+            }
+        }
+    }
+    if let Some((k, _)) = raw.tolerations.get(limits::MAX_LABELS) {
+        let n = raw.tolerations.len();
+        errors.at(k.pos, format!("`tolerations` has {n} items; at most {} are allowed", limits::MAX_LABELS));
+    }
+    for (k, v) in &raw.tolerations {
+        if let Err(m) = limits::name(&k.value).and_then(|_| v.as_deref().map_or(Ok(""), limits::name)) {
+            errors.at(k.pos, format!("`tolerations` item: {m}"));
+        }
     }
 }
 
@@ -626,6 +690,38 @@ mod tests {
         #1 process-1 tenant=noaa group=default class="" priority=5 release=600 deadline=None hard=false estimate=900 duration=1200 request=[0, 4, 16, 0] selector="" tolerations="maintenance" labels="" after=Some(0)
         #2 pass-2 tenant=esa group=default class="high" priority=100 release=300 deadline=Some(1000) hard=true estimate=620 duration=620 request=[1, 0, 0, 0] selector="band=X" tolerations="role=antenna" labels="" after=None
         "#);
+    }
+
+    proptest::proptest! {
+        /// Whatever numbers a row holds, the workload either loads with every
+        /// time and duration within `limits` (so the simulator cannot
+        /// overflow), or is refused with each error at a line and column.
+        #[test]
+        fn any_numbers_load_within_the_limits_or_are_refused_at_their_cell(
+            release in proptest::prelude::any::<i64>(),
+            duration in proptest::prelude::any::<i64>(),
+            estimate in proptest::prelude::any::<i64>(),
+            slack in proptest::prelude::any::<i64>(),
+            qty in proptest::prelude::any::<u64>(),
+        ) {
+            let deadline = release.wrapping_add(slack);
+            let text = format!("id,release,deadline,duration,estimate,request\nj,{release},{deadline},{duration},{estimate},cpu={qty}\n");
+            match csv::parse(Path::new("w.csv"), &text, &mut cluster()) {
+                Ok(w) => {
+                    let j = &w.jobs[0];
+                    proptest::prop_assert!(limits::time(j.job.release).is_ok());
+                    proptest::prop_assert!(j.job.deadline.is_none_or(|d| limits::time(d).is_ok() && d >= j.job.release));
+                    proptest::prop_assert!(limits::duration(j.duration).is_ok() && limits::duration(j.job.estimate).is_ok());
+                    proptest::prop_assert!(j.job.request.iter().all(|&q| q <= limits::MAX_QTY));
+                }
+                Err(e) => {
+                    proptest::prop_assert!(e.is_input());
+                    for m in e.input_errors() {
+                        proptest::prop_assert_eq!(m.pos.line, 2, "{}", m);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

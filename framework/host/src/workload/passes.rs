@@ -31,10 +31,10 @@
 //! antenna of the same station (e.g. X-band payload data and S-band telemetry at
 //! once). Time 0 is 00:00 UTC of the day of the first AOS.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use kairos_model::{Job, Qty, Symbols, Time};
+use kairos_model::{limits, Job, Qty, Symbols, Time};
 use serde::Deserialize;
 
 use crate::cluster::Cluster;
@@ -150,7 +150,7 @@ pub struct Pass {
 /// Reads the passes of `path`; returns them and time 0 (midnight UTC of the
 /// first AOS's day).
 pub fn read_passes(path: &Path) -> Result<(Vec<Pass>, jiff::Timestamp), Error> {
-    let text = crate::yaml::read(path)?;
+    let text = super::read_trace(path)?;
     parse_passes(path, &text)
 }
 
@@ -169,7 +169,15 @@ pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timesta
     }
     let mut raw = Vec::new();
     let mut errors: Vec<InputError> = Vec::new();
+    // Where each pass id was first seen: a pass given twice would be booked twice.
+    let mut first: HashMap<String, u64> = HashMap::new();
     for rec in rdr.records() {
+        if raw.len() >= limits::MAX_JOBS / 2 {
+            // Each pass is at least two jobs.
+            let line = rec.as_ref().ok().and_then(|r| r.position()).map_or(0, |p| p.line());
+            let m = format!("a pass file may have at most {} passes; this row is one more", limits::MAX_JOBS / 2);
+            return Err(err(line, 1, m));
+        }
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
@@ -192,7 +200,29 @@ pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timesta
                 )
             })
         };
+        let mut bad = false;
+        for i in [0, 1, 3, 4] {
+            if let Err(m) = limits::name(&rec[i]) {
+                errors.push(input_error(path, Some(text), Pos::new(line, col_of(i)), format!("`{}`: {m}", COLUMNS[i])));
+                bad = true;
+            }
+        }
+        if rec[0].trim().is_empty() {
+            errors.push(input_error(path, Some(text), Pos::new(line, 1), "`pass_id` must not be empty"));
+            bad = true;
+        } else if let Some(at) = first.get(&rec[0]) {
+            errors.push(input_error(
+                path,
+                Some(text),
+                Pos::new(line, 1),
+                format!("duplicate pass_id `{}` (first at line {at}): each pass is booked once", &rec[0]),
+            ));
+            bad = true;
+        } else {
+            first.insert(rec[0].to_owned(), line);
+        }
         match (ts(5), ts(6)) {
+            _ if bad => {}
             (Ok(aos), Ok(los)) => {
                 if los <= aos {
                     errors.push(input_error(
@@ -200,6 +230,15 @@ pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timesta
                         Some(text),
                         Pos::new(line, col_of(6)),
                         format!("los_utc {los} is not after aos_utc {aos}"),
+                    ));
+                    continue;
+                }
+                if let Err(m) = limits::duration(los.as_second() - aos.as_second()) {
+                    errors.push(input_error(
+                        path,
+                        Some(text),
+                        Pos::new(line, col_of(6)),
+                        format!("the window from aos_utc to los_utc is too long: {m}"),
                     ));
                     continue;
                 }
@@ -215,7 +254,7 @@ pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timesta
     // Midnight UTC of the first AOS's day: UTC days are exactly 86,400 s.
     let origin = jiff::Timestamp::from_second(first.as_second().div_euclid(86_400) * 86_400)
         .map_err(|e| err(0, 0, format!("cannot find the start of the day of {first}: {e}")))?;
-    let passes = raw
+    let passes: Vec<Pass> = raw
         .into_iter()
         .map(|(id, satellite, station, region, aos, los, line)| Pass {
             id,
@@ -227,7 +266,63 @@ pub fn parse_passes(path: &Path, text: &str) -> Result<(Vec<Pass>, jiff::Timesta
             line,
         })
         .collect();
+    // Times count from midnight of the first pass's day, so only a file that
+    // spans a century can be out of bounds.
+    let late: Vec<InputError> = passes
+        .iter()
+        .filter_map(|p| limits::time(p.los).err().map(|m| (p.line, m)))
+        .map(|(line, m)| {
+            input_error(path, Some(text), Pos::new(line, 1), format!("`los_utc`, from the first pass's day: {m}"))
+        })
+        .take(crate::workload::MAX_ERRORS)
+        .collect();
+    Error::collect(late)?;
     Ok((passes, origin))
+}
+
+/// The bounds of the options and of what they make of `passes`: every
+/// duration within [`limits::MAX_DURATION`], every quantity within
+/// [`limits::MAX_QTY`], and at most [`limits::MAX_JOBS`] jobs in all —
+/// checked before any job is made, so a huge `load_per_day` is an error, not
+/// an allocation that aborts the process.
+fn check_bounds(passes: &[Pass], opts: &PassOptions) -> Result<(), String> {
+    if let Some(l) = opts.load_per_day.filter(|&l| l > limits::MAX_LOAD_PER_DAY) {
+        return Err(format!("passes.load_per_day must be at most {}, got {l}", limits::MAX_LOAD_PER_DAY));
+    }
+    let granules = opts.processing.granules;
+    if granules > limits::MAX_GRANULES {
+        return Err(format!("passes.processing.granules must be at most {}, got {granules}", limits::MAX_GRANULES));
+    }
+    let mut spans = vec![
+        ("passes.contact.min_s".to_owned(), opts.contact.min_s),
+        ("passes.processing.default_latency_s".to_owned(), opts.processing.default_latency_s),
+    ];
+    spans.extend(opts.processing.latency_s.iter().map(|(c, &l)| (format!("passes.processing.latency_s.{c}"), l)));
+    for (what, s) in spans {
+        limits::span(s).map_err(|m| format!("{what} {m}"))?;
+    }
+    for (name, &q) in &opts.processing.request {
+        limits::qty(q).map_err(|m| format!("passes.processing.request.{name}: {m}"))?;
+    }
+    // The longest processing job: the longest window, all of it a contact.
+    let longest = passes.iter().map(|p| p.los - p.aos).max().unwrap_or(0).max(opts.contact.min_s);
+    let processing = (opts.processing.seconds_per_contact_second * longest as f64 / granules.max(1) as f64).ceil();
+    if processing > limits::MAX_DURATION as f64 {
+        return Err(format!(
+            "passes.processing.seconds_per_contact_second makes a processing job of {processing} s; at most {} s (10 years) are allowed",
+            limits::MAX_DURATION
+        ));
+    }
+    let contacts = opts.load_per_day.map_or(passes.len(), |l| l as usize);
+    let jobs = contacts.saturating_mul(1 + granules.max(1) as usize);
+    if jobs > limits::MAX_JOBS {
+        return Err(format!(
+            "{contacts} contacts of {} jobs each make {jobs} jobs; a workload may have at most {}",
+            1 + granules.max(1),
+            limits::MAX_JOBS
+        ));
+    }
+    Ok(())
 }
 
 /// How many contacts pass `k` of `n` gets at `load` contacts a day.
@@ -248,9 +343,10 @@ pub fn to_jobs(
     if !(opts.contact.fraction > 0.0 && opts.contact.fraction <= 1.0) {
         return Err(bad(format!("passes.contact.fraction must be in (0, 1], got {}", opts.contact.fraction)));
     }
-    if opts.processing.seconds_per_contact_second.is_nan() || opts.processing.seconds_per_contact_second <= 0.0 {
-        return Err(bad("passes.processing.seconds_per_contact_second must be > 0".into()));
+    if !(opts.processing.seconds_per_contact_second.is_finite() && opts.processing.seconds_per_contact_second > 0.0) {
+        return Err(bad("passes.processing.seconds_per_contact_second must be a finite number > 0".into()));
     }
+    check_bounds(passes, opts).map_err(bad)?;
     let dims = cluster.resources.dims();
     let antenna = cluster.resources.index(&opts.contact.resource).ok_or_else(|| {
         bad(format!(
@@ -407,6 +503,29 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_given_twice_or_too_long_is_refused_at_its_row() {
+        let row = |id: &str, los: &str| format!("{id},SAT,1,St,r,2023-07-05T00:00:36Z,{los},20,10\n");
+        let cases = [
+            (
+                "the same pass twice",
+                format!("{}{}", row("7", "2023-07-05T00:08:55Z"), row("7", "2023-07-05T00:08:55Z")),
+                "p.csv:3:1: duplicate pass_id `7` (first at line 2): each pass is booked once",
+            ),
+            (
+                "a window of more than ten years",
+                row("7", "2043-07-05T00:08:55Z"),
+                "p.csv:2:35: the window from aos_utc to los_utc is too long: a duration must be within 1..=315576000 seconds (10 years)",
+            ),
+            ("an empty pass id", row("", "2023-07-05T00:08:55Z"), "p.csv:2:1: `pass_id` must not be empty"),
+        ];
+        for (case, rows, want) in cases {
+            let text = format!("{}\n{rows}", COLUMNS.join(","));
+            let err = parse_passes(Path::new("p.csv"), &text).expect_err(case).to_string();
+            assert!(err.starts_with(want), "{case}: {err}");
+        }
+    }
+
+    #[test]
     fn times_count_from_midnight_of_the_first_pass() {
         let text = format!("{}\n1,SAT,1,St,r,2023-07-05T00:00:36Z,2023-07-05T00:08:55Z,22.03,499\n", COLUMNS.join(","));
         let (p, origin) = parse_passes(Path::new("p.csv"), &text).unwrap();
@@ -452,13 +571,17 @@ mod tests {
     #[test]
     fn bad_pass_options_point_at_the_scenario() {
         type Change = fn(&mut PassOptions);
-        let cases: [(&str, Change, &str); 4] = [
+        let cases: [(&str, Change, &str); 8] = [
             ("a zero contact fraction", |o| o.contact.fraction = 0.0, "s.yaml:3:5: passes.contact.fraction must be in (0, 1], got 0"),
             ("an undeclared processing resource", |o| {
                 o.processing.request.insert("gpu".into(), 1);
             }, "s.yaml:3:5: passes.processing.request names resource `gpu`, which the cluster does not declare; it declares: antenna, cpu"),
             ("an undeclared priority class", |o| o.default_class = "urgent".into(), "s.yaml:3:5: priority class `urgent` is not declared by the cluster's priority_classes"),
             ("a contact resource the cluster lacks", |o| o.contact.resource = "dish".into(), "s.yaml:3:5: the cluster declares no resource `dish` for contacts; it declares: antenna, cpu"),
+            ("four billion contacts a day", |o| o.load_per_day = Some(u32::MAX), "s.yaml:3:5: passes.load_per_day must be at most 1000000, got 4294967295"),
+            ("granules past the limit", |o| o.processing.granules = 5000, "s.yaml:3:5: passes.processing.granules must be at most 1000, got 5000"),
+            ("a latency of i64::MAX", |o| o.processing.default_latency_s = i64::MAX, "s.yaml:3:5: passes.processing.default_latency_s must be within 0..=315576000 seconds (10 years), got 9223372036854775807"),
+            ("processing that would take centuries", |o| o.processing.seconds_per_contact_second = 1e12, "s.yaml:3:5: passes.processing.seconds_per_contact_second makes a processing job of 600000000000000 s; at most 315576000 s (10 years) are allowed"),
         ];
         for (name, change, want) in cases {
             let mut opts = PassOptions::default();

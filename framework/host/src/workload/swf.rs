@@ -24,10 +24,9 @@
 //! with line and column. The `;` lines are kept in [`Workload::header`] so that
 //! reports can show where the trace came from (the archive asks for it).
 
-use std::io::Read;
 use std::path::Path;
 
-use kairos_model::Time;
+use kairos_model::{limits, Time};
 use serde::Deserialize;
 
 use super::{build, finish, Errors, Field, RawJob, Row, Skipped, Workload};
@@ -103,15 +102,14 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// its name), against `cluster`.
 pub fn load(path: &Path, options: &SwfOptions, cluster: &mut Cluster) -> Result<Workload, Error> {
     let io = |source| Error::Io { path: path.to_owned(), source };
-    let bytes = std::fs::read(path).map_err(io)?;
-    let text = if bytes.starts_with(&GZIP_MAGIC) {
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut text).map_err(io)?;
-        text
-    } else {
-        String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?
-    };
-    parse(path, &text, options, cluster)
+    let mut bytes = crate::input::read_bytes(path, limits::MAX_FILE_BYTES)?;
+    if bytes.starts_with(&GZIP_MAGIC) {
+        // Bounded by what it decompresses to, too: a small gzip file may
+        // stand for an endless one.
+        bytes = crate::input::read_all(path, flate2::read::MultiGzDecoder::new(&bytes[..]), limits::MAX_FILE_BYTES)?;
+    }
+    let text = String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    parse(path, &crate::input::one_kind_of_line_break(text), options, cluster)
 }
 
 /// Reads the SWF trace `text` of file `path` against `cluster`.
@@ -157,6 +155,9 @@ pub fn parse(path: &Path, text: &str, options: &SwfOptions, cluster: &mut Cluste
             Some(Ok(raw)) => rows.push(Row::Job(Box::new(raw))),
             Some(Err(skip)) => skipped.push(skip),
             None => rows.push(Row::Broken(None)),
+        }
+        if rows.len() > limits::MAX_JOBS {
+            break; // `build` refuses the row past the limit; the rest is not read
         }
     }
     let jobs = build(rows, cluster, &mut errors);

@@ -1,4 +1,4 @@
-//! Policy tests and the smoke test, table by table.
+//! Policy tests, table by table.
 
 use super::*;
 
@@ -364,85 +364,4 @@ fn the_policies_shipped_with_kairos_have_tests_and_pass_them() {
             }
         }
     }
-}
-
-#[test]
-fn the_smoke_test_names_a_script_that_fails_on_the_sample() {
-    let maintenance = policies().join("station-maintenance.rhai");
-    let cases = [
-        ("a pipeline without scripts tries none", "filter:\n  - plugin: fit\n".to_owned(), Ok(0)),
-        (
-            "scripts with their args run once each",
-            format!(
-                "filter:\n  - script: {}\n    args: {{ windows: [] }}\nscore:\n  - script: good.rhai\n",
-                maintenance.display()
-            ),
-            Ok(2),
-        ),
-        (
-            "a script that throws is an error at its entry, whatever its on_error",
-            "score:\n  - plugin: best-fit\n  - script: bad.rhai\n    on_error: skip-plugin\n".to_owned(),
-            Err("p.yaml:3:13: script `bad.rhai` fails on a sample job `sample-job` and node `sample-node`: "),
-        ),
-        (
-            "a script with defaults for its args runs without them",
-            format!("order:\n  - script: {}\n", policies().join("site-aging.rhai").display()),
-            Ok(1),
-        ),
-        (
-            "a script whose args lack what it reads is an error",
-            "score:\n  - script: needs.rhai\n".to_owned(),
-            Err("needs.rhai:1:"),
-        ),
-        (
-            "a score out of range is an error",
-            "score:\n  - script: high.rhai\n".to_owned(),
-            Err("returned 130; a score must be within 0..=100"),
-        ),
-        (
-            "comparing a string with a number is an error, not a silent false",
-            "filter:\n  - script: types.rhai\n".to_owned(),
-            Err("`==` compares a string with an integer, which is never true"),
-        ),
-    ];
-    for (name, pipeline, want) in cases {
-        let dir = Dir::new(&[
-            ("p.yaml", &pipeline),
-            ("good.rhai", "fn score(job, node, ctx) { node.free.cpu * 10 }"),
-            ("bad.rhai", "fn score(job, node, ctx) {\n  node.labels.band.split(\",\")\n}"),
-            ("high.rhai", "fn score(job, node, ctx) { 130 }"),
-            ("types.rhai", "fn filter(job, node, ctx) { node.region == 3 }"),
-            ("needs.rhai", "fn score(job, node, ctx) { ctx.args.factor * 10 }"),
-        ]);
-        let def = PipelineDef::load(&dir.path("p.yaml"), &Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
-        match (def.smoke_test(None), want) {
-            (Ok(n), Ok(want)) => assert_eq!(n, want, "{name}"),
-            (Err(e), Err(text)) => {
-                assert!(e.is_input(), "{name}: exit 2");
-                assert!(e.to_string().contains(text), "{name}: {e}");
-            }
-            (got, _) => panic!("{name}: unexpected {got:?}"),
-        }
-    }
-}
-
-#[test]
-fn the_smoke_test_of_a_scenario_uses_its_first_job_and_node() {
-    let dir = Dir::new(&[(
-        "who.rhai",
-        "fn filter(job, node, ctx) { if job.id == \"first\" && node.name == \"kiruna\" { throw \"seen\" } true }",
-    )]);
-    let cluster = Cluster::parse(
-        Path::new("c.yaml"),
-        "resources: [antenna]\nnodes:\n  - { name: kiruna, region: eu, capacity: { antenna: 1 } }\n  - { name: other, region: eu, capacity: { antenna: 1 } }\n",
-    )
-    .unwrap();
-    let mut symbols = cluster.symbols.clone();
-    let mut job = synthetic_job(&cluster.resources, &mut symbols);
-    job.id = "first".into();
-    let cluster = Cluster { symbols, ..cluster };
-    let def = PipelineDef::parse(&dir.path("p.yaml"), "filter:\n  - script: who.rhai\n".into(), &Registry::builtin())
-        .unwrap();
-    let err = def.smoke_test(Some(Sample { cluster: &cluster, job: Some(&job) })).unwrap_err().to_string();
-    assert!(err.contains("fails on a sample job `first` and node `kiruna`") && err.contains("seen"), "{err}");
 }
