@@ -65,16 +65,17 @@ mod tests;
 
 pub use load::{find_plugin, in_process, load, plugin_path_env, LoadError, NativeInfo, NativeLibrary, PLUGIN_PATH_ENV};
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-/// Counters of one native plugin entry, shared with its adapter.
+use crate::health::Health;
+
+/// The health of one native plugin entry, shared with its adapter: calls (one
+/// per batch), failed calls (an error, a caught panic, a bad value), the first
+/// error and quarantine (see [`crate::health`]).
 #[derive(Clone, Debug)]
 pub struct NativeStats {
     /// The plugin's name.
     pub name: String,
-    /// Calls into the plugin.
-    pub calls: Arc<AtomicU64>,
-    /// Calls that failed (an error, a caught panic, a bad value).
-    pub errors: Arc<AtomicU64>,
+    /// Calls, failures, the first error and quarantine.
+    pub health: Arc<Health>,
 }

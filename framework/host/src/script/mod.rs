@@ -56,11 +56,16 @@
 //! `NAME.rhai`), which `kairos policy test` runs; `kairos check` calls every
 //! script of a pipeline once on a sample job and node. See [`policy_test`].
 
+pub mod budget;
+pub mod lint;
+pub mod log;
 pub mod policy_test;
 pub mod sandbox;
+pub mod verdict;
 pub mod views;
 
 mod plugin;
+mod watchdog;
 
 pub(crate) use plugin::Common;
 
@@ -133,28 +138,49 @@ pub fn entry_points(point: ExtensionPoint) -> &'static [EntryPoint] {
 /// A script error as a message: `path:line:col: in fn NAME: what` (without
 /// line and column when Rhai does not know them).
 pub fn describe(path: &Path, function: &str, err: &EvalAltResult) -> String {
+    let (at, msg) = location(path, err);
+    format!("{at}: in fn {function}: {msg}")
+}
+
+/// Where a script error happened (`path:line:col`, or less where Rhai does not
+/// know), and what it says.
+pub(crate) fn location(path: &Path, err: &EvalAltResult) -> (String, String) {
     let pos = err.position();
-    let mut msg = match err {
-        // The sandbox's time budget ends a call with its own message.
-        EvalAltResult::ErrorTerminated(reason, _) if reason.is_string() => reason.to_string(),
-        _ => err.to_string(),
+    let mut msg = match budget::stop_of(err) {
+        // The operation budget and the watchdog end a call with their own message.
+        Some(stop) => stop.to_string(),
+        None => err.to_string(),
     };
-    // Rhai appends " (line L, position C)" to messages; the prefix says it already.
+    // Rhai appends " (line L, position C)" to messages; the location says it already.
     if let Some(i) = msg.rfind(" (line ") {
         msg.truncate(i);
     }
-    match (pos.line(), pos.position()) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}: in fn {function}: {msg}", path.display()),
-        (Some(l), None) => format!("{}:{l}: in fn {function}: {msg}", path.display()),
-        _ => format!("{}: in fn {function}: {msg}", path.display()),
-    }
+    let at = match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
+        (Some(l), None) => format!("{}:{l}", path.display()),
+        _ => path.display().to_string(),
+    };
+    (at, msg)
 }
 
-/// Compiles the script at `path`; a syntax error is returned with its position.
+/// Compiles the script at `path`. A syntax error, and whatever [`lint`] refuses
+/// (a call of `sleep`, a filter returning a bare string), is returned with its
+/// position; every finding is reported.
 pub fn compile(engine: &Engine, path: &Path) -> Result<Script, crate::Error> {
     let source = crate::yaml::read(path)?;
     match engine.compile(&source) {
-        Ok(ast) => Ok(Script { path: path.to_owned(), ast }),
+        Ok(ast) => {
+            let findings = lint::check(&ast);
+            let errors = findings
+                .into_iter()
+                .map(|f| {
+                    let p = crate::Pos::new(f.line as u64, f.column as u64);
+                    crate::error::input_error(path, Some(&source), p, f.message)
+                })
+                .collect();
+            crate::Error::collect(errors)?;
+            Ok(Script { path: path.to_owned(), ast })
+        }
         Err(e) => {
             let pos: Position = e.position();
             let p = crate::Pos::new(pos.line().unwrap_or(0) as u64, pos.position().unwrap_or(0) as u64);

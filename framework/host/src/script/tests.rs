@@ -222,10 +222,10 @@ fn a_rebalance_script_moves_running_jobs_and_the_host_validates_each_move() {
 #[test]
 fn a_rebalance_script_that_returns_nonsense_fails_naming_itself() {
     let cases = [
-        ("a number", "3", "returned i64; expected (), false, \"relocate\""),
+        ("a number", "3", "returned i64; expected (), false, \"stay\", \"relocate\""),
         ("an unknown word", "\"move\"", "returned \"move\""),
         ("an unknown node", "#{ migrate: \"nowhere\" }", "names node `nowhere`, which the cluster does not have"),
-        ("an empty reason", "#{ evict: \"\" }", "`evict` must be a reason code"),
+        ("an empty reason", "#{ evict: \"\" }", "`evict`: a reason code must have a word in it"),
         ("a map of the wrong shape", "#{ to: 1 }", "returned a map with keys [\"to\"]"),
     ];
     for (name, ret, want) in cases {
@@ -245,7 +245,7 @@ fn a_failing_script_follows_its_on_error_policy_and_is_counted() {
     let cases = [
         ("reject-node rejects the node the script failed on", "reject-node", Ok(("svalbard", 1u64))),
         ("skip-plugin lets the node through", "skip-plugin", Ok(("kiruna", 1))),
-        ("fail stops the run naming the script", "fail", Err("f.rhai: in fn filter: Too many operations")),
+        ("fail stops the run naming the script", "fail", Err("f.rhai: in fn filter: used up its budget of 10,000 operations")),
     ];
     for (name, policy, want) in cases {
         let dir = Dir::new(&[
@@ -292,7 +292,18 @@ fn wrong_results_are_errors_not_silent_values() {
             "fn score(job, node, ctx) { \"high\" }",
             "returned string; expected a number",
         ),
-        ("a filter verdict of the wrong type", "filter", "fn filter(job, node, ctx) { 3 }", "returned i64 from filter"),
+        (
+            "a filter verdict of the wrong type",
+            "filter",
+            "fn filter(job, node, ctx) { 3 }",
+            "returned i64; a filter returns true, false, reject(\"code\")",
+        ),
+        (
+            "a filter that returns a string it computed",
+            "filter",
+            "fn filter(job, node, ctx) { let code = \"busy\"; code }",
+            "in fn filter: returns the string \"busy\"; a filter's rejection must be explicit",
+        ),
         ("a script that throws", "filter", "fn filter(job, node, ctx) { throw \"no\" }", "in fn filter"),
     ];
     for (name, point, src, want) in cases {
@@ -389,7 +400,7 @@ fn a_verdict_that_read_free_capacity_is_never_reused() {
     // verdict on kiruna were kept, the second job would be offered a full node.
     let dir = Dir::new(&[
         ("p.yaml", "filter:\n  - plugin: node-selector\n  - script: s.rhai\nscore: [{ plugin: first-fit }]\n"),
-        ("s.rhai", "fn filter(job, node, ctx) { if node.free.antenna >= 1 { true } else { \"busy\" } }"),
+        ("s.rhai", "fn filter(job, node, ctx) { if node.free.antenna >= 1 { true } else { reject(\"busy\") } }"),
     ]);
     let jobs = "id,release,duration,request,selector\na,0,10,antenna=1,station=Kiruna-Esrange\nb,0,10,antenna=1,station=Kiruna-Esrange\n";
     let sim = run(&dir, jobs).unwrap();
