@@ -20,6 +20,10 @@
 //! | object maps | `==`, `!=`, `mixin`, `+=`, `+`, `fill_with` |
 //! | printing | `print`, `debug`, `to_string`, `to_debug` of arrays and maps (and so `${…}` of them) |
 //!
+//! | charged, one operation per character (or byte) | functions |
+//! |---|---|
+//! | strings | `pad` (both forms; an empty padding does nothing, where Rhai's would loop for ever), `crop` (all four forms), `split(delimiter)` (string or character) |
+//!
 //! What remains proportional to a value's size in one operation (copying an
 //! array or map on assignment, string functions that walk characters) is bounded
 //! by the sandbox's size limits; the README ("Sandbox") gives the worst cases
@@ -237,6 +241,68 @@ fn format_map(ctx: NativeCallContext, map: &mut Map) -> Res<ImmutableString> {
     Ok(format!("#{{{}}}", parts.join(", ")).into())
 }
 
+fn too_long() -> Box<EvalAltResult> {
+    EvalAltResult::ErrorDataTooLarge("Length of string".into(), rhai::Position::NONE).into()
+}
+
+/// `s.pad(len, with)`: appends `with`, over and over, until `s` has `len`
+/// characters (as Rhai's, except that an empty `with` does nothing instead of
+/// looping for ever).
+fn pad(ctx: &NativeCallContext, s: &mut ImmutableString, len: rhai::INT, with: &str) -> Res<()> {
+    if len <= 0 || with.is_empty() {
+        return Ok(());
+    }
+    let max = ctx.engine().max_string_size();
+    let len = usize::try_from(len).ok().filter(|&l| max == 0 || l <= max).ok_or_else(too_long)?;
+    let have = s.chars().count();
+    if len <= have {
+        return Ok(());
+    }
+    charge(ctx, len - have)?;
+    let p = s.make_mut();
+    p.extend(with.chars().cycle().take(len - have));
+    if max > 0 && p.len() > max {
+        return Err(too_long());
+    }
+    Ok(())
+}
+
+/// `s.crop(start, len)`: keeps `len` characters from `start` (from the end when
+/// negative), as Rhai's.
+fn crop(ctx: &NativeCallContext, s: &mut ImmutableString, start: rhai::INT, len: rhai::INT) -> Res<()> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    let chars: Vec<char> = s.chars().collect();
+    charge(ctx, chars.len())?;
+    if len <= 0 {
+        s.make_mut().clear();
+        return Ok(());
+    }
+    let offset = if start < 0 {
+        chars.len().saturating_sub(usize::try_from(start.unsigned_abs()).unwrap_or(usize::MAX))
+    } else {
+        match usize::try_from(start) {
+            Ok(start) if start < chars.len() => start,
+            _ => {
+                s.make_mut().clear();
+                return Ok(());
+            }
+        }
+    };
+    let len = usize::try_from(len).unwrap_or(usize::MAX).min(chars.len() - offset);
+    let p = s.make_mut();
+    p.clear();
+    p.extend(&chars[offset..offset + len]);
+    Ok(())
+}
+
+/// `s.split(delimiter)`, as Rhai's, charged by the length of `s`.
+fn split(ctx: &NativeCallContext, s: &mut ImmutableString, pieces: impl FnOnce(&str) -> Array) -> Res<Array> {
+    charge(ctx, s.len())?;
+    Ok(pieces(s.as_str()))
+}
+
 /// Registers the charged versions of Rhai's whole-collection functions (see the
 /// module docs); they take precedence over Rhai's own.
 pub(crate) fn register_charged(e: &mut Engine) {
@@ -277,6 +343,39 @@ pub(crate) fn register_charged(e: &mut Engine) {
             a.entry(k).or_insert(v);
         }
         Ok(())
+    });
+    e.register_fn("pad", |ctx: NativeCallContext, s: &mut ImmutableString, len: rhai::INT, c: char| {
+        pad(&ctx, s, len, c.encode_utf8(&mut [0; 4]))
+    });
+    e.register_fn("pad", |ctx: NativeCallContext, s: &mut ImmutableString, len: rhai::INT, with: &str| {
+        pad(&ctx, s, len, with)
+    });
+    e.register_fn("crop", |ctx: NativeCallContext, s: &mut ImmutableString, start: rhai::INT, len: rhai::INT| {
+        crop(&ctx, s, start, len)
+    });
+    e.register_fn("crop", |ctx: NativeCallContext, s: &mut ImmutableString, start: rhai::INT| {
+        crop(&ctx, s, start, rhai::INT::MAX)
+    });
+    e.register_fn("crop", |ctx: NativeCallContext, s: &mut ImmutableString, r: std::ops::Range<rhai::INT>| {
+        let start = r.start.max(0);
+        crop(&ctx, s, start, r.end.max(start) - start)
+    });
+    e.register_fn("crop", |ctx: NativeCallContext, s: &mut ImmutableString, r: std::ops::RangeInclusive<rhai::INT>| {
+        let start = (*r.start()).max(0);
+        let end = (*r.end()).max(start).min(rhai::INT::MAX - 1);
+        crop(&ctx, s, start, end - start + 1)
+    });
+    e.register_fn("split", |ctx: NativeCallContext, s: &mut ImmutableString, d: &str| {
+        split(&ctx, s, |t| {
+            if t.is_empty() || (!d.is_empty() && !t.contains(d)) {
+                vec![Dynamic::from(ImmutableString::from(t))]
+            } else {
+                t.split(d).map(|p| Dynamic::from(ImmutableString::from(p))).collect()
+            }
+        })
+    });
+    e.register_fn("split", |ctx: NativeCallContext, s: &mut ImmutableString, d: char| {
+        split(&ctx, s, |t| t.split(d).map(|p| Dynamic::from(ImmutableString::from(p))).collect())
     });
     for name in ["print", "debug", "to_string", "to_debug"] {
         e.register_fn(name, format_array);

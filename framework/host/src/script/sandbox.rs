@@ -54,7 +54,7 @@ pub const MAX_STRING: usize = 1024;
 pub const MAX_ARRAY: usize = 512;
 
 /// Entries one object map (with the maps nested in it) may hold.
-pub const MAX_MAP: usize = 256;
+pub const MAX_MAP: usize = 128;
 
 /// Wall time after which the watchdog ends a call by default: far beyond what
 /// the operation budget allows (see the module docs).
@@ -83,6 +83,15 @@ pub(crate) fn start_call() {
 /// Marks the end of the script call on this thread (for the watchdog).
 pub(crate) fn end_call() {
     budget::end();
+}
+
+/// Evaluates `src` in `engine` as one script call (its budget afresh, watched
+/// by the watchdog): for tests and benchmarks of the sandbox itself.
+pub fn eval(engine: &Engine, src: &str) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+    start_call();
+    let r = engine.eval::<Dynamic>(src);
+    end_call();
+    r
 }
 
 /// The sandboxed engine every script of the host runs in.
@@ -206,6 +215,7 @@ mod tests {
             ("so is comparing arrays", "let a = []; a.pad(500, 1); let b = a; loop { a == b; }", "used up its budget"),
             ("and printing them", "let a = []; a.pad(300, 1); loop { let s = `${a}`; }", "used up its budget"),
             ("and merging maps", "let m = #{}; for i in 0..200 { m[`k${i}`] = i; } loop { let n = #{}; n += m; }", "used up its budget"),
+            ("an empty padding does not loop for ever", "let s = \"a\"; s.pad(5, \"\"); s.len()", "ok 1"),
             ("a budget error cannot be caught", "try { loop {} } catch (e) { 1 }", "used up its budget"),
             ("unbounded recursion runs out of call depth", "fn f(x) { f(x + 1) } f(0)", "Stack overflow"),
             ("a string cannot grow without bound", "let s = \"x\"; loop { s += s; }", "Length of string too large"),
@@ -248,6 +258,21 @@ mod tests {
             "[1, \"x\", 'c', 2.5, (), true, [1], #{k: \"v\"}].to_string()",
             "`${[1, 2]} and ${#{a: [1]}}`",
             "#{a: 1, \"b c\": \"d\"}.to_debug()",
+            "let s = \"ab\"; s.pad(5, 'x'); s",
+            "let s = \"ab\"; s.pad(6, \"xyz\"); s",
+            "let s = \"abcdef\"; s.pad(3, 'x'); s",
+            "let s = \"hello world\"; s.crop(2, 3); s",
+            "let s = \"hello world\"; s.crop(-5); s",
+            "let s = \"hello world\"; s.crop(-50, 2); s",
+            "let s = \"hello world\"; s.crop(20); s",
+            "let s = \"hello world\"; s.crop(3, 0); s",
+            "let s = \"héllo wörld\"; s.crop(1..4); s",
+            "let s = \"héllo wörld\"; s.crop(1..=4); s",
+            "\"a,b,,c\".split(\",\")",
+            "\"abc\".split(\",\")",
+            "\"\".split(\",\")",
+            "\"abc\".split(\"\")",
+            "\"a b\".split(' ')",
         ];
         for src in cases {
             start_call();
