@@ -102,6 +102,9 @@ const DEFAULT_ESTIMATE: Time = 60;
 struct FileDef {
     #[serde(default)]
     args: Option<serde_json::Value>,
+    /// The resources the cluster declares (default: every resource the cases name).
+    #[serde(default)]
+    resources: Option<Spanned<Vec<String>>>,
     cases: Spanned<Vec<CaseDef>>,
 }
 
@@ -129,6 +132,17 @@ struct CaseDef {
     #[serde(default)]
     now: Option<Time>,
     expect: Spanned<serde_json::Value>,
+}
+
+impl CaseDef {
+    /// The resources the case's jobs and nodes name.
+    fn resources_named(&self) -> impl Iterator<Item = &str> {
+        let jobs = self.job.iter().chain(self.jobs.iter().flat_map(|j| j.value.iter()));
+        let nodes = self.node.iter().map(|n| &n.value).chain(self.nodes.iter());
+        jobs.flat_map(|j| j.request.keys())
+            .chain(nodes.flat_map(|n| n.capacity.keys().chain(n.reserve.keys()).chain(n.used.keys())))
+            .map(String::as_str)
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -719,6 +733,30 @@ impl PolicyTests {
         if file.cases.value.is_empty() {
             err(Pos::of(&file.cases), "no cases: a test file needs at least one".into());
         }
+        // The resources every case's maps hold, as a cluster declares them: a
+        // resource a job or node lacks reads 0, as in a run.
+        let resources: Vec<String> = match &file.resources {
+            Some(declared) => {
+                let mut seen = std::collections::HashSet::new();
+                for r in &declared.value {
+                    if r.trim().is_empty() || !seen.insert(r.as_str()) {
+                        err(Pos::of(declared), format!("`resources` names each resource once, by a name; got {r:?} twice or empty"));
+                    }
+                }
+                declared.value.clone()
+            }
+            None => {
+                let mut names: Vec<String> = Vec::new();
+                for c in &file.cases.value {
+                    for r in c.resources_named() {
+                        if !names.iter().any(|n| n == r) {
+                            names.push(r.to_owned());
+                        }
+                    }
+                }
+                names
+            }
+        };
         let mut cases = Vec::with_capacity(file.cases.value.len());
         for c in file.cases.value {
             let name_pos = Pos::of(&c.name);
@@ -787,7 +825,7 @@ impl PolicyTests {
             }
             let mut nodes = vec![c.node.map(|n| n.value).unwrap_or_default()];
             nodes.extend(c.nodes);
-            let world = match case_world(jobs, nodes, c.now, c.run) {
+            let world = match case_world(jobs, nodes, c.now, c.run, &resources) {
                 Ok(w) => w,
                 Err(m) => {
                     err(node_pos, m);
@@ -818,19 +856,26 @@ impl PolicyTests {
 
 /// The world of a case: its jobs (the one under test first) and its nodes (the
 /// one under test first); `Err` says what is wrong with a node.
-fn case_world(jobs: Vec<JobDef>, nodes: Vec<NodeDef>, now: Option<Time>, run: RunDef) -> Result<World, String> {
-    // The resources are the names the case uses.
-    let mut names: Vec<&str> = Vec::new();
+fn case_world(
+    jobs: Vec<JobDef>,
+    nodes: Vec<NodeDef>,
+    now: Option<Time>,
+    run: RunDef,
+    resources: &[String],
+) -> Result<World, String> {
+    let resources = ResourceSpace::new(resources.iter().map(String::as_str));
     let used_names = jobs
         .iter()
         .flat_map(|j| j.request.keys())
         .chain(nodes.iter().flat_map(|n| n.capacity.keys().chain(n.reserve.keys()).chain(n.used.keys())));
     for k in used_names {
-        if !names.contains(&k.as_str()) {
-            names.push(k);
+        if !resources.names().iter().any(|r| r == k) {
+            return Err(format!(
+                "resource `{k}` is not among the file's `resources` ({}); a cluster declares every resource it has",
+                resources.names().join(", ")
+            ));
         }
     }
-    let resources = ResourceSpace::new(names.iter().copied());
     let vector = |m: &BTreeMap<String, Qty>| -> Vec<Qty> {
         resources.names().iter().map(|r| m.get(r).copied().unwrap_or(0)).collect()
     };
@@ -1016,7 +1061,8 @@ fn synthetic_world() -> World {
         capacity: [("cpu".to_owned(), 4), ("memory".to_owned(), 16)].into(),
         ..NodeDef::default()
     };
-    case_world(vec![job], vec![node], None, RunDef::default()).expect("the synthetic sample is valid")
+    let resources = ["cpu".to_owned(), "memory".to_owned()];
+    case_world(vec![job], vec![node], None, RunDef::default(), &resources).expect("the synthetic sample is valid")
 }
 
 #[cfg(test)]

@@ -451,3 +451,28 @@ fn static_verdicts_are_reused_across_jobs_and_nodes_with_the_same_values() {
     let calls = Report::new("t", &sim, 0).script_calls.values().sum::<u64>();
     assert_eq!(calls, 8);
 }
+
+#[test]
+fn a_resource_a_node_lacks_reads_0_in_a_policy_test_as_in_a_run() {
+    use super::policy_test::PolicyTests;
+    // The cluster declares antenna and cpu; its nodes have antennas only.
+    let script = "fn filter(job, node, ctx) { if node.capacity.cpu == 0 && node.free.cpu == 0 { true } else { reject(`cpu reads ${node.capacity.cpu}`) } }";
+    let dir = Dir::new(&[("p.yaml", "filter:\n  - script: s.rhai\n    on_error: fail\n"), ("s.rhai", script)]);
+    let sim = run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").unwrap();
+    assert_eq!(sim.completed().len(), 1, "in a run, cpu reads 0 on a node without cpu");
+    let engine = super::strict_engine();
+    let compiled = Arc::new(super::compile(&engine, &dir.path("s.rhai")).unwrap());
+    let cases = [
+        ("a test that declares the cluster's resources sees what a run sees", "resources: [antenna, cpu]\n", "pass"),
+        (
+            "a resource no case names and none declared is not there, in a test as in a run",
+            "",
+            "reject `cpu reads ` (transient)",
+        ),
+    ];
+    for (name, head, want) in cases {
+        let yaml = format!("{head}cases:\n  - name: n\n    node: {{ capacity: {{ antenna: 1 }} }}\n    expect: pass\n");
+        let tests = PolicyTests::parse(&dir.path("s.test.yaml"), &yaml, Arc::clone(&compiled), &engine).unwrap();
+        assert_eq!(tests.run()[0].got.to_string(), want, "{name}");
+    }
+}

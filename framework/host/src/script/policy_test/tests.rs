@@ -317,6 +317,18 @@ fn bad_test_files_are_refused_with_their_position() {
             "cases:\n  - name: x\n    node: { capacity: { cpu: 1 }, used: { cpu: 1 }, running: 0 }\n    expect: pass\n",
             "`running` must be at least 1",
         ),
+        (
+            "a resource the file does not declare",
+            filter,
+            "resources: [cpu]\ncases:\n  - name: x\n    node: { capacity: { gpu: 1 } }\n    expect: pass\n",
+            "s.test.yaml:4:11: resource `gpu` is not among the file's `resources` (cpu)",
+        ),
+        (
+            "a resource declared twice",
+            filter,
+            "resources: [cpu, cpu]\ncases:\n  - name: x\n    expect: pass\n",
+            "s.test.yaml:1:12: `resources` names each resource once",
+        ),
     ];
     for (name, src, yaml, want) in cases {
         let err = parse(src, yaml).expect_err(name);
