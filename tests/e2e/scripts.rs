@@ -25,7 +25,7 @@ fn kairos_check_refuses_every_bad_script_with_its_position() {
 #[test]
 fn a_script_that_fails_when_called_stops_a_run_naming_itself() {
     let cases = [
-        ("never-returns", "in fn filter: Too many operations"),
+        ("never-returns", "in fn filter: used up its budget of 10,000 operations"),
         ("allocates", "in fn filter: Length of string too large"),
         ("unknown-function", "in fn filter: Function not found: station_of"),
         ("nan-score", "in fn score: returned NaN; a score must be within 0..=100"),

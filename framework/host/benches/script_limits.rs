@@ -35,7 +35,12 @@ fn main() {
         ("string split", format!("let s = \"\"; s.pad({}, ','); loop {{ let c = s.split(\",\"); }}", a.min(s) - 1)),
         ("string to_upper", format!("{bigs} loop {{ let x = s.to_upper(); }}")),
         ("array copy on assignment", format!("{biga} loop {{ let b = a; }}")),
-        ("array sort", format!("let a = []; for i in 0..{a} {{ a.push(({a} - i) * 7 % {a}); }} let b = a; loop {{ a = b; a.sort(); }}")),
+        (
+            "array sort",
+            format!(
+                "let a = []; for i in 0..{a} {{ a.push(({a} - i) * 7 % {a}); }} let b = a; loop {{ a = b; a.sort(); }}"
+            ),
+        ),
         ("array contains (charged)", format!("{biga} loop {{ let t = a.contains(2); }}")),
         ("array == (charged)", format!("{biga} let b = a; loop {{ let t = a == b; }}")),
         ("array dedup (charged)", format!("{biga} loop {{ a.dedup(); a.pad({a}, 1); }}")),
@@ -49,7 +54,11 @@ fn main() {
         ("map to_json", format!("{bigm} loop {{ let x = m.to_json(); }}")),
         (
             "map of arrays, copied",
-            format!("let a = []; a.pad({}, 1); let m = #{{}}; for i in 0..{} {{ m[`k${{i}}`] = a; }} loop {{ let n = m; }}", a / m.min(a), m.min(a) - 1),
+            format!(
+                "let a = []; a.pad({}, 1); let m = #{{}}; for i in 0..{} {{ m[`k${{i}}`] = a; }} loop {{ let n = m; }}",
+                a / m.min(a),
+                m.min(a) - 1
+            ),
         ),
         ("arrays passed to functions", format!("fn f(x) {{ x.len() }} {biga} loop {{ f(a); }}")),
     ];
@@ -72,5 +81,10 @@ fn main() {
         }
         println!("{name:<30} {slowest:>7.1} ms  {}", ended.chars().take(90).collect::<String>());
     }
-    println!("\nslowest call: {:.1} ms ({}); the watchdog waits {} ms", worst.0, worst.1, sandbox::WATCHDOG.as_millis());
+    println!(
+        "\nslowest call: {:.1} ms ({}); the watchdog waits {} ms",
+        worst.0,
+        worst.1,
+        sandbox::WATCHDOG.as_millis()
+    );
 }

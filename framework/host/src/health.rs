@@ -351,7 +351,11 @@ mod tests {
         let cases: [(&str, &[bool], bool); 4] = [
             ("sixteen failures in a row quarantine it", &[false; 16], true),
             ("fifteen do not", &[false; 15], false),
-            ("a success in between starts the count again", &[[false; 8].as_slice(), &[true], &[false; 15]].concat(), false),
+            (
+                "a success in between starts the count again",
+                &[[false; 8].as_slice(), &[true], &[false; 15]].concat(),
+                false,
+            ),
             ("a success before the run does not help", &[[true; 3].as_slice(), &[false; 16]].concat(), true),
         ];
         for (name, calls, want) in cases {

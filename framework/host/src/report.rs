@@ -788,7 +788,9 @@ impl Report {
         if let Some(p) = &self.partitions {
             render_partitions(&mut s, p);
         }
-        for (label, kind, errors) in [("scripts", "script", &self.script_errors), ("native", "native", &self.native_errors)] {
+        for (label, kind, errors) in
+            [("scripts", "script", &self.script_errors), ("native", "native", &self.native_errors)]
+        {
             let failed: Vec<String> = errors
                 .iter()
                 .filter(|(_, &n)| n > 0)

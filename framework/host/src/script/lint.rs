@@ -133,19 +133,47 @@ mod tests {
     #[test]
     fn loading_refuses_blocking_calls_and_bare_string_rejections_where_they_are() {
         let cases: [(&str, &str, &[&str]); 9] = [
-            ("a sleep in a filter", "fn filter(job, node, ctx) {\n  sleep(5);\n  true\n}", &["2:3: `sleep` is not available"]),
-            ("a sleep in a helper", "fn wait() { sleep(0.5) }\nfn key(job, ctx) { wait(); 1 }", &["1:13: `sleep` is not available"]),
-            ("a string returned from a filter", "fn filter(job, node, ctx) {\n  return \"busy\";\n}", &["2:10: fn filter returns the string \"busy\""]),
+            (
+                "a sleep in a filter",
+                "fn filter(job, node, ctx) {\n  sleep(5);\n  true\n}",
+                &["2:3: `sleep` is not available"],
+            ),
+            (
+                "a sleep in a helper",
+                "fn wait() { sleep(0.5) }\nfn key(job, ctx) { wait(); 1 }",
+                &["1:13: `sleep` is not available"],
+            ),
+            (
+                "a string returned from a filter",
+                "fn filter(job, node, ctx) {\n  return \"busy\";\n}",
+                &["2:10: fn filter returns the string \"busy\""],
+            ),
             (
                 "a string as the last value, through if and else",
                 "fn filter(job, node, ctx) {\n  if node.running > 0 { \"busy\" } else { true }\n}",
                 &["2:25: fn filter returns the string \"busy\""],
             ),
-            ("\"true\" is a string too", "fn filter(job, node, ctx) { \"true\" }", &["1:29: fn filter returns the string \"true\""]),
-            ("explicit rejections are fine", "fn filter(job, node, ctx) { if true { return reject(\"busy\"); } reject_forever(\"no\") }", &[]),
+            (
+                "\"true\" is a string too",
+                "fn filter(job, node, ctx) { \"true\" }",
+                &["1:29: fn filter returns the string \"true\""],
+            ),
+            (
+                "explicit rejections are fine",
+                "fn filter(job, node, ctx) { if true { return reject(\"busy\"); } reject_forever(\"no\") }",
+                &[],
+            ),
             ("other entry points may return strings", "fn rebalance(job, node, run, ctx) { \"relocate\" }", &[]),
-            ("a string that is not returned is fine", "fn filter(job, node, ctx) { let s = \"busy\"; s.len() > 0 }", &[]),
-            ("a string thrown is not returned", "fn filter(job, node, ctx) { if job.id == \"x\" { throw \"no\" } true }", &[]),
+            (
+                "a string that is not returned is fine",
+                "fn filter(job, node, ctx) { let s = \"busy\"; s.len() > 0 }",
+                &[],
+            ),
+            (
+                "a string thrown is not returned",
+                "fn filter(job, node, ctx) { if job.id == \"x\" { throw \"no\" } true }",
+                &[],
+            ),
         ];
         for (name, src, want) in cases {
             let got = lint(src);

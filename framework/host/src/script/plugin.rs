@@ -389,7 +389,8 @@ impl ScriptOrder {
                 return false;
             }
             let site = Site { now: cx.now, job: Some(views[a].id()), other: Some(views[b].id()), node: None };
-            let outcome = self.c.call("before", site, (views[a].clone(), views[b].clone(), ctx.clone()), verdict::before);
+            let outcome =
+                self.c.call("before", site, (views[a].clone(), views[b].clone(), ctx.clone()), verdict::before);
             end_reads();
             match outcome {
                 Ok(x) => x,

@@ -740,7 +740,10 @@ impl PolicyTests {
                 let mut seen = std::collections::HashSet::new();
                 for r in &declared.value {
                     if r.trim().is_empty() || !seen.insert(r.as_str()) {
-                        err(Pos::of(declared), format!("`resources` names each resource once, by a name; got {r:?} twice or empty"));
+                        err(
+                            Pos::of(declared),
+                            format!("`resources` names each resource once, by a name; got {r:?} twice or empty"),
+                        );
                     }
                 }
                 declared.value.clone()

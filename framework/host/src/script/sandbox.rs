@@ -111,7 +111,9 @@ pub fn engine(limits: Limits) -> Engine {
     e.on_progress(move |ops| budget::progress(ops, max, watchdog));
     // Registered functions take precedence over Rhai's library.
     for &name in lint::BLOCKING {
-        e.register_fn(name, move |_: rhai::INT| -> Result<(), Box<rhai::EvalAltResult>> { Err(lint::blocking(name).into()) });
+        e.register_fn(name, move |_: rhai::INT| -> Result<(), Box<rhai::EvalAltResult>> {
+            Err(lint::blocking(name).into())
+        });
         e.register_fn(name, move |_: rhai::FLOAT| -> Result<(), Box<rhai::EvalAltResult>> {
             Err(lint::blocking(name).into())
         });
@@ -214,7 +216,11 @@ mod tests {
             ),
             ("so is comparing arrays", "let a = []; a.pad(500, 1); let b = a; loop { a == b; }", "used up its budget"),
             ("and printing them", "let a = []; a.pad(300, 1); loop { let s = `${a}`; }", "used up its budget"),
-            ("and merging maps", "let m = #{}; for i in 0..100 { m[`k${i}`] = i; } loop { let n = #{}; n += m; }", "used up its budget"),
+            (
+                "and merging maps",
+                "let m = #{}; for i in 0..100 { m[`k${i}`] = i; } loop { let n = #{}; n += m; }",
+                "used up its budget",
+            ),
             ("an empty padding does not loop for ever", "let s = \"a\"; s.pad(5, \"\"); s.len()", "ok 1"),
             ("a budget error cannot be caught", "try { loop {} } catch (e) { 1 }", "used up its budget"),
             ("unbounded recursion runs out of call depth", "fn f(x) { f(x + 1) } f(0)", "Stack overflow"),

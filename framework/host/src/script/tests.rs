@@ -245,7 +245,11 @@ fn a_failing_script_follows_its_on_error_policy_and_is_counted() {
     let cases = [
         ("reject-node rejects the node the script failed on", "reject-node", Ok(("svalbard", 1u64))),
         ("skip-plugin lets the node through", "skip-plugin", Ok(("kiruna", 1))),
-        ("fail stops the run naming the script", "fail", Err("f.rhai: in fn filter: used up its budget of 10,000 operations")),
+        (
+            "fail stops the run naming the script",
+            "fail",
+            Err("f.rhai: in fn filter: used up its budget of 10,000 operations"),
+        ),
     ];
     for (name, policy, want) in cases {
         let dir = Dir::new(&[

@@ -227,11 +227,27 @@ mod tests {
             ("reject_forever says waiting cannot help", "reject_forever(\"band\")", "band permanent"),
             ("a map says both", "#{ reason: \"band\", permanent: true }", "band permanent"),
             ("a map without permanent is transient", "#{ reason: \"busy\" }", "busy transient"),
-            ("a bare string is refused", "\"true\"", "error: returns the string \"true\"; a filter's rejection must be explicit"),
-            ("a misspelt key is refused", "#{ reason: \"x\", permanet: true }", "error: returned a map with the key `permanet`"),
-            ("permanent must be a bool", "#{ reason: \"x\", permanent: \"yes\" }", "error: `permanent` must be true or false"),
+            (
+                "a bare string is refused",
+                "\"true\"",
+                "error: returns the string \"true\"; a filter's rejection must be explicit",
+            ),
+            (
+                "a misspelt key is refused",
+                "#{ reason: \"x\", permanet: true }",
+                "error: returned a map with the key `permanet`",
+            ),
+            (
+                "permanent must be a bool",
+                "#{ reason: \"x\", permanent: \"yes\" }",
+                "error: `permanent` must be true or false",
+            ),
             ("a reason must be a string", "#{ reason: 3 }", "error: `reason` must be a string"),
-            ("an empty code is refused where it is made", "reject(\" \")", "error: Runtime error: a reason code must have a word in it"),
+            (
+                "an empty code is refused where it is made",
+                "reject(\" \")",
+                "error: Runtime error: a reason code must have a word in it",
+            ),
             ("a number is not a verdict", "1", "error: returned i64; a filter returns true, false, reject"),
         ];
         for (name, src, want) in cases {
