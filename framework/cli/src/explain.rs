@@ -121,7 +121,7 @@ fn calls(s: &mut String, sc: &Scenario, health: &PluginHealth) {
             continue;
         }
         if !any {
-            let _ = writeln!(s, "\nscripts and plugins that failed");
+            let _ = writeln!(s, "\ncalls about this job that failed");
             any = true;
         }
         for e in &h.followed {
