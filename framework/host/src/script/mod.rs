@@ -14,11 +14,11 @@
 //!
 //! | point | function | returns |
 //! |---|---|---|
-//! | filter | `fn filter(job, node, ctx)` | `true` to let the node through; `false` or a string reason code to reject it (waiting may help); `#{ reason: "code", permanent: true }` to reject it for good |
+//! | filter | `fn filter(job, node, ctx)` | `true` to let the node through; `reject("code")` to reject it (waiting may help); `reject_forever("code")` to reject it for good; `#{ reason: "code", permanent: BOOL }` for either; `false` to reject it with [`verdict::REJECTED_BY_SCRIPT`]. A bare string is refused ([`lint`], [`verdict`]) |
 //! | score | `fn score(job, node, ctx)` | a number in `0..=100`, higher is better; the entry's `weight` applies |
 //! | order, by key | `fn key(job, ctx)` | a number; lower goes first |
 //! | order, by comparison | `fn before(a, b, ctx)` | `true` when job `a` should go before job `b` |
-//! | rebalance | `fn rebalance(job, node, run, ctx)` | for a running `job` on `node`: `()` or `false` to leave it; `"relocate"` to move it where the pipeline's filters and scores would place it now; `#{ migrate: NODE }` (a name or a node) to move it there; `#{ evict: "code" }` to stop it and queue it again |
+//! | rebalance | `fn rebalance(job, node, run, ctx)` | for a running `job` on `node`: `()`, `false` or `"stay"` to leave it; `"relocate"` to move it where the pipeline's filters and scores would place it now; `#{ migrate: NODE }` (a name or a node) to move it there; `#{ evict: "code" }` to stop it and queue it again |
 //!
 //! An order script defines `key` or `before`, not both. With `key` the host
 //! asks for one number per pending job each cycle; with `before` it sorts the
@@ -49,7 +49,12 @@
 //! | `skip-plugin` | the node passes this filter | the node scores 0 | the job's key is 0 (`before`: `false`) | the job stays |
 //! | `fail` | the run stops with the error | the run stops | the run stops | the run stops |
 //!
-//! Every error is counted per script and shown in the report.
+//! Every error is counted per script, and the first one is shown, with where it
+//! happened and on which job and node, in the report and in `kairos explain`.
+//! A script whose calls keep failing is quarantined for the rest of its revision
+//! ([`crate::health`]). Calls are bounded by an operation budget, never by time
+//! ([`budget`]); the wall-clock [`watchdog`] is a last resort reported apart.
+//! What scripts print goes to their [`log`].
 //!
 //! # Tests
 //! A script may carry test cases beside it (`NAME.test.yaml` beside
@@ -65,7 +70,7 @@ pub mod verdict;
 pub mod views;
 
 mod plugin;
-mod watchdog;
+pub mod watchdog;
 
 pub(crate) use plugin::Common;
 

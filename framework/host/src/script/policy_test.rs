@@ -6,6 +6,7 @@
 //!
 //! ```yaml
 //! args: { windows: [ { station: Kiruna-Esrange, from: 100, to: 200 } ] }  # every case's, unless it has its own
+//! resources: [antenna, cpu]  # the cluster's resources; default: every resource the cases name
 //! cases:
 //!   - name: a contact that would overlap the window is turned away
 //!     point: filter          # filter | score | order | rebalance; default: the script's only entry point
@@ -20,8 +21,12 @@
 //! `selector`; its `node` has `name`, `region`, `zone` (default: the region),
 //! `labels`, `capacity`, `reserve`, `used` and `running` (default: 1 when `used`
 //! is not all zero, else 0). Names default to `default` (`job` and `node` for the
-//! ids), numbers to 0, maps to empty. The resources are the names the case uses.
-//! `ctx.total` is the allocatable capacity of the case's nodes and `ctx.share(g)` is 0.
+//! ids), numbers to 0, maps to empty. The resources are those of `resources:`,
+//! as a cluster declares them: a job or node that names none of one reads 0 for
+//! it, as in a run (a resource not declared reads `()`, as in a run). Without
+//! `resources:` they are every resource the file's cases name. `ctx.total` is
+//! the allocatable capacity of the case's nodes and `ctx.share(g)` is 0. The
+//! README ("Testing a policy without Rust") documents the format for authors.
 //!
 //! An order case may give several `jobs:` instead of one `job:` and expect the
 //! order their keys put them in (`{ order: [ID, …] }`, ties in the order
