@@ -9,7 +9,8 @@
 //! 2. load each one and compile its script: a file that cannot be loaded is
 //!    reported at the end, and the others still run;
 //! 3. run every case and print one line per file, and each failing case with
-//!    its `file:line:column`, what it expected and what it got;
+//!    its `file:line:column`, what it expected, what it got and what the script
+//!    printed (`print`, `debug`) during the case;
 //! 4. print `N passed, M failed`. Exit 0 when every case passed, 1 when some
 //!    failed, 2 when a file was missing or malformed.
 
@@ -74,6 +75,9 @@ fn test(paths: &[PathBuf]) -> Result<(), Error> {
             let _ = writeln!(text, "  {}:{}:{}: {} ({})", file.display(), r.pos.line, r.pos.col, r.name, r.point);
             let _ = writeln!(text, "      expected: {}", r.expected);
             let _ = writeln!(text, "      got:      {}", r.got);
+            for line in &r.printed {
+                let _ = writeln!(text, "      printed:  {line}");
+            }
         }
         crate::out(&text);
     }

@@ -566,6 +566,26 @@ impl World {
         outcome.unwrap_or_else(|e| Got::Error(e.0))
     }
 
+    /// Runs `script` at `point` with `args` on the job and `node`, and gives
+    /// what it printed too.
+    fn run_printing(
+        &self,
+        engine: &Arc<rhai::Engine>,
+        script: &Arc<Script>,
+        point: ExtensionPoint,
+        args: &serde_json::Value,
+        node: NodeId,
+    ) -> (Got, Vec<String>) {
+        match self.pipeline(engine, script, point, args) {
+            Ok(p) => {
+                let got = self.call(&p, point, node);
+                let printed = p.scripts.iter().flat_map(|st| st.log.drain().0).map(|l| l.to_string()).collect();
+                (got, printed)
+            }
+            Err(e) => (Got::Error(e.to_string()), Vec::new()),
+        }
+    }
+
     /// Runs `script` at `point` with `args` on the job and `node`.
     fn run(
         &self,
@@ -624,6 +644,8 @@ pub struct CaseResult {
     pub expected: Expect,
     /// What the script returned.
     pub got: Got,
+    /// What it printed (`print`, `debug`) during the case, line by line.
+    pub printed: Vec<String>,
 }
 
 impl CaseResult {
@@ -851,12 +873,9 @@ impl PolicyTests {
     pub fn run(&self) -> Vec<CaseResult> {
         self.cases
             .iter()
-            .map(|c| CaseResult {
-                name: c.name.clone(),
-                point: c.point,
-                pos: c.pos,
-                expected: c.expect.clone(),
-                got: c.world.run(&self.engine, &self.script, c.point, &c.args, 0),
+            .map(|c| {
+                let (got, printed) = c.world.run_printing(&self.engine, &self.script, c.point, &c.args, 0);
+                CaseResult { name: c.name.clone(), point: c.point, pos: c.pos, expected: c.expect.clone(), got, printed }
             })
             .collect()
     }
