@@ -111,5 +111,9 @@ fn a_failed_call_is_shown_with_its_error_in_the_report_and_in_explain() {
     insta::assert_snapshot!(explain.stdout_redacted());
     let live = kairos(&["run", "tests/fixtures/quarantine/flaky.yaml", "--live", "--speed", "100000"]);
     live.expect(0);
-    assert!(live.stderr.contains("flaky.rhai (fn filter, job ingest-1, node edge-1): ingest-1 on edge-1"), "{}", live.stderr);
+    assert!(
+        live.stderr.contains("flaky.rhai (fn filter, job ingest-1, node edge-1): ingest-1 on edge-1"),
+        "{}",
+        live.stderr
+    );
 }

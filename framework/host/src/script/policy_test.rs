@@ -875,7 +875,14 @@ impl PolicyTests {
             .iter()
             .map(|c| {
                 let (got, printed) = c.world.run_printing(&self.engine, &self.script, c.point, &c.args, 0);
-                CaseResult { name: c.name.clone(), point: c.point, pos: c.pos, expected: c.expect.clone(), got, printed }
+                CaseResult {
+                    name: c.name.clone(),
+                    point: c.point,
+                    pos: c.pos,
+                    expected: c.expect.clone(),
+                    got,
+                    printed,
+                }
             })
             .collect()
     }

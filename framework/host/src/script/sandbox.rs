@@ -310,6 +310,49 @@ mod tests {
     }
 
     #[test]
+    fn a_call_passes_or_fails_the_same_on_an_idle_and_a_busy_machine() {
+        // An array-building loop `n` times: find the largest `n` the budget
+        // allows, then run it and one more, again and again, while other threads
+        // keep the machine's cores busy. A budget in time would let the same call
+        // pass on an idle machine and fail on a busy one; in operations it cannot.
+        let e = engine(Limits::default());
+        let src = |n: u32| {
+            format!("let a = []; let i = 0; while i < {n} {{ a.push(i % 7); if a.len() > 100 {{ a = []; }} i += 1; }}")
+        };
+        let (mut lo, mut hi) = (1u32, 10_000u32);
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if eval(&e, &src(mid)).is_ok() {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        assert!(
+            eval(&e, &src(lo)).is_ok() && eval(&e, &src(lo + 1)).is_err(),
+            "the budget ends between {lo} and {}",
+            lo + 1
+        );
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    let mut x = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                    }
+                });
+            }
+            for round in 0..50 {
+                assert!(eval(&e, &src(lo)).is_ok(), "round {round}: {lo} iterations passed on an idle machine");
+                let err = eval(&e, &src(lo + 1)).unwrap_err();
+                assert_eq!(budget::stop_of(&err), Some(budget::Stop::Budget(MAX_OPERATIONS)), "round {round}");
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+
+    #[test]
     fn the_watchdog_ends_a_call_the_budget_does_not() {
         // No operation budget to speak of: only the watchdog can end `loop {}`,
         // and it does, however long the machine takes to get there.
