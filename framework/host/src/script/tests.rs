@@ -480,3 +480,43 @@ fn a_resource_a_node_lacks_reads_0_in_a_policy_test_as_in_a_run() {
         assert_eq!(tests.run()[0].got.to_string(), want, "{name}");
     }
 }
+
+#[test]
+fn a_quarantine_lasts_until_the_next_revision() {
+    use crate::sim::Simulation;
+    // A filter that never returns, asked about both nodes for every job.
+    let dir = Dir::new(&[
+        ("p.yaml", "filter:\n  - script: f.rhai\n    on_error: skip-plugin\nscore: [{ plugin: first-fit }]\n"),
+        ("f.rhai", "fn filter(job, node, ctx) { loop {} }"),
+    ]);
+    let def = load(&dir).unwrap();
+    let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
+    let jobs: String = (0..40).map(|i| format!("j{i},{},5,antenna=1\n", i * 10)).collect();
+    let w = workload::csv::parse(Path::new("w.csv"), &format!("id,release,duration,request\n{jobs}"), &mut c).unwrap();
+    let r = Registry::builtin();
+    let build = |symbols: &mut kairos_model::Symbols| Arc::new(def.build(&r, &c.resources, symbols).unwrap());
+    let mut symbols = c.symbols.clone();
+    let engine = Engine::new(build(&mut symbols), c.nodes.clone(), c.resources.clone(), symbols);
+    let mut sim = Simulation::new(engine, w.jobs, &[]).unwrap();
+    sim.step_until(200).unwrap();
+    let h = sim.engine().plugin_health();
+    let f = &h.scripts["f.rhai"];
+    assert_eq!((f.calls, f.errors), (16, 16), "quarantined after sixteen failed calls in a row");
+    assert_eq!(f.quarantines.iter().map(|q| q.revision).collect::<Vec<_>>(), [1]);
+    let skipped = f.skipped;
+    assert!(skipped > 0, "later calls are skipped");
+    // A reload builds the plugins again: the script is called again, from the
+    // new revision on, until it is quarantined again.
+    let mut symbols = sim.engine().symbols().clone();
+    let next = build(&mut symbols);
+    sim.engine_mut().swap_pipeline(next, 2);
+    sim.step_until(400).unwrap();
+    let h = sim.engine().plugin_health();
+    let f = &h.scripts["f.rhai"];
+    assert_eq!((f.calls, f.errors), (32, 32), "sixteen more calls in revision 2");
+    assert_eq!(f.quarantines.iter().map(|q| q.revision).collect::<Vec<_>>(), [1, 2]);
+    assert!(f.first_error.as_ref().is_some_and(|e| e.message.starts_with("used up its budget")), "{f:?}");
+    let report = Report::new("t", &sim.finish(), 0);
+    assert_eq!(report.jobs.completed, 40, "skip-plugin: every job runs");
+    assert_eq!(report.failures["f.rhai"].quarantined.len(), 2);
+}
