@@ -81,7 +81,8 @@ enum Command {
         #[arg(long)]
         quiet: bool,
         /// Play the scenario against a scaled wall clock, reloading the pipeline
-        /// and its scripts when they change; reloads and status go to stderr.
+        /// and its scripts when they change; reloads, status, what scripts print
+        /// and scripts or plugins quarantined go to stderr.
         #[arg(long)]
         live: bool,
         /// With --live: simulated seconds per wall second.
@@ -96,7 +97,8 @@ enum Command {
         files: Vec<PathBuf>,
     },
     /// Explain one job: its place in the order, every node's filter verdict,
-    /// every score, the decision.
+    /// every score, the decision; the failed calls of scripts and plugins about
+    /// it, and what scripts printed about it.
     #[command(after_help = EXIT_CODES)]
     Explain {
         #[command(flatten)]

@@ -32,7 +32,8 @@ Exit codes:
 /// What `kairos policy` can do.
 #[derive(clap::Subcommand)]
 pub enum PolicyCommand {
-    /// Run the test cases beside policy scripts (NAME.test.yaml beside NAME.rhai).
+    /// Run the test cases beside policy scripts (NAME.test.yaml beside NAME.rhai;
+    /// the format is in the README, "Testing a policy without Rust").
     #[command(after_help = EXIT_CODES)]
     Test {
         /// Test files, scripts (their NAME.test.yaml runs) or directories (searched for *.test.yaml).
