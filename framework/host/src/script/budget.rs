@@ -109,11 +109,13 @@ thread_local! {
     };
 }
 
-/// Starts a call on this thread: no operations charged yet.
+/// Starts a call on this thread: no operations charged yet, and the watchdog
+/// told (with the default limit until the engine's hook gives its own).
 pub(crate) fn begin() {
     CALL.with(|c| {
         c.ops.set(0);
         c.charged.set(0);
+        c.slot.begin(super::sandbox::WATCHDOG);
     });
 }
 
@@ -128,7 +130,7 @@ pub(crate) fn progress(ops: u64, max: u64, watchdog: Duration) -> Option<Dynamic
     CALL.with(|c| {
         if ops <= 1 {
             c.max.set(max);
-            c.slot.begin(watchdog);
+            c.slot.set_limit(watchdog);
         }
         c.ops.set(ops);
         if c.slot.aborted() {

@@ -14,12 +14,12 @@
 //! on a thread of its own, never on the thread that schedules:
 //!
 //! 1. each thread that calls scripts has a [`Slot`]: a call counter that is odd
-//!    while a call runs, and an `abort` flag;
+//!    while a call runs, and an `abort` mark;
 //! 2. a call makes the counter odd when it starts and even when it ends (two
 //!    atomic increments, no clock);
 //! 3. the watchdog thread wakes every [`TICK`] and notes, per slot, since when
 //!    it has seen the same odd counter; once that is longer than the slot's
-//!    limit it raises `abort`;
+//!    limit it marks that call (by its counter) to be ended;
 //! 4. the script's operation hook ([`super::budget`]) sees the flag at its next
 //!    operation and ends the call, which is reported as a *watchdog* failure
 //!    ([`crate::health::FailureKind::Watchdog`]), counted apart from ordinary
@@ -29,7 +29,7 @@
 //! fires, and the report says when it did.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -44,19 +44,25 @@ pub(crate) struct Slot {
     seq: AtomicU64,
     /// The running call's limit, milliseconds.
     limit_ms: AtomicU64,
-    /// Set by the watchdog: the running call must end.
-    abort: AtomicBool,
+    /// Set by the watchdog to the counter of the call that must end (so that
+    /// it can never end another call than the one it timed).
+    abort: AtomicU64,
 }
 
 impl Slot {
-    /// Marks the start of a call that may run for `limit`.
+    /// Marks the start of a call that may run for `limit`: a counter value the
+    /// watchdog has never seen, so that nothing of an earlier call carries over.
     #[inline]
     pub(crate) fn begin(&self, limit: Duration) {
-        self.abort.store(false, Ordering::Relaxed);
+        self.set_limit(limit);
+        let step = if self.seq.load(Ordering::Relaxed) % 2 == 0 { 1 } else { 2 };
+        self.seq.fetch_add(step, Ordering::Release);
+    }
+
+    /// Sets the running call's limit.
+    #[inline]
+    pub(crate) fn set_limit(&self, limit: Duration) {
         self.limit_ms.store(limit.as_millis().min(u128::from(u64::MAX)) as u64, Ordering::Relaxed);
-        if self.seq.load(Ordering::Relaxed) % 2 == 0 {
-            self.seq.fetch_add(1, Ordering::Release);
-        }
     }
 
     /// Marks the end of the call.
@@ -70,7 +76,8 @@ impl Slot {
     /// Whether the watchdog has asked the running call to end.
     #[inline]
     pub(crate) fn aborted(&self) -> bool {
-        self.abort.load(Ordering::Relaxed)
+        let seq = self.seq.load(Ordering::Relaxed);
+        seq % 2 == 1 && self.abort.load(Ordering::Relaxed) == seq
     }
 }
 
@@ -115,7 +122,7 @@ fn watch() {
                 Some(&(last, since)) if last == seq => {
                     let limit = Duration::from_millis(s.limit_ms.load(Ordering::Relaxed));
                     if now.duration_since(since) >= limit {
-                        s.abort.store(true, Ordering::Relaxed);
+                        s.abort.store(seq, Ordering::Relaxed);
                     }
                 }
                 _ => {
