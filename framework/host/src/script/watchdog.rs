@@ -7,7 +7,7 @@
 //! milliseconds on this project's machines (see the README, "Sandbox"). The
 //! watchdog exists for what that reasoning may have missed — an operation of
 //! Rhai's library slower than measured, a machine far slower than any sane
-//! one — and is [`super::sandbox::Limits::watchdog`] long (1 s by default),
+//! one — and is [`super::sandbox::Limits::watchdog`] long (2 s by default),
 //! far beyond what the budget allows.
 //!
 //! It is the one part of script execution that reads a clock, and it does so
