@@ -25,7 +25,8 @@
 //! same operation on every machine: the same scenario gives the same decisions
 //! on an idle and on a busy machine. The limits are chosen so that the budget
 //! bounds a call's time: the slowest call found (README, "Sandbox", and the
-//! `script_limits` benchmark) takes tens of milliseconds.
+//! `script_limits` benchmark) takes 55–250 ms in a debug build on a loaded
+//! two-core machine, and most take a few milliseconds.
 //!
 //! Nothing in the sandbox blocks or reads a clock: `eval` is disabled, `import`
 //! does not exist (no module support is built in), Rhai's time functions are

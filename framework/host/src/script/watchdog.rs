@@ -3,8 +3,9 @@
 //!
 //! The operation budget ([`super::budget`]) is what bounds a call, and it is
 //! deterministic: the same call runs out of it at the same operation on every
-//! machine. With the sandbox's size limits it bounds a call to a few tens of
-//! milliseconds on this project's machines (see the README, "Sandbox"). The
+//! machine. With the sandbox's size limits it bounds a call to at most a few
+//! hundred milliseconds on this project's machines, most calls to a few
+//! (BENCHMARKS.md, `script_limits`). The
 //! watchdog exists for what that reasoning may have missed — an operation of
 //! Rhai's library slower than measured, a machine far slower than any sane
 //! one — and is [`super::sandbox::Limits::watchdog`] long (2 s by default),
