@@ -520,3 +520,13 @@ fn a_quarantine_lasts_until_the_next_revision() {
     assert_eq!(report.jobs.completed, 40, "skip-plugin: every job runs");
     assert_eq!(report.failures["f.rhai"].quarantined.len(), 2);
 }
+
+#[test]
+fn args_a_script_could_not_hold_are_refused_when_the_pipeline_is_built() {
+    let windows: Vec<String> = (0..600).map(|i| format!("{i}")).collect();
+    let pipeline = format!("filter:\n  - script: s.rhai\n    args: {{ windows: [{}] }}\n", windows.join(", "));
+    let dir =
+        Dir::new(&[("p.yaml", &pipeline), ("s.rhai", "fn filter(job, node, ctx) { ctx.args.windows.len() > 0 }")]);
+    let err = run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").err().expect("refused").to_string();
+    assert!(err.contains("p.yaml:3:11: the args of script `s.rhai` are larger than a script may hold (Size of array/BLOB too large): at most 1024 bytes of strings, 512 array elements and 128 map entries in all"), "{err}");
+}
