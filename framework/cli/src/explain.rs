@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 
 use kairos_host::engine::{Attempt, HOST_PLUGIN};
+use kairos_host::health::{FailureKind, PluginHealth};
 use kairos_host::report::{explain_outcome, Status};
 use kairos_host::scenario::Scenario;
 use kairos_host::sim::SimResult;
-use kairos_model::{fmt_duration, JobId, Reason};
+use kairos_model::{fmt_duration, JobId, Reason, Time};
 
 /// Renders the explanation of job `j` from a traced simulation.
 pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String {
@@ -84,6 +85,8 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
             }
         }
     }
+    let health = e.plugin_health();
+    calls(&mut s, sc, &health);
     if trace.attempts.is_empty() {
         let _ = writeln!(s, "\nno scheduling attempt: the job was never pending in a cycle");
         return s;
@@ -99,12 +102,84 @@ pub fn render(sc: &Scenario, sim: &mut SimResult, j: JobId, all: bool) -> String
             }
         }
         last = Some(i);
-        attempt(&mut s, sc, sim, &trace.attempts[i], i + 1, i + 1 == n, j);
+        attempt(&mut s, sc, sim, &health, &trace.attempts[i], i + 1, i + 1 == n, j);
     }
     s
 }
 
-fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: usize, last: bool, j: JobId) {
+/// The failed calls of scripts and native plugins about the job, their
+/// quarantines, and what scripts printed in calls about it.
+fn calls(s: &mut String, sc: &Scenario, health: &PluginHealth) {
+    let all = health
+        .scripts
+        .iter()
+        .map(|(k, h)| (k, h, "script"))
+        .chain(health.natives.iter().map(|(k, h)| (k, h, "native plugin")));
+    let mut any = false;
+    for (name, h, kind) in all {
+        if h.followed.is_empty() && h.quarantines.is_empty() {
+            continue;
+        }
+        if !any {
+            let _ = writeln!(s, "\ncalls about this job that failed");
+            any = true;
+        }
+        for e in &h.followed {
+            let node = e.node.as_ref().map_or(String::new(), |n| format!(" on node {n}"));
+            let watchdog = if e.kind == FailureKind::Watchdog { " [watchdog]" } else { "" };
+            let _ = writeln!(s, "  {} {kind} {name}{node}: {e}{watchdog}", sc.clock(e.time));
+        }
+        for q in &h.quarantines {
+            let _ = writeln!(
+                s,
+                "  {} {kind} {name} quarantined (revision {}) after {} failed calls in a row: not called for the rest of the revision, its on_error applied",
+                sc.clock(q.time),
+                q.revision,
+                q.after
+            );
+        }
+    }
+    if !health.followed_lines.is_empty() {
+        let _ = writeln!(s, "\nprinted by scripts about this job");
+        for (name, lines) in &health.followed_lines {
+            for l in lines {
+                let _ = writeln!(s, "  {} {name} {l}", sc.clock(l.time));
+            }
+        }
+    }
+}
+
+/// The error of the call of filter `plugin` about node `node` at `at`, or why
+/// it was not called, if its verdict came from a failure.
+fn failure(health: &PluginHealth, plugin: &str, node: &str, at: Time) -> Option<String> {
+    let (_, h) = health
+        .scripts
+        .iter()
+        .chain(&health.natives)
+        .find(|(k, _)| k.as_str() == plugin || k.strip_suffix(" (filter)") == Some(plugin))?;
+    if let Some(e) = h.followed.iter().find(|e| e.time == at && e.node.as_deref() == Some(node)) {
+        return Some(e.to_string());
+    }
+    if let Some(e) = h.followed.iter().find(|e| e.time == at && e.node.is_none()) {
+        return Some(e.to_string());
+    }
+    h.quarantines
+        .iter()
+        .find(|q| q.time <= at)
+        .map(|q| format!("not called: quarantined since t={}s after {} failed calls in a row", q.time, q.after))
+}
+
+#[allow(clippy::too_many_arguments)] // one call site; each argument a different piece of the attempt
+fn attempt(
+    s: &mut String,
+    sc: &Scenario,
+    sim: &SimResult,
+    health: &PluginHealth,
+    a: &Attempt,
+    number: usize,
+    last: bool,
+    j: JobId,
+) {
     let e = &sim.engine;
     let p = e.pipeline();
     let names = &e.nodes().names;
@@ -143,12 +218,13 @@ fn attempt(s: &mut String, sc: &Scenario, sim: &SimResult, a: &Attempt, number: 
     for (n, name) in names.iter().enumerate() {
         let n = n as u32;
         let verdict = if let Some((plugin, _, r)) = a.rejected.iter().find(|(_, node, _)| *node == n) {
-            format!(
-                "rejected by {}: {}{}",
-                filter_name(*plugin),
-                reason(r),
-                if r.unresolvable { " [never fits]" } else { "" }
-            )
+            let by = filter_name(*plugin);
+            let failed = if matches!(r.code, "script-error" | "plugin-error") {
+                failure(health, &by, name, a.at).map_or(String::new(), |e| format!(" ({e})"))
+            } else {
+                String::new()
+            };
+            format!("rejected by {by}: {}{}{failed}", reason(r), if r.unresolvable { " [never fits]" } else { "" })
         } else if let Some((_, raw, total)) = a.scores.iter().find(|(node, _, _)| *node == n) {
             let parts: Vec<String> = score_names
                 .iter()

@@ -12,9 +12,13 @@
 //!    decisions. Each reload, good or failed, prints one line on stderr.
 //! 4. Every [`STATUS_EVERY`] of wall time it prints a status line on stderr:
 //!    simulated time, revision, jobs placed, running, pending and done.
+//!    Between two instants it also prints, on stderr, what scripts printed
+//!    (their logs, bounded: lines beyond `script::log::RECENT_KEPT` between two
+//!    looks are counted) and, once, each script or native plugin quarantined.
 //! 5. When nothing is left to happen, the caller prints the report as `run`
 //!    does (stdout stays the report alone, so `--json` stays parseable).
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use kairos_host::engine::JobState;
@@ -63,7 +67,9 @@ pub fn run(sc: &Scenario, registry: &Registry, speed: f64, mut say: impl FnMut(&
     ));
     let wall0 = Instant::now();
     let mut last_status = wall0;
-    let poll = |sim: &mut Simulation, say: &mut dyn FnMut(&str)| {
+    let mut quarantined: HashSet<(u64, String)> = HashSet::new();
+    let mut poll = |sim: &mut Simulation, say: &mut dyn FnMut(&str)| {
+        news(sc, sim, &mut quarantined, say);
         let Some(r) = &reloader else { return };
         for e in r.errors() {
             say(&e.to_string());
@@ -90,6 +96,39 @@ pub fn run(sc: &Scenario, registry: &Registry, speed: f64, mut say: impl FnMut(&
         std::thread::sleep(due.saturating_duration_since(Instant::now()).min(TICK));
     }
     Ok(sim.finish())
+}
+
+/// Says what the running revision's scripts printed since the last look, and
+/// each plugin newly quarantined (once per revision).
+fn news(sc: &Scenario, sim: &Simulation, quarantined: &mut HashSet<(u64, String)>, say: &mut dyn FnMut(&str)) {
+    let e = sim.engine();
+    let p = e.pipeline();
+    for st in &p.scripts {
+        let (lines, more) = st.log.drain();
+        for l in lines {
+            say(&format!("[{}] {} {l}", sc.clock(l.time), st.name));
+        }
+        if more > 0 {
+            say(&format!("[{}] {}: {more} more printed lines not shown", sc.clock(sim.now()), st.name));
+        }
+    }
+    let health = p
+        .scripts
+        .iter()
+        .map(|st| (&st.name, &st.health, "script"))
+        .chain(p.natives.iter().map(|st| (&st.name, &st.health, "native plugin")));
+    for (name, h, kind) in health {
+        let Some(q) = h.quarantine() else { continue };
+        if quarantined.insert((e.revision(), name.clone())) {
+            say(&format!(
+                "[{}] quarantined {kind} {name} after {} failed calls in a row (revision {}); the last: {}; its on_error applies without calling it until the next reload",
+                sc.clock(q.time),
+                q.after,
+                e.revision(),
+                q.error
+            ));
+        }
+    }
 }
 
 /// "[2023-07-05T06:00:00Z] revision 2: 812 placed, 40 running, 123 pending, 700 done of 2800".

@@ -94,7 +94,8 @@ enum Command {
         #[arg(long)]
         quiet: bool,
         /// Play the scenario against a scaled wall clock, reloading the pipeline
-        /// and its scripts when they change; reloads and status go to stderr.
+        /// and its scripts when they change; reloads, status, what scripts print
+        /// and scripts or plugins quarantined go to stderr.
         #[arg(long)]
         live: bool,
         /// With --live: simulated seconds per wall second.
@@ -115,7 +116,8 @@ enum Command {
         strict: bool,
     },
     /// Explain one job: its place in the order, every node's filter verdict,
-    /// every score, the decision.
+    /// every score, the decision; the failed calls of scripts and plugins about
+    /// it, and what scripts printed about it.
     #[command(after_help = EXIT_CODES)]
     Explain {
         #[command(flatten)]

@@ -8,7 +8,8 @@
 //! 2. load each one and compile its script: a file that cannot be loaded is
 //!    reported at the end, and the others still run;
 //! 3. run every case and print one line per file, and each failing case with
-//!    its `file:line:column`, what it expected and what it got;
+//!    its `file:line:column`, what it expected, what it got and what the script
+//!    printed (`print`, `debug`) during the case;
 //! 4. print `N passed, M failed`. Exit 0 when every case passed, 1 when some
 //!    failed, 2 when a file was missing or malformed.
 
@@ -28,7 +29,8 @@ Exit codes:
 /// What `kairos policy` can do.
 #[derive(clap::Subcommand)]
 pub enum PolicyCommand {
-    /// Run the test cases beside policy scripts (NAME.test.yaml beside NAME.rhai).
+    /// Run the test cases beside policy scripts (NAME.test.yaml beside NAME.rhai;
+    /// the format is in the README, "Testing a policy without Rust").
     #[command(after_help = EXIT_CODES)]
     Test {
         /// Test files, scripts (their NAME.test.yaml runs) or directories (searched for *.test.yaml).
@@ -71,6 +73,9 @@ fn test(paths: &[PathBuf]) -> Result<(), Error> {
             let _ = writeln!(text, "  {}:{}:{}: {} ({})", file.display(), r.pos.line, r.pos.col, r.name, r.point);
             let _ = writeln!(text, "      expected: {}", r.expected);
             let _ = writeln!(text, "      got:      {}", r.got);
+            for line in &r.printed {
+                let _ = writeln!(text, "      printed:  {line}");
+            }
         }
         crate::output::out(&text);
     }

@@ -12,6 +12,7 @@
 //! - [`engine`]: the incremental scheduler (arrivals, completions, node changes
 //!   one at a time), shared by the simulator and a live host;
 //! - [`sim`]: the discrete-event simulator that drives the engine;
+//! - [`health`]: calls, failures and quarantine of each script and native plugin;
 //! - [`native`]: third-party plugins loaded from libraries through a stable ABI;
 //! - [`reload`]: hot reload of a pipeline and its scripts, off the scheduling
 //!   path, swapped into the engine between decisions;
@@ -27,6 +28,7 @@ pub mod check;
 pub mod cluster;
 pub mod engine;
 pub mod error;
+pub mod health;
 pub mod input;
 pub mod native;
 pub mod pipeline;

@@ -29,7 +29,6 @@
 //!    names in args resolve to dimensions) into a [`Pipeline`] the engine runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use kairos_model::plugin::BuildContext;
@@ -41,8 +40,10 @@ use serde::Deserialize;
 
 use crate::architecture::{Architecture, ArchitectureDef, ArchitectureFile};
 use crate::error::{input_error, Error, InputError, Pos};
+use crate::health::Health;
 use crate::native::{self, NativeLibrary, NativeStats};
 use crate::registry::Registry;
+use crate::script::log::ScriptLog;
 use crate::script::{self, Common, OnError, Script, ScriptFilter, ScriptOrder, ScriptRebalance, ScriptScore};
 use crate::yaml::{self, Spanned};
 
@@ -142,16 +143,17 @@ pub struct PipelineDef {
     pub architecture: Option<ArchitectureDef>,
 }
 
-/// Counters of one script entry, shared with its plugin.
+/// The health and the log of one script entry, shared with its plugin.
 #[derive(Clone, Debug)]
 pub struct ScriptStats {
     /// The script as named in the pipeline; followed by ` (POINT)` when the
     /// pipeline uses one script at several extension points.
     pub name: String,
-    /// Calls into the script (a result reused from the memo is not a call).
-    pub calls: Arc<AtomicU64>,
-    /// Calls that failed.
-    pub errors: Arc<AtomicU64>,
+    /// Calls (a result reused from the memo is not a call), failures, the first
+    /// error and quarantine.
+    pub health: Arc<Health>,
+    /// What the script printed.
+    pub log: Arc<ScriptLog>,
 }
 
 /// A stage of a built pipeline: a plugin and the name it was given.
@@ -392,19 +394,36 @@ impl PipelineDef {
         let mut stealer: Option<(Pos, usize)> = None;
         for e in &self.entries {
             if let Some(script) = &e.script {
-                let errors = Arc::new(AtomicU64::new(0));
-                let calls = Arc::new(AtomicU64::new(0));
+                let health = Arc::new(Health::new());
+                let log = Arc::new(ScriptLog::new());
+                let args =
+                    if e.args.is_null() { rhai::Dynamic::from_map(rhai::Map::new()) } else { json_to_dynamic(&e.args) };
+                // A script reads its args under the sandbox's size limits: args it
+                // could not read are refused now, not on every call.
+                if let Err(err) = self.engine.ensure_data_size_within_limits(&args) {
+                    let what = err.to_string();
+                    let what = what.split(" (line").next().unwrap_or(&what).to_owned();
+                    errors.push(input_error(
+                        &self.path,
+                        Some(&self.source),
+                        e.args_pos,
+                        format!(
+                            "the args of script `{}` are larger than a script may hold ({what}): at most {} bytes of strings, {} array elements and {} map entries in all",
+                            e.plugin,
+                            script::sandbox::MAX_STRING,
+                            script::sandbox::MAX_ARRAY,
+                            script::sandbox::MAX_MAP
+                        ),
+                    ));
+                    continue;
+                }
                 let common = || Common {
                     engine: Arc::clone(&self.engine),
                     script: Arc::clone(script),
-                    args: if e.args.is_null() {
-                        rhai::Dynamic::from_map(rhai::Map::new())
-                    } else {
-                        json_to_dynamic(&e.args)
-                    },
+                    args: args.clone(),
                     on_error: e.on_error,
-                    errors: Arc::clone(&errors),
-                    calls: Arc::clone(&calls),
+                    health: Arc::clone(&health),
+                    log: Arc::clone(&log),
                     jobs: Default::default(),
                 };
                 let stage = |plugin| Stage { name: e.plugin.clone(), weight: e.weight, plugin };
@@ -447,7 +466,7 @@ impl PipelineDef {
                     } else {
                         e.plugin.clone()
                     };
-                p.scripts.push(ScriptStats { name, calls, errors });
+                p.scripts.push(ScriptStats { name, health, log });
                 continue;
             }
             let built = if let Some(lib) = &e.native {

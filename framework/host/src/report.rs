@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::architecture::Architecture;
 use crate::engine::{BudgetStats, PartitionCounts};
 use crate::engine::{Engine, JobRecord, JobState, Miss, Outcome};
+use crate::health::{CallError, HealthSummary, Quarantine};
 use crate::sim::SimResult;
 
 /// Bounded-slowdown threshold τ, seconds: runs shorter than this count as this
@@ -73,10 +74,48 @@ pub struct Report {
     /// Calls per native plugin (one per batch of nodes; absent when it has none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub native_calls: BTreeMap<String, u64>,
+    /// Per script or native plugin that failed: its first error, the calls the
+    /// watchdog ended, its quarantines (absent when nothing failed).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<String, FailureReport>,
+    /// Lines each script printed (absent when none printed).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub script_output: BTreeMap<String, u64>,
     /// Partitions, budgets and outages under the `partitioned` architecture
     /// (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partitions: Option<PartitionsReport>,
+}
+
+/// What went wrong with one script or native plugin over a run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FailureReport {
+    /// `script` or `native`.
+    pub kind: &'static str,
+    /// Failed calls, including those the watchdog ended.
+    pub errors: u64,
+    /// Calls the wall-clock watchdog ended: the one failure that depends on the
+    /// machine (0 in a healthy run).
+    pub watchdog: u64,
+    /// Calls not made because the plugin was quarantined; its `on_error` applied.
+    pub skipped: u64,
+    /// The first failure: message, where, function, job, node, time.
+    pub first_error: Option<CallError>,
+    /// Each revision in which it was quarantined, when, and after which error.
+    pub quarantined: Vec<Quarantine>,
+}
+
+impl FailureReport {
+    fn of(kind: &'static str, h: &HealthSummary) -> Self {
+        FailureReport {
+            kind,
+            errors: h.errors,
+            watchdog: h.watchdog,
+            skipped: h.skipped,
+            first_error: h.first_error.clone(),
+            quarantined: h.quarantines.clone(),
+        }
+    }
 }
 
 /// The partitions of a `partitioned` run (see `engine::partitions`).
@@ -522,7 +561,7 @@ impl Report {
         peak_hours.sort_by_key(|h| h.0);
         let (pj, pok) = peak_hours.iter().fold((0, 0), |a, h| (a.0 + h.1 .0, a.1 + h.1 .1));
         let stats = e.stats();
-        let scripts = e.script_counts();
+        let health = e.plugin_health();
         let util = e.meter().utilization();
         let mut reasons: Vec<ReasonLine> =
             reasons.into_iter().map(|((status, reason), jobs)| ReasonLine { status, reason, jobs }).collect();
@@ -587,20 +626,19 @@ impl Report {
             span_s: Span { start: sim.span.0, end: sim.span.1 },
             reasons,
             skipped_rows,
-            script_errors: scripts.iter().map(|(k, c)| (k.clone(), c.1)).collect(),
-            script_calls: scripts.into_iter().map(|(k, c)| (k, c.0)).collect(),
-            native_errors: e
-                .pipeline()
-                .natives
+            script_errors: health.scripts.iter().map(|(k, h)| (k.clone(), h.errors)).collect(),
+            script_calls: health.scripts.iter().map(|(k, h)| (k.clone(), h.calls)).collect(),
+            native_errors: health.natives.iter().map(|(k, h)| (k.clone(), h.errors)).collect(),
+            native_calls: health.natives.iter().map(|(k, h)| (k.clone(), h.calls)).collect(),
+            failures: health
+                .scripts
                 .iter()
-                .map(|st| (st.name.clone(), st.errors.load(std::sync::atomic::Ordering::Relaxed)))
+                .map(|(k, h)| (k, FailureReport::of("script", h), h.troubled()))
+                .chain(health.natives.iter().map(|(k, h)| (k, FailureReport::of("native", h), h.troubled())))
+                .filter(|(_, _, troubled)| *troubled)
+                .map(|(k, f, _)| (k.clone(), f))
                 .collect(),
-            native_calls: e
-                .pipeline()
-                .natives
-                .iter()
-                .map(|st| (st.name.clone(), st.calls.load(std::sync::atomic::Ordering::Relaxed)))
-                .collect(),
+            script_output: health.printed.iter().filter(|(_, &n)| n > 0).map(|(k, &n)| (k.clone(), n)).collect(),
             partitions: e.partitions().map(|p| {
                 let name = |i: u16| e.symbols().name(p.names[i as usize]).to_owned();
                 let counts: Vec<_> = p.counts().map(|(n, c)| (e.symbols().name(n).to_owned(), c.clone())).collect();
@@ -752,15 +790,47 @@ impl Report {
         if let Some(p) = &self.partitions {
             render_partitions(&mut s, p);
         }
-        let failed: Vec<String> =
-            self.script_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
-        if !failed.is_empty() {
-            let _ = writeln!(s, "scripts   {}", failed.join(", "));
+        for (label, kind, errors) in
+            [("scripts", "script", &self.script_errors), ("native", "native", &self.native_errors)]
+        {
+            let failed: Vec<String> = errors
+                .iter()
+                .filter(|(_, &n)| n > 0)
+                .map(|(k, n)| {
+                    let watchdog = self.failures.get(k).map_or(0, |f| f.watchdog);
+                    if watchdog > 0 {
+                        format!("{k}: {n} failed calls ({watchdog} ended by the wall-clock watchdog)")
+                    } else {
+                        format!("{k}: {n} failed calls")
+                    }
+                })
+                .collect();
+            if !failed.is_empty() {
+                let _ = writeln!(s, "{label:<9} {}", failed.join(", "));
+            }
+            for (k, f) in self.failures.iter().filter(|(_, f)| f.kind == kind) {
+                if let Some(e) = &f.first_error {
+                    let _ = writeln!(s, "          {k}: first error ({}): {e}", e.about());
+                }
+                for q in &f.quarantined {
+                    let _ = writeln!(
+                        s,
+                        "          {k}: quarantined at t={}s (revision {}) after {} failed calls in a row, the last: {}",
+                        q.time, q.revision, q.after, q.error.message
+                    );
+                }
+                if f.skipped > 0 {
+                    let _ = writeln!(
+                        s,
+                        "          {k}: {} calls not made while quarantined (its on_error applied); a reload lifts it",
+                        f.skipped
+                    );
+                }
+            }
         }
-        let failed: Vec<String> =
-            self.native_errors.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{k}: {n} failed calls")).collect();
-        if !failed.is_empty() {
-            let _ = writeln!(s, "native    {}", failed.join(", "));
+        if !self.script_output.is_empty() {
+            let printed: Vec<String> = self.script_output.iter().map(|(k, n)| format!("{k}: {n} lines")).collect();
+            let _ = writeln!(s, "printed   {} (shown by `kairos explain` and `kairos run --live`)", printed.join(", "));
         }
         if !self.reasons.is_empty() {
             let _ = writeln!(s, "\nwhy jobs did not run:");

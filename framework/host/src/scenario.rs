@@ -367,10 +367,14 @@ impl Scenario {
         simulate(engine, self.jobs.clone(), &self.events, progress)
     }
 
-    /// Simulates with the trace of one job recorded (for `explain`).
+    /// Simulates with the trace of one job recorded (for `explain`), with the
+    /// failed calls and printed lines of scripts and plugins about it.
     pub fn simulate_traced(&self, def: &PipelineDef, registry: &Registry, job: u32) -> Result<SimResult, Error> {
         let mut engine = self.engine(def, registry)?;
         engine.trace(job);
+        if let Some(spec) = self.jobs.get(job as usize) {
+            engine.follow(&spec.job.id);
+        }
         simulate(engine, self.jobs.clone(), &self.events, |_, _| {})
     }
 

@@ -65,6 +65,7 @@ pub use trace::{Attempt, Trace};
 
 use crate::architecture::Architecture;
 use crate::error::Error;
+use crate::health::PluginHealth;
 use crate::pipeline::Pipeline;
 
 /// Nodes per filter call: small enough that a chunk's node state (a few
@@ -244,6 +245,17 @@ struct Scratch {
     part: Vec<NodeId>,
 }
 
+/// Makes the plugins of `pipeline` keep what concerns job `id`.
+fn follow(pipeline: &Pipeline, id: &str) {
+    for st in &pipeline.scripts {
+        st.health.follow(id);
+        st.log.follow(id);
+    }
+    for st in &pipeline.natives {
+        st.health.follow(id);
+    }
+}
+
 /// The incremental scheduler. See the module docs for the protocol.
 pub struct Engine {
     pipeline: Arc<Pipeline>,
@@ -276,8 +288,11 @@ pub struct Engine {
     /// Filter names of the revisions swapped out, for describing the reasons
     /// they recorded.
     retired_filters: Vec<(u64, Vec<String>)>,
-    /// Calls and errors of the scripts of the revisions swapped out, by name.
-    retired_scripts: BTreeMap<String, (u64, u64)>,
+    /// What the scripts and native plugins of the revisions swapped out went
+    /// through, by name.
+    retired_health: PluginHealth,
+    /// The job `kairos explain` follows (see [`Engine::follow`]).
+    followed: Option<String>,
     /// State of the generator that draws sampled nodes.
     rng: u64,
     /// Parallel workers' replicas of `nodes` and their scratch buffers, kept
@@ -325,7 +340,8 @@ impl Engine {
             last_progress: Time::MIN,
             revision: 1,
             retired_filters: Vec::new(),
-            retired_scripts: BTreeMap::new(),
+            retired_health: PluginHealth::default(),
+            followed: None,
             rng: 0,
             replicas: Vec::new(),
             min_work_per_worker: workers::MIN_WORK_PER_WORKER,
@@ -341,6 +357,14 @@ impl Engine {
     /// Records every attempt to place `job` (for `kairos explain`).
     pub fn trace(&mut self, job: JobId) {
         self.trace = Some(Trace { job, attempts: Vec::new() });
+    }
+
+    /// Keeps, for `kairos explain`, the failed calls and the printed lines of
+    /// scripts and native plugins about the job `id`, in this revision and the
+    /// next ([`PluginHealth::followed_lines`], [`crate::health::HealthSummary::followed`]).
+    pub fn follow(&mut self, id: &str) {
+        self.followed = Some(id.to_owned());
+        follow(&self.pipeline, id);
     }
 
     /// The recorded trace, if one was asked for.
@@ -363,13 +387,12 @@ impl Engine {
                 self.recs.iter().filter(|r| !r.reasons.is_empty()).map(|r| r.reasons_revision).collect();
             self.retired_filters.retain(|(r, _)| used.contains(r));
         }
-        for st in &self.pipeline.scripts {
-            let c = self.retired_scripts.entry(st.name.clone()).or_default();
-            c.0 += st.calls.load(std::sync::atomic::Ordering::Relaxed);
-            c.1 += st.errors.load(std::sync::atomic::Ordering::Relaxed);
-        }
+        self.retired_health.add(&self.pipeline, self.revision);
         self.pipeline = pipeline;
         self.revision = revision;
+        if let Some(id) = &self.followed {
+            follow(&self.pipeline, id);
+        }
         self.rng = self.seed();
         let key = self.pipeline.partition.map(|(_, k)| k);
         if key != self.usage.key {
@@ -438,13 +461,15 @@ impl Engine {
     /// far: a script keeps its counts across a reload as long as the pipeline
     /// names it the same way.
     pub fn script_counts(&self) -> BTreeMap<String, (u64, u64)> {
-        let mut counts = self.retired_scripts.clone();
-        for st in &self.pipeline.scripts {
-            let c = counts.entry(st.name.clone()).or_default();
-            c.0 += st.calls.load(std::sync::atomic::Ordering::Relaxed);
-            c.1 += st.errors.load(std::sync::atomic::Ordering::Relaxed);
-        }
-        counts
+        self.plugin_health().scripts.into_iter().map(|(k, s)| (k, (s.calls, s.errors))).collect()
+    }
+
+    /// What every script and native plugin went through, over every revision
+    /// run so far: calls, failures, first errors, quarantines, printed lines.
+    pub fn plugin_health(&self) -> PluginHealth {
+        let mut h = self.retired_health.clone();
+        h.add(&self.pipeline, self.revision);
+        h
     }
     /// The revision of the pipeline being run (1 until the first swap).
     pub fn revision(&self) -> u64 {

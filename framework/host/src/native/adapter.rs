@@ -17,10 +17,15 @@
 //!
 //! A rebalance plugin that fails, or proposes one invalid move, proposes
 //! nothing (or, with `fail`, stops the run).
+//!
+//! Failures are counted per call (a batch), and a plugin whose calls keep
+//! failing is quarantined as a script is ([`crate::health`]): each adapter first
+//! asks [`Shared::skip`], and a quarantined plugin is not called, its `on_error`
+//! applying at once.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kairos_abi::abi_stable::std_types::{RBox, RResult, RStr, RString, RVec};
@@ -29,24 +34,37 @@ use kairos_abi::traits::{FilterV1_TO, OrderV1_TO, RebalanceV1_TO, ScoreV1_TO};
 use kairos_abi::{JobView, Label, MoveView, RunningView, Verdict};
 use kairos_model::{
     Candidates, Context, FilterPlugin, Job, Move, NodeId, OrderKey, OrderPlugin, OrderScope, PartitionKey, PluginError,
-    PluginResult, Reason, RebalancePlugin, Running, ScorePlugin, MAX_SCORE,
+    PluginResult, Reason, RebalancePlugin, Running, ScorePlugin, Time, MAX_SCORE,
 };
 
 use super::load::NativeLibrary;
 use super::validate;
 use super::views::{self, NodeCache};
 use super::NativeStats;
+use crate::health::{CallError, FailureKind, Health};
 use crate::script::OnError;
 
 /// What every native adapter holds.
 pub(crate) struct Shared {
     pub(crate) name: String,
     pub(crate) on_error: OnError,
-    calls: Arc<AtomicU64>,
-    errors: Arc<AtomicU64>,
+    health: Arc<Health>,
+    /// Whether the current call has failed already (a call counts once).
+    failing: AtomicBool,
     pub(crate) nodes: NodeCache,
     /// Keeps the library's record alive (the library itself is never unloaded).
-    _library: Arc<NativeLibrary>,
+    library: Arc<NativeLibrary>,
+}
+
+/// What the native call running on this thread is about: function, time, job.
+struct Site {
+    function: &'static str,
+    now: Time,
+    job: Option<String>,
+}
+
+thread_local! {
+    static SITE: RefCell<Site> = const { RefCell::new(Site { function: "", now: 0, job: None }) };
 }
 
 impl Shared {
@@ -54,21 +72,62 @@ impl Shared {
         Shared {
             name: name.to_owned(),
             on_error,
-            calls: Arc::clone(&stats.calls),
-            errors: Arc::clone(&stats.errors),
+            health: Arc::clone(&stats.health),
+            failing: AtomicBool::new(false),
             nodes: NodeCache::default(),
-            _library: library,
+            library,
         }
     }
 
+    /// Notes what the call about to be made is about, and whether to skip it:
+    /// `true` when the plugin is quarantined, and the caller applies `on_error`
+    /// without calling.
+    pub(crate) fn skip(&self, function: &'static str, now: Time, job: Option<&Job>) -> bool {
+        if self.health.quarantined() {
+            self.health.skipped();
+            return true;
+        }
+        SITE.with_borrow_mut(|s| {
+            s.function = function;
+            s.now = now;
+            match (job, &mut s.job) {
+                (Some(j), Some(buf)) => {
+                    buf.clear();
+                    buf.push_str(&j.id);
+                }
+                (Some(j), none) => *none = Some(j.id.clone()),
+                (None, some) => *some = None,
+            }
+        });
+        false
+    }
+
+    /// Counts a call made; the previous one, if it did not fail, ended a run of
+    /// failures.
     pub(crate) fn called(&self) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+        if !self.failing.swap(false, Ordering::Relaxed) {
+            self.health.succeeded();
+        }
+        self.health.called();
     }
 
     /// Counts a failed call (an error the plugin returned, or a value
-    /// [`validate`] refused); `Err` when the policy is to stop the run.
+    /// [`validate`] refused; once per call, however many bad values it
+    /// returned); `Err` when the policy is to stop the run.
     pub(crate) fn failed(&self, what: &str) -> PluginResult {
-        self.errors.fetch_add(1, Ordering::Relaxed);
+        if !self.failing.swap(true, Ordering::Relaxed) {
+            self.health.failed(FailureKind::Error, || {
+                SITE.with_borrow(|s| CallError {
+                    message: validate::message(what),
+                    at: format!("{} ({})", self.name, self.library.path.display()),
+                    function: s.function.to_owned(),
+                    job: s.job.clone(),
+                    node: None,
+                    time: s.now,
+                    kind: FailureKind::Error,
+                })
+            });
+        }
         match self.on_error {
             OnError::Fail => Err(PluginError(format!("native plugin `{}`: {}", self.name, validate::message(what)))),
             _ => Ok(()),
@@ -136,6 +195,12 @@ impl NativeFilter {
 
 impl FilterPlugin for NativeFilter {
     fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
+        if self.s.skip("filter", cx.now, Some(job)) {
+            if self.s.on_error == OnError::RejectNode {
+                candidates.retain(|_| Some(Reason::transient("plugin-error")));
+            }
+            return Ok(());
+        }
         let st = self.s.nodes.get(cx);
         let cluster = views::cluster(&st, cx);
         self.s.called();
@@ -211,6 +276,10 @@ pub(crate) fn check_scores(s: &Shared, cx: &Context<'_>, nodes: &[NodeId], score
 
 impl ScorePlugin for NativeScore {
     fn score(&self, job: &Job, cx: &Context<'_>, nodes: &[NodeId], scores: &mut [f64]) -> PluginResult {
+        if self.s.skip("score", cx.now, Some(job)) {
+            scores.fill(0.0);
+            return Ok(());
+        }
         let st = self.s.nodes.get(cx);
         let cluster = views::cluster(&st, cx);
         self.s.called();
@@ -238,6 +307,10 @@ impl NativeOrder {
 
 impl OrderPlugin for NativeOrder {
     fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
+        if self.s.skip("keys", cx.now, None) {
+            keys.fill(key_fallback(&self.s));
+            return Ok(());
+        }
         let st = self.s.nodes.get(cx);
         let cluster = views::cluster(&st, cx);
         let outcome = with_job_views(jobs, cx, |views| {
@@ -272,7 +345,7 @@ fn with_job_views<R>(jobs: &[&Job], cx: &Context<'_>, f: impl FnOnce(&[JobView<'
 /// finite is counted, and the jobs concerned go last (`reject-node`) or get
 /// key 0 (`skip-plugin`) unless the policy stops the run.
 fn check_keys(s: &Shared, outcome: RResult<(), RString>, keys: &mut [f64]) -> PluginResult {
-    let fallback = if s.on_error == OnError::SkipPlugin { 0.0 } else { f64::MAX };
+    let fallback = key_fallback(s);
     match outcome {
         RResult::ROk(()) => {
             for k in keys.iter_mut() {
@@ -287,6 +360,16 @@ fn check_keys(s: &Shared, outcome: RResult<(), RString>, keys: &mut [f64]) -> Pl
             keys.fill(fallback);
             s.failed(&e)
         }
+    }
+}
+
+/// The key of a job whose key could not be had: last (`reject-node`), or 0
+/// (`skip-plugin`).
+fn key_fallback(s: &Shared) -> f64 {
+    if s.on_error == OnError::SkipPlugin {
+        0.0
+    } else {
+        f64::MAX
     }
 }
 
@@ -308,6 +391,10 @@ impl NativePartitionOrder {
 impl OrderPlugin for NativePartitionOrder {
     fn keys(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         debug_assert_eq!(cx.usage.key, Some(self.key), "the host tracks usage for another key than the plugin's");
+        if self.s.skip("keys", cx.now, None) {
+            keys.fill(key_fallback(&self.s));
+            return Ok(());
+        }
         let st = self.s.nodes.get(cx);
         let cluster = views::cluster(&st, cx);
         let none = vec![0; cx.nodes.dims()];
@@ -348,6 +435,9 @@ impl NativeRebalance {
 
 impl RebalancePlugin for NativeRebalance {
     fn rebalance(&self, cx: &Context<'_>, running_jobs: &[Running], moves: &mut Vec<Move>) -> PluginResult {
+        if self.s.skip("rebalance", cx.now, None) {
+            return Ok(());
+        }
         let st = self.s.nodes.get(cx);
         let cluster = views::cluster(&st, cx);
         let running: Vec<RunningView> = running_jobs

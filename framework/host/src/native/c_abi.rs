@@ -272,6 +272,12 @@ fn c_nodes(st: &NodeStatic, cx: &Context<'_>) -> CNodes {
 
 impl FilterPlugin for CPlugin {
     fn filter(&self, job: &Job, cx: &Context<'_>, candidates: &mut Candidates<'_>) -> PluginResult {
+        if self.s.skip("kairos_filter", cx.now, Some(job)) {
+            if self.s.on_error == crate::script::OnError::RejectNode {
+                candidates.retain(|_| Some(Reason::transient("plugin-error")));
+            }
+            return Ok(());
+        }
         let st = self.s.nodes.get(cx);
         let (j, nodes) = (c_job(job), c_nodes(&st, cx));
         let mut reject: Vec<*const c_char> = vec![std::ptr::null(); candidates.len()];
@@ -324,6 +330,10 @@ impl FilterPlugin for CPlugin {
 
 impl ScorePlugin for CPlugin {
     fn score(&self, job: &Job, cx: &Context<'_>, ids: &[NodeId], scores: &mut [f64]) -> PluginResult {
+        if self.s.skip("kairos_score", cx.now, Some(job)) {
+            scores.fill(0.0);
+            return Ok(());
+        }
         let st = self.s.nodes.get(cx);
         let (j, nodes) = (c_job(job), c_nodes(&st, cx));
         self.s.called();

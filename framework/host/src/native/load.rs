@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use kairos_abi::abi_stable::abi_stability::abi_checking::check_layout_compatibility;
@@ -472,11 +471,7 @@ impl NativeLibrary {
         cx: &mut BuildContext<'_>,
         on_error: OnError,
     ) -> Result<(Built, super::NativeStats), String> {
-        let stats = super::NativeStats {
-            name: name.to_owned(),
-            calls: Arc::new(AtomicU64::new(0)),
-            errors: Arc::new(AtomicU64::new(0)),
-        };
+        let stats = super::NativeStats { name: name.to_owned(), health: Default::default() };
         let shared = Shared::new(name, on_error, &stats, Arc::clone(self));
         let json = args.to_string();
         // Checking a pipeline without a cluster: the plugin sees no resource names.

@@ -93,16 +93,17 @@ pub fn abi_versions() -> String {
     format!("plugin ABI: kairos-abi {}, C ABI {}", kairos_abi::ABI_VERSION, c_abi::C_ABI_VERSION)
 }
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-/// Counters of one native plugin entry, shared with its adapter.
+use crate::health::Health;
+
+/// The health of one native plugin entry, shared with its adapter: calls (one
+/// per batch), failed calls (an error, a caught panic, a bad value), the first
+/// error and quarantine (see [`crate::health`]).
 #[derive(Clone, Debug)]
 pub struct NativeStats {
     /// The plugin's name.
     pub name: String,
-    /// Calls into the plugin.
-    pub calls: Arc<AtomicU64>,
-    /// Calls that failed (an error, a caught panic, a bad value).
-    pub errors: Arc<AtomicU64>,
+    /// Calls, failures, the first error and quarantine.
+    pub health: Arc<Health>,
 }

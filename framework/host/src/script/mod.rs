@@ -14,11 +14,11 @@
 //!
 //! | point | function | returns |
 //! |---|---|---|
-//! | filter | `fn filter(job, node, ctx)` | `true` to let the node through; `false` or a string reason code to reject it (waiting may help); `#{ reason: "code", permanent: true }` to reject it for good |
+//! | filter | `fn filter(job, node, ctx)` | `true` to let the node through; `reject("code")` to reject it (waiting may help); `reject_forever("code")` to reject it for good; `#{ reason: "code", permanent: BOOL }` for either; `false` to reject it with [`verdict::REJECTED_BY_SCRIPT`]. A bare string is refused ([`lint`], [`verdict`]) |
 //! | score | `fn score(job, node, ctx)` | a number in `0..=100`, higher is better; the entry's `weight` applies |
 //! | order, by key | `fn key(job, ctx)` | a number; lower goes first |
 //! | order, by comparison | `fn before(a, b, ctx)` | `true` when job `a` should go before job `b` |
-//! | rebalance | `fn rebalance(job, node, run, ctx)` | for a running `job` on `node`: `()` or `false` to leave it; `"relocate"` to move it where the pipeline's filters and scores would place it now; `#{ migrate: NODE }` (a name or a node) to move it there; `#{ evict: "code" }` to stop it and queue it again |
+//! | rebalance | `fn rebalance(job, node, run, ctx)` | for a running `job` on `node`: `()`, `false` or `"stay"` to leave it; `"relocate"` to move it where the pipeline's filters and scores would place it now; `#{ migrate: NODE }` (a name or a node) to move it there; `#{ evict: "code" }` to stop it and queue it again |
 //!
 //! An order script defines `key` or `before`, not both. With `key` the host
 //! asks for one number per pending job each cycle; with `before` it sorts the
@@ -49,18 +49,28 @@
 //! | `skip-plugin` | the node passes this filter | the node scores 0 | the job's key is 0 (`before`: `false`) | the job stays |
 //! | `fail` | the run stops with the error | the run stops | the run stops | the run stops |
 //!
-//! Every error is counted per script and shown in the report.
+//! Every error is counted per script, and the first one is shown, with where it
+//! happened and on which job and node, in the report and in `kairos explain`.
+//! A script whose calls keep failing is quarantined for the rest of its revision
+//! ([`crate::health`]). Calls are bounded by an operation budget, never by time
+//! ([`budget`]); the wall-clock [`watchdog`] is a last resort reported apart.
+//! What scripts print goes to their [`log`].
 //!
 //! # Tests
 //! A script may carry test cases beside it (`NAME.test.yaml` beside
 //! `NAME.rhai`), which `kairos policy test` runs; `kairos check` calls every
 //! script of a pipeline once on a sample job and node. See [`policy_test`].
 
+pub mod budget;
+pub mod lint;
+pub mod log;
 pub mod policy_test;
 pub mod sandbox;
+pub mod verdict;
 pub mod views;
 
 mod plugin;
+pub mod watchdog;
 
 pub(crate) use plugin::Common;
 
@@ -133,28 +143,49 @@ pub fn entry_points(point: ExtensionPoint) -> &'static [EntryPoint] {
 /// A script error as a message: `path:line:col: in fn NAME: what` (without
 /// line and column when Rhai does not know them).
 pub fn describe(path: &Path, function: &str, err: &EvalAltResult) -> String {
+    let (at, msg) = location(path, err);
+    format!("{at}: in fn {function}: {msg}")
+}
+
+/// Where a script error happened (`path:line:col`, or less where Rhai does not
+/// know), and what it says.
+pub(crate) fn location(path: &Path, err: &EvalAltResult) -> (String, String) {
     let pos = err.position();
-    let mut msg = match err {
-        // The sandbox's time budget ends a call with its own message.
-        EvalAltResult::ErrorTerminated(reason, _) if reason.is_string() => reason.to_string(),
-        _ => err.to_string(),
+    let mut msg = match budget::stop_of(err) {
+        // The operation budget and the watchdog end a call with their own message.
+        Some(stop) => stop.to_string(),
+        None => err.to_string(),
     };
-    // Rhai appends " (line L, position C)" to messages; the prefix says it already.
+    // Rhai appends " (line L, position C)" to messages; the location says it already.
     if let Some(i) = msg.rfind(" (line ") {
         msg.truncate(i);
     }
-    match (pos.line(), pos.position()) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}: in fn {function}: {msg}", path.display()),
-        (Some(l), None) => format!("{}:{l}: in fn {function}: {msg}", path.display()),
-        _ => format!("{}: in fn {function}: {msg}", path.display()),
-    }
+    let at = match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
+        (Some(l), None) => format!("{}:{l}", path.display()),
+        _ => path.display().to_string(),
+    };
+    (at, msg)
 }
 
-/// Compiles the script at `path`; a syntax error is returned with its position.
+/// Compiles the script at `path`. A syntax error, and whatever [`lint`] refuses
+/// (a call of `sleep`, a filter returning a bare string), is returned with its
+/// position; every finding is reported.
 pub fn compile(engine: &Engine, path: &Path) -> Result<Script, crate::Error> {
     let source = crate::yaml::read(path)?;
     match engine.compile(&source) {
-        Ok(ast) => Ok(Script { path: path.to_owned(), ast }),
+        Ok(ast) => {
+            let findings = lint::check(&ast);
+            let errors = findings
+                .into_iter()
+                .map(|f| {
+                    let p = crate::Pos::new(f.line as u64, f.column as u64);
+                    crate::error::input_error(path, Some(&source), p, f.message)
+                })
+                .collect();
+            crate::Error::collect(errors)?;
+            Ok(Script { path: path.to_owned(), ast })
+        }
         Err(e) => {
             let pos: Position = e.position();
             let p = crate::Pos::new(pos.line().unwrap_or(0) as u64, pos.position().unwrap_or(0) as u64);

@@ -1,18 +1,28 @@
 //! The script plugins: a compiled script behind each extension-point trait.
+//!
+//! Every call goes through [`Common::call`], in one place: it skips a
+//! quarantined script (see [`crate::health`]), runs the call within its
+//! operation budget with its prints going to the script's log, reads the value
+//! at the boundary ([`super::verdict`]) and reports the outcome to the script's
+//! [`Health`]. What a failed or skipped call means for the node or job at hand
+//! is the entry's `on_error` ([`Common::fallback`]).
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use kairos_model::{
     Candidates, Context, FilterPlugin, Job, JobId, Layout, Move, NodeId, OrderKey, OrderPlugin, PluginError,
-    PluginResult, Reason, RebalancePlugin, Running, ScorePlugin, MAX_SCORE,
+    PluginResult, Reason, RebalancePlugin, Running, ScorePlugin, Time,
 };
-use rhai::{CallFnOptions, Dynamic, Engine, Scope};
+use rhai::{CallFnOptions, Dynamic, Engine, ImmutableString, Scope};
 
-use super::sandbox::start_call;
-use super::views::{begin_reads, end_reads, CtxView, JobView, JobViews, NodeView, NodeViews, Prop, RunView};
-use super::{describe, OnError, Script};
+use super::budget::{stop_of, Stop};
+use super::log::{self, ScriptLog};
+use super::sandbox::{end_call, start_call};
+use super::verdict::{self, Proposal};
+use super::views::{begin_reads, end_reads, CtxView, JobView, JobViews, NodeViews, Prop, RunView};
+use super::{location, OnError, Script};
+use crate::health::{CallError, FailureKind, Health};
 
 /// What every script plugin holds.
 pub(crate) struct Common {
@@ -20,72 +30,105 @@ pub(crate) struct Common {
     pub(crate) script: Arc<Script>,
     pub(crate) args: Dynamic,
     pub(crate) on_error: OnError,
-    pub(crate) errors: Arc<AtomicU64>,
-    pub(crate) calls: Arc<AtomicU64>,
+    /// Calls, failures and quarantine of this entry in this revision.
+    pub(crate) health: Arc<Health>,
+    /// What the script printed.
+    pub(crate) log: Arc<ScriptLog>,
     /// Views of the jobs the plugin was called about.
     pub(crate) jobs: JobViews,
 }
 
+/// What a call is about: for its error, and for the lines it prints.
+pub(crate) struct Site {
+    pub(crate) now: Time,
+    pub(crate) job: Option<ImmutableString>,
+    /// The second job of a comparison.
+    pub(crate) other: Option<ImmutableString>,
+    pub(crate) node: Option<ImmutableString>,
+}
+
+/// A call that gave no usable value.
+pub(crate) enum Failed {
+    /// The script is quarantined: it was not called.
+    Skipped,
+    /// It failed; the message names the script, where, and the function.
+    Error(String),
+}
+
 impl Common {
-    /// Calls `function` with `args`; an error becomes a message naming the script.
-    fn call(&self, function: &str, args: impl rhai::FuncArgs) -> Result<Dynamic, String> {
+    /// Calls `function` with `args` about `site`, and reads what it returned
+    /// with `read` (see the module docs). The caller collects what the call
+    /// read with `end_reads` (for the memo).
+    fn call<T>(
+        &self,
+        function: &'static str,
+        site: Site,
+        args: impl rhai::FuncArgs,
+        read: impl FnOnce(&Dynamic) -> Result<T, String>,
+    ) -> Result<T, Failed> {
+        if self.health.quarantined() {
+            self.health.skipped();
+            return Err(Failed::Skipped);
+        }
+        self.health.called();
         start_call();
         begin_reads();
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        self.engine
-            .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &self.script.ast, function, args)
-            .map_err(|e| describe(&self.script.path, function, &e))
-    }
-
-    fn failed(&self) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Reason codes scripts return are interned once and kept, so a rejection stays
-/// a `Copy` value. Distinct codes are capped: a script that makes up a new code
-/// every call cannot grow the host without bound.
-fn intern(code: &str) -> &'static str {
-    const MAX_CODES: usize = 1024;
-    static CODES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut guard = CODES.lock().unwrap_or_else(|e| e.into_inner());
-    let codes = guard.get_or_insert_with(HashSet::new);
-    if let Some(&c) = codes.get(code) {
-        return c;
-    }
-    if codes.len() >= MAX_CODES {
-        return "script-reason";
-    }
-    let c: &'static str = Box::leak(code.to_owned().into_boxed_str());
-    codes.insert(c);
-    c
-}
-
-/// A filter script's verdict on one node.
-fn verdict(v: &Dynamic) -> Result<Option<Reason>, String> {
-    if let Ok(pass) = v.as_bool() {
-        return Ok((!pass).then(|| Reason::transient("script")));
-    }
-    if let Some(code) = v.read_lock::<rhai::ImmutableString>() {
-        return Ok(Some(Reason::transient(intern(&code))));
-    }
-    if let Some(m) = v.read_lock::<rhai::Map>() {
-        let code = m.get("reason").and_then(|r| r.read_lock::<rhai::ImmutableString>().map(|s| s.to_string()));
-        let permanent = m.get("permanent").and_then(|p| p.as_bool().ok()).unwrap_or(false);
-        return match code {
-            Some(c) if permanent => Ok(Some(Reason::permanent(intern(&c)))),
-            Some(c) => Ok(Some(Reason::transient(intern(&c)))),
-            None => Err("a rejection map needs a string `reason`".to_owned()),
+        let current = log::Current {
+            log: Arc::clone(&self.log),
+            function,
+            now: site.now,
+            job: site.job,
+            other: site.other,
+            node: site.node,
         };
+        let (result, current) = log::within(current, || {
+            self.engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &self.script.ast, function, args)
+        });
+        end_call();
+        let (kind, at, message) = match result.map(|v| read(&v)) {
+            Ok(Ok(value)) => {
+                self.health.succeeded();
+                return Ok(value);
+            }
+            Ok(Err(m)) => (FailureKind::Error, self.script.path.display().to_string(), m),
+            Err(e) => {
+                let kind = match stop_of(&e) {
+                    Some(Stop::Watchdog(_)) => FailureKind::Watchdog,
+                    _ => FailureKind::Error,
+                };
+                let (at, message) = location(&self.script.path, &e);
+                (kind, at, message)
+            }
+        };
+        let error = CallError {
+            message,
+            at,
+            function: function.to_owned(),
+            job: current.job(),
+            node: current.node.as_ref().map(|n| n.to_string()),
+            time: current.now,
+            kind,
+        };
+        let text = error.to_string();
+        self.health.failed(kind, || error);
+        Err(Failed::Error(text))
     }
-    Err(format!("returned {} from filter; expected a bool, a reason string or #{{ reason, permanent }}", v.type_name()))
+
+    /// What a failed or skipped call means, by the entry's `on_error`: `reject`
+    /// (`reject-node`), `skip` (`skip-plugin`), or the error that stops the run
+    /// (`fail`; a script under `fail` is never quarantined, it stops first).
+    fn fallback<T>(&self, failed: Failed, reject: T, skip: T) -> Result<T, String> {
+        match (self.on_error, failed) {
+            (OnError::Fail, Failed::Error(e)) => Err(e),
+            (OnError::SkipPlugin, _) => Ok(skip),
+            _ => Ok(reject),
+        }
+    }
 }
 
-/// A number a script returned, as `f64`.
-fn number(v: &Dynamic) -> Option<f64> {
-    v.as_float().ok().or_else(|| v.as_int().ok().map(|i| i as f64))
-}
+/// The reason a node gets when a filter call fails or is skipped (`reject-node`).
+const SCRIPT_ERROR: &str = "script-error";
 
 /// Remembered results of script calls that read only static properties.
 ///
@@ -230,13 +273,9 @@ impl FilterPlugin for ScriptFilter {
                 return kept;
             }
             let node = self.nodes.view(cx, n);
-            let outcome = self
-                .c
-                .call(
-                    "filter",
-                    (job_view.clone(), node, ctx.get_or_insert_with(|| CtxView::new(cx, &self.c.args)).clone()),
-                )
-                .and_then(|v| verdict(&v).map_err(|m| format!("{}: in fn filter: {m}", self.c.script.path.display())));
+            let site = Site { now: cx.now, job: Some(job_view.id()), other: None, node: Some(node.name_str()) };
+            let ctx = ctx.get_or_insert_with(|| CtxView::new(cx, &self.c.args)).clone();
+            let outcome = self.c.call("filter", site, (job_view.clone(), node, ctx), verdict::filter);
             let reads = end_reads();
             match outcome {
                 Ok(r) => {
@@ -245,17 +284,13 @@ impl FilterPlugin for ScriptFilter {
                     }
                     r
                 }
-                Err(e) => {
-                    self.c.failed();
-                    match self.c.on_error {
-                        OnError::RejectNode => Some(Reason::transient("script-error")),
-                        OnError::SkipPlugin => None,
-                        OnError::Fail => {
-                            fatal = Some(e);
-                            None
-                        }
+                Err(f) => match self.c.fallback(f, Some(Reason::transient(SCRIPT_ERROR)), None) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        fatal = Some(e);
+                        None
                     }
-                }
+                },
             }
         });
         memo.put_tables(tables);
@@ -278,19 +313,15 @@ impl ScorePlugin for ScriptScore {
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         memo.check_layout(cx.nodes.layout());
         let mut tables = memo.take_tables(&job_view);
-        let path = self.c.script.path.display();
         for (&n, s) in nodes.iter().zip(scores.iter_mut()) {
             if let Some(kept) = memo.lookup(&tables, n) {
                 *s = kept;
                 continue;
             }
             let view = self.nodes.view(cx, n);
+            let site = Site { now: cx.now, job: Some(job_view.id()), other: None, node: Some(view.name_str()) };
             let ctx = ctx.get_or_insert_with(|| CtxView::new(cx, &self.c.args)).clone();
-            let outcome = self.c.call("score", (job_view.clone(), view, ctx)).and_then(|v| match number(&v) {
-                Some(x) if (0.0..=MAX_SCORE).contains(&x) => Ok(x),
-                Some(x) => Err(format!("{path}: in fn score: returned {x}; a score must be within 0..=100")),
-                None => Err(format!("{path}: in fn score: returned {}; expected a number", v.type_name())),
-            });
+            let outcome = self.c.call("score", site, (job_view.clone(), view, ctx), verdict::score);
             let reads = end_reads();
             *s = match outcome {
                 Ok(x) => {
@@ -299,14 +330,13 @@ impl ScorePlugin for ScriptScore {
                     }
                     x
                 }
-                Err(e) => {
-                    self.c.failed();
-                    if self.c.on_error == OnError::Fail {
+                Err(f) => match self.c.fallback(f, 0.0, 0.0) {
+                    Ok(x) => x,
+                    Err(e) => {
                         memo.put_tables(tables);
                         return Err(PluginError(e));
                     }
-                    0.0
-                }
+                },
             };
         }
         memo.put_tables(tables);
@@ -328,26 +358,13 @@ impl OrderPlugin for ScriptOrder {
         }
         let ctx = CtxView::new(cx, &self.c.args);
         for (job, k) in jobs.iter().zip(keys.iter_mut()) {
-            let outcome = self.c.call("key", (self.c.jobs.view(job, cx), ctx.clone()));
+            let view = self.c.jobs.view(job, cx);
+            let site = Site { now: cx.now, job: Some(view.id()), other: None, node: None };
+            let outcome = self.c.call("key", site, (view, ctx.clone()), verdict::key);
             end_reads();
-            let outcome = outcome.and_then(|v| match number(&v) {
-                Some(x) if x.is_finite() => Ok(x),
-                _ => Err(format!(
-                    "{}: in fn key: returned {}; expected a finite number",
-                    self.c.script.path.display(),
-                    v
-                )),
-            });
             *k = match outcome {
                 Ok(x) => x,
-                Err(e) => {
-                    self.c.failed();
-                    match self.c.on_error {
-                        OnError::RejectNode => f64::MAX,
-                        OnError::SkipPlugin => 0.0,
-                        OnError::Fail => return Err(PluginError(e)),
-                    }
-                }
+                Err(f) => self.c.fallback(f, f64::MAX, 0.0).map_err(PluginError)?,
             };
         }
         Ok(())
@@ -366,26 +383,21 @@ impl ScriptOrder {
     fn ranks(&self, jobs: &[&Job], cx: &Context<'_>, keys: &mut [OrderKey]) -> PluginResult {
         let ctx = CtxView::new(cx, &self.c.args);
         let views: Vec<JobView> = jobs.iter().map(|j| self.c.jobs.view(j, cx)).collect();
-        let path = self.c.script.path.display();
         let mut fatal: Option<String> = None;
         let mut before = |a: usize, b: usize| -> bool {
             if fatal.is_some() {
                 return false;
             }
-            let outcome = self.c.call("before", (views[a].clone(), views[b].clone(), ctx.clone()));
+            let site = Site { now: cx.now, job: Some(views[a].id()), other: Some(views[b].id()), node: None };
+            let outcome =
+                self.c.call("before", site, (views[a].clone(), views[b].clone(), ctx.clone()), verdict::before);
             end_reads();
-            let outcome = outcome.and_then(|v| {
-                v.as_bool().map_err(|t| format!("{path}: in fn before: returned {v} ({t}); expected true or false"))
-            });
             match outcome {
                 Ok(x) => x,
-                Err(e) => {
-                    self.c.failed();
-                    if self.c.on_error == OnError::Fail {
-                        fatal = Some(e);
-                    }
+                Err(f) => self.c.fallback(f, false, false).unwrap_or_else(|e| {
+                    fatal = Some(e);
                     false
-                }
+                }),
             }
         };
         let mut sorted: Vec<usize> = Vec::with_capacity(jobs.len());
@@ -423,25 +435,16 @@ impl ScriptOrder {
 pub struct ScriptRebalance {
     pub(crate) c: Common,
     pub(crate) nodes: NodeViews,
-    pub(crate) memo: Mutex<Memo<Verdict>>,
+    pub(crate) memo: Mutex<Memo<Proposal>>,
 }
 
-/// What a rebalance script says about one running job.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Verdict {
-    Stay,
-    Relocate,
-    Migrate(NodeId),
-    Evict(&'static str),
-}
-
-impl Verdict {
+impl Proposal {
     fn to_move(self, job: JobId) -> Option<Move> {
         match self {
-            Verdict::Stay => None,
-            Verdict::Relocate => Some(Move::Relocate { job }),
-            Verdict::Migrate(to) => Some(Move::Migrate { job, to }),
-            Verdict::Evict(reason) => Some(Move::Evict { job, reason }),
+            Proposal::Stay => None,
+            Proposal::Relocate => Some(Move::Relocate { job }),
+            Proposal::Migrate(to) => Some(Move::Migrate { job, to }),
+            Proposal::Evict(reason) => Some(Move::Evict { job, reason }),
         }
     }
 }
@@ -454,7 +457,6 @@ impl RebalancePlugin for ScriptRebalance {
         let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
         memo.check_layout(cx.nodes.layout());
         let mut ctx: Option<CtxView> = None;
-        let path = self.c.script.path.display();
         for r in running {
             let job = self.c.jobs.view(&cx.jobs[r.job as usize], cx);
             let mut tables = memo.take_tables(&job);
@@ -465,11 +467,9 @@ impl RebalancePlugin for ScriptRebalance {
             }
             let node = self.nodes.view(cx, r.node);
             let run = RunView::new(r.started, r.expected_end);
+            let site = Site { now: cx.now, job: Some(job.id()), other: None, node: Some(node.name_str()) };
             let ctx = ctx.get_or_insert_with(|| CtxView::new(cx, &self.c.args)).clone();
-            let outcome = self
-                .c
-                .call("rebalance", (job.clone(), node, run, ctx))
-                .and_then(|v| proposal(&v, cx).map_err(|m| format!("{path}: in fn rebalance: {m}")));
+            let outcome = self.c.call("rebalance", site, (job.clone(), node, run, ctx), |v| verdict::rebalance(v, cx));
             let reads = end_reads();
             match outcome {
                 Ok(v) => {
@@ -478,9 +478,8 @@ impl RebalancePlugin for ScriptRebalance {
                     }
                     moves.extend(v.to_move(r.job));
                 }
-                Err(e) => {
-                    self.c.failed();
-                    if self.c.on_error == OnError::Fail {
+                Err(f) => {
+                    if let Err(e) = self.c.fallback(f, (), ()) {
                         memo.put_tables(tables);
                         return Err(PluginError(e));
                     }
@@ -490,44 +489,4 @@ impl RebalancePlugin for ScriptRebalance {
         }
         Ok(())
     }
-}
-
-/// What a rebalance script returned, read.
-fn proposal(v: &Dynamic, cx: &Context<'_>) -> Result<Verdict, String> {
-    const SHAPES: &str = "expected (), false, \"relocate\", #{ migrate: NODE } or #{ evict: \"code\" }";
-    if v.is_unit() || v.as_bool() == Ok(false) {
-        return Ok(Verdict::Stay);
-    }
-    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
-        return match s.as_str() {
-            "relocate" => Ok(Verdict::Relocate),
-            "stay" => Ok(Verdict::Stay),
-            other => Err(format!("returned \"{other}\"; {SHAPES}")),
-        };
-    }
-    if let Some(m) = v.read_lock::<rhai::Map>() {
-        let keys: Vec<&str> = m.keys().map(|k| k.as_str()).collect();
-        return match keys.as_slice() {
-            ["migrate"] => {
-                let target = &m["migrate"];
-                let name = if let Some(n) = target.read_lock::<NodeView>() {
-                    n.name().to_string()
-                } else if let Some(s) = target.read_lock::<rhai::ImmutableString>() {
-                    s.to_string()
-                } else {
-                    return Err(format!("`migrate` must be a node or a node name, got {}", target.type_name()));
-                };
-                match cx.nodes.names.iter().position(|n| *n == name) {
-                    Some(to) => Ok(Verdict::Migrate(to as NodeId)),
-                    None => Err(format!("`migrate` names node `{name}`, which the cluster does not have")),
-                }
-            }
-            ["evict"] => match m["evict"].read_lock::<rhai::ImmutableString>() {
-                Some(code) if !code.trim().is_empty() => Ok(Verdict::Evict(intern(&code))),
-                _ => Err(format!("`evict` must be a reason code, got {}", m["evict"])),
-            },
-            _ => Err(format!("returned a map with keys {keys:?}; {SHAPES}")),
-        };
-    }
-    Err(format!("returned {}; {SHAPES}", v.type_name()))
 }

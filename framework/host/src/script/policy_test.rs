@@ -6,6 +6,7 @@
 //!
 //! ```yaml
 //! args: { windows: [ { station: Kiruna-Esrange, from: 100, to: 200 } ] }  # every case's, unless it has its own
+//! resources: [antenna, cpu]  # the cluster's resources; default: every resource the cases name
 //! cases:
 //!   - name: a contact that would overlap the window is turned away
 //!     point: filter          # filter | score | order | rebalance; default: the script's only entry point
@@ -20,8 +21,12 @@
 //! `selector`; its `node` has `name`, `region`, `zone` (default: the region),
 //! `labels`, `capacity`, `reserve`, `used` and `running` (default: 1 when `used`
 //! is not all zero, else 0). Names default to `default` (`job` and `node` for the
-//! ids), numbers to 0, maps to empty. The resources are the names the case uses.
-//! `ctx.total` is the allocatable capacity of the case's nodes and `ctx.share(g)` is 0.
+//! ids), numbers to 0, maps to empty. The resources are those of `resources:`,
+//! as a cluster declares them: a job or node that names none of one reads 0 for
+//! it, as in a run (a resource not declared reads `()`, as in a run). Without
+//! `resources:` they are every resource the file's cases name. `ctx.total` is
+//! the allocatable capacity of the case's nodes and `ctx.share(g)` is 0. The
+//! README ("Testing a policy without Rust") documents the format for authors.
 //!
 //! An order case may give several `jobs:` instead of one `job:` and expect the
 //! order their keys put them in (`{ order: [ID, …] }`, ties in the order
@@ -95,6 +100,9 @@ const DEFAULT_ESTIMATE: Time = 60;
 struct FileDef {
     #[serde(default)]
     args: Option<serde_json::Value>,
+    /// The resources the cluster declares (default: every resource the cases name).
+    #[serde(default)]
+    resources: Option<Spanned<Vec<String>>>,
     cases: Spanned<Vec<CaseDef>>,
 }
 
@@ -122,6 +130,17 @@ struct CaseDef {
     #[serde(default)]
     now: Option<Time>,
     expect: Spanned<serde_json::Value>,
+}
+
+impl CaseDef {
+    /// The resources the case's jobs and nodes name.
+    fn resources_named(&self) -> impl Iterator<Item = &str> {
+        let jobs = self.job.iter().chain(self.jobs.iter().flat_map(|j| j.value.iter()));
+        let nodes = self.node.iter().map(|n| &n.value).chain(self.nodes.iter());
+        jobs.flat_map(|j| j.request.keys())
+            .chain(nodes.flat_map(|n| n.capacity.keys().chain(n.reserve.keys()).chain(n.used.keys())))
+            .map(String::as_str)
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -540,18 +559,23 @@ impl World {
         outcome.unwrap_or_else(|e| Got::Error(e.0))
     }
 
-    /// Runs `script` at `point` with `args` on the job and `node`.
-    fn run(
+    /// Runs `script` at `point` with `args` on the job and `node`, and gives
+    /// what it printed too.
+    fn run_printing(
         &self,
         engine: &Arc<rhai::Engine>,
         script: &Arc<Script>,
         point: ExtensionPoint,
         args: &serde_json::Value,
         node: NodeId,
-    ) -> Got {
+    ) -> (Got, Vec<String>) {
         match self.pipeline(engine, script, point, args) {
-            Ok(p) => self.call(&p, point, node),
-            Err(e) => Got::Error(e.to_string()),
+            Ok(p) => {
+                let got = self.call(&p, point, node);
+                let printed = p.scripts.iter().flat_map(|st| st.log.drain().0).map(|l| l.to_string()).collect();
+                (got, printed)
+            }
+            Err(e) => (Got::Error(e.to_string()), Vec::new()),
         }
     }
 }
@@ -598,6 +622,8 @@ pub struct CaseResult {
     pub expected: Expect,
     /// What the script returned.
     pub got: Got,
+    /// What it printed (`print`, `debug`) during the case, line by line.
+    pub printed: Vec<String>,
 }
 
 impl CaseResult {
@@ -712,6 +738,33 @@ impl PolicyTests {
         if file.cases.value.is_empty() {
             err(Pos::of(&file.cases), "no cases: a test file needs at least one".into());
         }
+        // The resources every case's maps hold, as a cluster declares them: a
+        // resource a job or node lacks reads 0, as in a run.
+        let resources: Vec<String> = match &file.resources {
+            Some(declared) => {
+                let mut seen = std::collections::HashSet::new();
+                for r in &declared.value {
+                    if r.trim().is_empty() || !seen.insert(r.as_str()) {
+                        err(
+                            Pos::of(declared),
+                            format!("`resources` names each resource once, by a name; got {r:?} twice or empty"),
+                        );
+                    }
+                }
+                declared.value.clone()
+            }
+            None => {
+                let mut names: Vec<String> = Vec::new();
+                for c in &file.cases.value {
+                    for r in c.resources_named() {
+                        if !names.iter().any(|n| n == r) {
+                            names.push(r.to_owned());
+                        }
+                    }
+                }
+                names
+            }
+        };
         let mut cases = Vec::with_capacity(file.cases.value.len());
         for c in file.cases.value {
             let name_pos = Pos::of(&c.name);
@@ -780,7 +833,7 @@ impl PolicyTests {
             }
             let mut nodes = vec![c.node.map(|n| n.value).unwrap_or_default()];
             nodes.extend(c.nodes);
-            let world = match case_world(jobs, nodes, c.now, c.run) {
+            let world = match case_world(jobs, nodes, c.now, c.run, &resources) {
                 Ok(w) => w,
                 Err(m) => {
                     err(node_pos, m);
@@ -798,12 +851,16 @@ impl PolicyTests {
     pub fn run(&self) -> Vec<CaseResult> {
         self.cases
             .iter()
-            .map(|c| CaseResult {
-                name: c.name.clone(),
-                point: c.point,
-                pos: c.pos,
-                expected: c.expect.clone(),
-                got: c.world.run(&self.engine, &self.script, c.point, &c.args, 0),
+            .map(|c| {
+                let (got, printed) = c.world.run_printing(&self.engine, &self.script, c.point, &c.args, 0);
+                CaseResult {
+                    name: c.name.clone(),
+                    point: c.point,
+                    pos: c.pos,
+                    expected: c.expect.clone(),
+                    got,
+                    printed,
+                }
             })
             .collect()
     }
@@ -811,19 +868,26 @@ impl PolicyTests {
 
 /// The world of a case: its jobs (the one under test first) and its nodes (the
 /// one under test first); `Err` says what is wrong with a node.
-fn case_world(jobs: Vec<JobDef>, nodes: Vec<NodeDef>, now: Option<Time>, run: RunDef) -> Result<World, String> {
-    // The resources are the names the case uses.
-    let mut names: Vec<&str> = Vec::new();
+fn case_world(
+    jobs: Vec<JobDef>,
+    nodes: Vec<NodeDef>,
+    now: Option<Time>,
+    run: RunDef,
+    resources: &[String],
+) -> Result<World, String> {
+    let resources = ResourceSpace::new(resources.iter().map(String::as_str));
     let used_names = jobs
         .iter()
         .flat_map(|j| j.request.keys())
         .chain(nodes.iter().flat_map(|n| n.capacity.keys().chain(n.reserve.keys()).chain(n.used.keys())));
     for k in used_names {
-        if !names.contains(&k.as_str()) {
-            names.push(k);
+        if !resources.names().iter().any(|r| r == k) {
+            return Err(format!(
+                "resource `{k}` is not among the file's `resources` ({}); a cluster declares every resource it has",
+                resources.names().join(", ")
+            ));
         }
     }
-    let resources = ResourceSpace::new(names.iter().copied());
     let vector = |m: &BTreeMap<String, Qty>| -> Vec<Qty> {
         resources.names().iter().map(|r| m.get(r).copied().unwrap_or(0)).collect()
     };

@@ -222,10 +222,10 @@ fn a_rebalance_script_moves_running_jobs_and_the_host_validates_each_move() {
 #[test]
 fn a_rebalance_script_that_returns_nonsense_fails_naming_itself() {
     let cases = [
-        ("a number", "3", "returned i64; expected (), false, \"relocate\""),
+        ("a number", "3", "returned i64; expected (), false, \"stay\", \"relocate\""),
         ("an unknown word", "\"move\"", "returned \"move\""),
         ("an unknown node", "#{ migrate: \"nowhere\" }", "names node `nowhere`, which the cluster does not have"),
-        ("an empty reason", "#{ evict: \"\" }", "`evict` must be a reason code"),
+        ("an empty reason", "#{ evict: \"\" }", "`evict`: a reason code must have a word in it"),
         ("a map of the wrong shape", "#{ to: 1 }", "returned a map with keys [\"to\"]"),
     ];
     for (name, ret, want) in cases {
@@ -245,7 +245,11 @@ fn a_failing_script_follows_its_on_error_policy_and_is_counted() {
     let cases = [
         ("reject-node rejects the node the script failed on", "reject-node", Ok(("svalbard", 1u64))),
         ("skip-plugin lets the node through", "skip-plugin", Ok(("kiruna", 1))),
-        ("fail stops the run naming the script", "fail", Err("f.rhai: in fn filter: Too many operations")),
+        (
+            "fail stops the run naming the script",
+            "fail",
+            Err("f.rhai: in fn filter: used up its budget of 10,000 operations"),
+        ),
     ];
     for (name, policy, want) in cases {
         let dir = Dir::new(&[
@@ -292,7 +296,18 @@ fn wrong_results_are_errors_not_silent_values() {
             "fn score(job, node, ctx) { \"high\" }",
             "returned string; expected a number",
         ),
-        ("a filter verdict of the wrong type", "filter", "fn filter(job, node, ctx) { 3 }", "returned i64 from filter"),
+        (
+            "a filter verdict of the wrong type",
+            "filter",
+            "fn filter(job, node, ctx) { 3 }",
+            "returned i64; a filter returns true, false, reject(\"code\")",
+        ),
+        (
+            "a filter that returns a string it computed",
+            "filter",
+            "fn filter(job, node, ctx) { let code = \"busy\"; code }",
+            "in fn filter: returns the string \"busy\"; a filter's rejection must be explicit",
+        ),
         ("a script that throws", "filter", "fn filter(job, node, ctx) { throw \"no\" }", "in fn filter"),
     ];
     for (name, point, src, want) in cases {
@@ -389,7 +404,7 @@ fn a_verdict_that_read_free_capacity_is_never_reused() {
     // verdict on kiruna were kept, the second job would be offered a full node.
     let dir = Dir::new(&[
         ("p.yaml", "filter:\n  - plugin: node-selector\n  - script: s.rhai\nscore: [{ plugin: first-fit }]\n"),
-        ("s.rhai", "fn filter(job, node, ctx) { if node.free.antenna >= 1 { true } else { \"busy\" } }"),
+        ("s.rhai", "fn filter(job, node, ctx) { if node.free.antenna >= 1 { true } else { reject(\"busy\") } }"),
     ]);
     let jobs = "id,release,duration,request,selector\na,0,10,antenna=1,station=Kiruna-Esrange\nb,0,10,antenna=1,station=Kiruna-Esrange\n";
     let sim = run(&dir, jobs).unwrap();
@@ -439,4 +454,79 @@ fn static_verdicts_are_reused_across_jobs_and_nodes_with_the_same_values() {
     // one value, and nodes differ in station and band), so 2 × 4 calls suffice.
     let calls = Report::new("t", &sim, 0).script_calls.values().sum::<u64>();
     assert_eq!(calls, 8);
+}
+
+#[test]
+fn a_resource_a_node_lacks_reads_0_in_a_policy_test_as_in_a_run() {
+    use super::policy_test::PolicyTests;
+    // The cluster declares antenna and cpu; its nodes have antennas only.
+    let script = "fn filter(job, node, ctx) { if node.capacity.cpu == 0 && node.free.cpu == 0 { true } else { reject(`cpu reads ${node.capacity.cpu}`) } }";
+    let dir = Dir::new(&[("p.yaml", "filter:\n  - script: s.rhai\n    on_error: fail\n"), ("s.rhai", script)]);
+    let sim = run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").unwrap();
+    assert_eq!(sim.completed().len(), 1, "in a run, cpu reads 0 on a node without cpu");
+    let engine = super::strict_engine();
+    let compiled = Arc::new(super::compile(&engine, &dir.path("s.rhai")).unwrap());
+    let cases = [
+        ("a test that declares the cluster's resources sees what a run sees", "resources: [antenna, cpu]\n", "pass"),
+        (
+            "a resource no case names and none declared is not there, in a test as in a run",
+            "",
+            "reject `cpu reads ` (transient)",
+        ),
+    ];
+    for (name, head, want) in cases {
+        let yaml = format!("{head}cases:\n  - name: n\n    node: {{ capacity: {{ antenna: 1 }} }}\n    expect: pass\n");
+        let tests = PolicyTests::parse(&dir.path("s.test.yaml"), &yaml, Arc::clone(&compiled), &engine).unwrap();
+        assert_eq!(tests.run()[0].got.to_string(), want, "{name}");
+    }
+}
+
+#[test]
+fn a_quarantine_lasts_until_the_next_revision() {
+    use crate::sim::Simulation;
+    // A filter that never returns, asked about both nodes for every job.
+    let dir = Dir::new(&[
+        ("p.yaml", "filter:\n  - script: f.rhai\n    on_error: skip-plugin\nscore: [{ plugin: first-fit }]\n"),
+        ("f.rhai", "fn filter(job, node, ctx) { loop {} }"),
+    ]);
+    let def = load(&dir).unwrap();
+    let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
+    let jobs: String = (0..40).map(|i| format!("j{i},{},5,antenna=1\n", i * 10)).collect();
+    let w = workload::csv::parse(Path::new("w.csv"), &format!("id,release,duration,request\n{jobs}"), &mut c).unwrap();
+    let r = Registry::builtin();
+    let build = |symbols: &mut kairos_model::Symbols| Arc::new(def.build(&r, &c.resources, symbols).unwrap());
+    let mut symbols = c.symbols.clone();
+    let engine = Engine::new(build(&mut symbols), c.nodes.clone(), c.resources.clone(), symbols);
+    let mut sim = Simulation::new(engine, w.jobs, &[]).unwrap();
+    sim.step_until(200).unwrap();
+    let h = sim.engine().plugin_health();
+    let f = &h.scripts["f.rhai"];
+    assert_eq!((f.calls, f.errors), (16, 16), "quarantined after sixteen failed calls in a row");
+    assert_eq!(f.quarantines.iter().map(|q| q.revision).collect::<Vec<_>>(), [1]);
+    let skipped = f.skipped;
+    assert!(skipped > 0, "later calls are skipped");
+    // A reload builds the plugins again: the script is called again, from the
+    // new revision on, until it is quarantined again.
+    let mut symbols = sim.engine().symbols().clone();
+    let next = build(&mut symbols);
+    sim.engine_mut().swap_pipeline(next, 2);
+    sim.step_until(400).unwrap();
+    let h = sim.engine().plugin_health();
+    let f = &h.scripts["f.rhai"];
+    assert_eq!((f.calls, f.errors), (32, 32), "sixteen more calls in revision 2");
+    assert_eq!(f.quarantines.iter().map(|q| q.revision).collect::<Vec<_>>(), [1, 2]);
+    assert!(f.first_error.as_ref().is_some_and(|e| e.message.starts_with("used up its budget")), "{f:?}");
+    let report = Report::new("t", &sim.finish(), 0);
+    assert_eq!(report.jobs.completed, 40, "skip-plugin: every job runs");
+    assert_eq!(report.failures["f.rhai"].quarantined.len(), 2);
+}
+
+#[test]
+fn args_a_script_could_not_hold_are_refused_when_the_pipeline_is_built() {
+    let windows: Vec<String> = (0..600).map(|i| format!("{i}")).collect();
+    let pipeline = format!("filter:\n  - script: s.rhai\n    args: {{ windows: [{}] }}\n", windows.join(", "));
+    let dir =
+        Dir::new(&[("p.yaml", &pipeline), ("s.rhai", "fn filter(job, node, ctx) { ctx.args.windows.len() > 0 }")]);
+    let err = run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").err().expect("refused").to_string();
+    assert!(err.contains("p.yaml:3:11: the args of script `s.rhai` are larger than a script may hold (Size of array/BLOB too large): at most 1024 bytes of strings, 512 array elements and 128 map entries in all"), "{err}");
 }

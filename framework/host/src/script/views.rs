@@ -190,6 +190,11 @@ impl JobViews {
 }
 
 impl JobView {
+    /// The job's id.
+    pub(crate) fn id(&self) -> ImmutableString {
+        self.0.id.clone()
+    }
+
     /// The value of a job property, as text that is equal exactly when the
     /// values are.
     pub(crate) fn value(&self, p: Prop) -> String {
@@ -295,6 +300,11 @@ impl NodeView {
     /// The node's name.
     pub fn name(&self) -> &str {
         &self.s.name
+    }
+
+    /// The node's name, shared.
+    pub(crate) fn name_str(&self) -> ImmutableString {
+        self.s.name.clone()
     }
 }
 

@@ -643,3 +643,30 @@ fn a_library_built_with_panic_abort_is_refused_at_load_and_a_panic_in_it_is_said
         "{stderr}"
     );
 }
+
+#[test]
+fn a_plugin_that_fails_on_every_call_is_quarantined_with_its_first_error() {
+    let dir = Dir::new("quarantine");
+    let f = lib(&build::fixture());
+    let p = dir.write("p.yaml", &format!("{HEAD}score:\n  - native: {{ library: {f}, plugin: fixture.panics }}\n"));
+    // Forty small jobs, one after another: forty placements, each scored.
+    let rows: String = (0..40).map(|i| format!("j{i},{},5,cpu=1;memory=1\n", i * 10)).collect();
+    let jobs = dir.write("jobs.csv", &format!("id,release,duration,request\n{rows}"));
+    let registry = Registry::builtin();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/scenario.yaml");
+    let overrides = Overrides { pipeline: Some(p), workload: Some(jobs), load: None };
+    let sc = Scenario::load(&root, &overrides, &registry).unwrap();
+    let sim = sc.simulate(&sc.pipeline, &registry, |_, _| {}).expect("the run survives");
+    let report = Report::new(&sc.name, &sim, 0);
+    let name = "fixture.panics";
+    assert_eq!(report.jobs.completed, 40, "its nodes score 0, and the jobs run");
+    assert_eq!(report.native_calls[name], 16, "called until sixteen calls in a row failed, then never");
+    let failure = &report.failures[name];
+    assert_eq!(failure.kind, "native");
+    assert_eq!(failure.quarantined.len(), 1);
+    assert_eq!(failure.skipped, 24, "the other placements did not call it");
+    let first = failure.first_error.as_ref().expect("the first error is kept");
+    assert!(first.message.contains("fixture panic") && first.function == "score", "{first:?}");
+    assert_eq!(first.job.as_deref(), Some("j0"));
+    assert!(report.render().contains("fixture.panics: quarantined at t="), "{}", report.render());
+}

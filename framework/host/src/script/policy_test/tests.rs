@@ -117,12 +117,19 @@ fn expect_values_read_as_what_they_say_or_list_the_shapes() {
 fn a_case_runs_through_the_host_plugins_and_is_compared_with_expect() {
     let filter = r#"fn filter(job, node, ctx) {
         if node.labels.closed == "yes" { return #{ reason: "closed", permanent: true }; }
-        if ctx.now < ctx.args.open_at { return "not-yet"; }
+        if ctx.now < ctx.args.open_at { return reject("not-yet"); }
+        if node.labels.closed == "computed" { let code = "nope"; return code; }
         node.free.cpu >= job.request.cpu
     }"#;
     let cases = [
         ("a node let through passes", filter, "node: { capacity: { cpu: 2 } }\nexpect: pass", "pass"),
-        ("a string is a transient rejection", filter, "now: -5\nexpect: not-yet", "reject `not-yet` (transient)"),
+        ("reject(code) is a transient rejection", filter, "now: -5\nexpect: not-yet", "reject `not-yet` (transient)"),
+        (
+            "a string is not a rejection but an error",
+            filter,
+            "node: { labels: { closed: computed } }\nexpect: { error: must be explicit }",
+            "error: s.rhai: in fn filter: returns the string \"nope\"; a filter's rejection must be explicit: reject(\"nope\") (waiting may help), reject_forever(\"nope\") (it never will) or #{ reason: \"nope\", permanent: BOOL }; true lets the node through",
+        ),
         (
             "a map is a rejection with its permanence",
             filter,
@@ -130,10 +137,10 @@ fn a_case_runs_through_the_host_plugins_and_is_compared_with_expect() {
             "reject `closed` (permanent)",
         ),
         (
-            "false is a rejection with the code `script`",
+            "false is a rejection with the code `rejected-by-script`",
             filter,
             "job: { request: { cpu: 4 } }\nnode: { capacity: { cpu: 8 }, used: { cpu: 6 } }\nexpect: reject",
-            "reject `script` (transient)",
+            "reject `rejected-by-script` (transient)",
         ),
         (
             "a score comes back as the script returned it",
@@ -309,6 +316,18 @@ fn bad_test_files_are_refused_with_their_position() {
             filter,
             "cases:\n  - name: x\n    node: { capacity: { cpu: 1 }, used: { cpu: 1 }, running: 0 }\n    expect: pass\n",
             "`running` must be at least 1",
+        ),
+        (
+            "a resource the file does not declare",
+            filter,
+            "resources: [cpu]\ncases:\n  - name: x\n    node: { capacity: { gpu: 1 } }\n    expect: pass\n",
+            "s.test.yaml:4:11: resource `gpu` is not among the file's `resources` (cpu)",
+        ),
+        (
+            "a resource declared twice",
+            filter,
+            "resources: [cpu, cpu]\ncases:\n  - name: x\n    expect: pass\n",
+            "s.test.yaml:1:12: `resources` names each resource once",
         ),
     ];
     for (name, src, yaml, want) in cases {
