@@ -39,6 +39,8 @@ pub mod scenario;
 pub mod schema;
 pub mod script;
 pub mod sim;
+#[cfg(test)]
+mod testdir;
 pub mod workload;
 pub mod yaml;
 

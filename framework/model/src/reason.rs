@@ -28,6 +28,32 @@ pub struct Reason {
     pub unresolvable: bool,
 }
 
+/// Interns a reason code that a script or a native plugin made up at run time,
+/// so that a rejection stays a `Copy` value with a `'static` code owned by the
+/// host. Distinct codes are capped at [`MAX_INTERNED_CODES`] for the process: a
+/// plugin inventing a code per call cannot grow the host without bound, and
+/// gets `None` (its caller substitutes a generic code) once the cap is reached.
+pub fn intern_code(code: &str) -> Option<&'static str> {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static CODES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut guard = CODES.lock().unwrap_or_else(|e| e.into_inner());
+    let codes = guard.get_or_insert_with(HashSet::new);
+    if let Some(&c) = codes.get(code) {
+        return Some(c);
+    }
+    if codes.len() >= MAX_INTERNED_CODES {
+        return None;
+    }
+    let c: &'static str = Box::leak(code.to_owned().into_boxed_str());
+    codes.insert(c);
+    Some(c)
+}
+
+/// How many distinct run-time reason codes [`intern_code`] keeps: far more than
+/// any site's policies use, and a bounded amount of memory (codes are short).
+pub const MAX_INTERNED_CODES: usize = 1024;
+
 impl Reason {
     /// A reason that waiting can resolve (capacity may free up, a node recover).
     pub const fn transient(code: &'static str) -> Self {

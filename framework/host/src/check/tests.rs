@@ -5,35 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-/// A scratch directory holding the given files, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(files: &[(&str, &str)]) -> Dir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let d = std::env::temp_dir().join(format!(
-            "kairos-check-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        for (name, text) in files {
-            std::fs::write(d.join(name), text).unwrap();
-        }
-        Dir(d)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::testdir::Dir;
 
 fn policies() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
@@ -147,7 +119,7 @@ fn every_entry_point_is_called_on_the_synthetic_sample_and_a_failure_is_an_error
     for (case, pipeline, want) in cases {
         let mut files = SCRIPTS.to_vec();
         files.push(("p.yaml", &pipeline));
-        let dir = Dir::new(&files);
+        let dir = Dir::with("check", &files);
         let registry = Registry::builtin();
         let def = PipelineDef::load(&dir.path("p.yaml"), &registry).unwrap_or_else(|e| panic!("{case}: {e}"));
         match (probe(&def, &registry, &Samples::synthetic(&[])), want) {
@@ -166,11 +138,10 @@ fn every_entry_point_is_called_on_the_synthetic_sample_and_a_failure_is_an_error
 
 #[test]
 fn an_entry_no_sample_reaches_is_a_note_not_an_error() {
-    let dir = Dir::new(&[
-        SCRIPTS[0],
-        SCRIPTS[8],
-        ("p.yaml", "filter:\n  - script: none.rhai\nscore:\n  - script: good.rhai\n"),
-    ]);
+    let dir = Dir::with(
+        "check",
+        &[SCRIPTS[0], SCRIPTS[8], ("p.yaml", "filter:\n  - script: none.rhai\nscore:\n  - script: good.rhai\n")],
+    );
     let registry = Registry::builtin();
     let def = PipelineDef::load(&dir.path("p.yaml"), &registry).unwrap();
     let p = probe(&def, &registry, &Samples::synthetic(&[])).unwrap();
@@ -200,7 +171,7 @@ pass_id,satellite,norad_id,station,region,aos_utc,los_utc,max_elevation_deg,dura
 /// A pass-window scenario over [`CLUSTER`] (whose station is misspelt) with
 /// the pipeline `pipeline`.
 fn scenario(pipeline: &str) -> (Dir, Scenario) {
-    let dir = Dir::new(&[
+    let dir = Dir::with("check", &[
         ("cluster.yaml", CLUSTER),
         ("passes.csv", PASSES),
         ("p.yaml", pipeline),

@@ -24,9 +24,8 @@
 //! applying at once.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kairos_abi::abi_stable::std_types::{RBox, RResult, RStr, RString, RVec};
 use kairos_abi::partition::{GroupUsageView, PartitionOrderV1_TO};
@@ -135,24 +134,11 @@ impl Shared {
     }
 }
 
-/// Reason codes are interned once and kept, so that a rejection stays a `Copy`
-/// value with a `'static` code owned by the host, not by the library. Distinct
-/// codes are capped: a plugin inventing a code per call cannot grow the host
-/// without bound.
+/// Reason codes are interned once and kept
+/// ([`kairos_model::reason::intern_code`]), so that a code is owned by the host,
+/// not by the library; past its cap, `native-reason`.
 pub(crate) fn intern(code: &str) -> &'static str {
-    const MAX_CODES: usize = 1024;
-    static CODES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut guard = CODES.lock().unwrap_or_else(|e| e.into_inner());
-    let codes = guard.get_or_insert_with(HashSet::new);
-    if let Some(&c) = codes.get(code) {
-        return c;
-    }
-    if codes.len() >= MAX_CODES {
-        return "native-reason";
-    }
-    let c: &'static str = Box::leak(code.to_owned().into_boxed_str());
-    codes.insert(c);
-    c
+    kairos_model::reason::intern_code(code).unwrap_or("native-reason")
 }
 
 thread_local! {

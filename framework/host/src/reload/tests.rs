@@ -4,12 +4,12 @@
 //! waits are on outcomes (a revision published, an error recorded), never on
 //! a count of file-system events, so a slow machine only makes a test slower.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::*;
 use crate::cluster::Cluster;
+use crate::testdir::Dir;
 
 /// How long a test waits for a reload before failing: far above the
 /// [`DEBOUNCE`] plus a build, so only a broken watcher hits it.
@@ -32,37 +32,11 @@ filter:
 const ACCEPT: &str = "fn filter(job, node, ctx) { true }\n";
 
 /// A fresh directory holding `pipeline.yaml` and `policy.rhai`.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "kairos-reload-{}-{}-{name}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let d = Dir(dir);
-        d.write("pipeline.yaml", PIPELINE);
-        d.write("policy.rhai", ACCEPT);
-        d
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        std::fs::write(self.path(file), text).unwrap();
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+fn watched(name: &str) -> Dir {
+    let d = Dir::empty(&format!("reload-{name}"));
+    d.write("pipeline.yaml", PIPELINE);
+    d.write("policy.rhai", ACCEPT);
+    d
 }
 
 /// A reloader on the directory's pipeline, started at revision 1.
@@ -88,7 +62,7 @@ fn wait<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 
 #[test]
 fn an_edited_script_is_published_as_the_next_revision_once() {
-    let dir = Dir::new("edit");
+    let dir = watched("edit");
     let r = start(&dir);
     assert!(r.latest().is_none(), "revision 1 is the caller's: nothing newer yet");
     dir.write("policy.rhai", "fn filter(job, node, ctx) { node.name != \"b\" }\n");
@@ -101,7 +75,7 @@ fn an_edited_script_is_published_as_the_next_revision_once() {
 
 #[test]
 fn an_edited_pipeline_file_is_published_too() {
-    let dir = Dir::new("pipeline");
+    let dir = watched("pipeline");
     let r = start(&dir);
     dir.write("pipeline.yaml", &PIPELINE.replace("fifo", "edf"));
     let (revision, pipeline) = wait("revision 2", || r.latest());
@@ -110,7 +84,7 @@ fn an_edited_pipeline_file_is_published_too() {
 
 #[test]
 fn a_failed_reload_keeps_the_last_good_revision_and_reports_file_line_and_column() {
-    let dir = Dir::new("broken");
+    let dir = watched("broken");
     let r = start(&dir);
     dir.write("policy.rhai", "fn filter(job, node, ctx) {\n    let x = ;\n    true\n}\n");
     let errors = wait("the syntax error", || Some(r.errors()).filter(|e| !e.is_empty()));
@@ -135,7 +109,7 @@ fn a_failed_reload_keeps_the_last_good_revision_and_reports_file_line_and_column
 
 #[test]
 fn a_pipeline_naming_an_unknown_plugin_is_refused_with_its_position() {
-    let dir = Dir::new("unknown");
+    let dir = watched("unknown");
     let r = start(&dir);
     dir.write("pipeline.yaml", &PIPELINE.replace("plugin: fit", "plugin: fitt"));
     let errors = wait("the error", || Some(r.errors()).filter(|e| !e.is_empty()));
@@ -146,7 +120,7 @@ fn a_pipeline_naming_an_unknown_plugin_is_refused_with_its_position() {
 
 #[test]
 fn a_deleted_script_keeps_the_last_good_revision_until_it_is_back() {
-    let dir = Dir::new("deleted");
+    let dir = watched("deleted");
     let r = start(&dir);
     std::fs::remove_file(dir.path("policy.rhai")).unwrap();
     let errors = wait("the missing script", || Some(r.errors()).filter(|e| !e.is_empty()));
@@ -169,7 +143,7 @@ fn a_deleted_script_keeps_the_last_good_revision_until_it_is_back() {
 
 #[test]
 fn a_burst_of_writes_is_debounced_into_one_reload() {
-    let dir = Dir::new("burst");
+    let dir = watched("burst");
     let r = start(&dir);
     for i in 0..5 {
         dir.write("policy.rhai", &format!("fn filter(job, node, ctx) {{ {i} >= 0 }}\n"));
@@ -184,7 +158,7 @@ fn a_burst_of_writes_is_debounced_into_one_reload() {
 
 #[test]
 fn a_requested_reload_publishes_without_a_change() {
-    let dir = Dir::new("request");
+    let dir = watched("request");
     let r = start(&dir);
     r.request_reload();
     assert!(r.wait_for_attempts(1, PATIENCE));
@@ -193,7 +167,7 @@ fn a_requested_reload_publishes_without_a_change() {
 
 #[test]
 fn load_builds_against_the_cluster_it_is_given() {
-    let dir = Dir::new("load");
+    let dir = watched("load");
     dir.write("pipeline.yaml", "filter:\n  - plugin: headroom\n    args: { percent: 10, resources: [gpu] }\n");
     let c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
     let err = load(&dir.path("pipeline.yaml"), &Registry::builtin(), &c.resources, &c.symbols).unwrap_err();

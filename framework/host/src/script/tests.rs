@@ -18,34 +18,7 @@ nodes:
   - { name: svalbard, region: eu, labels: { station: Svalbard-SvalSat, band: S }, capacity: { antenna: 1 } }
 ";
 
-/// A scratch directory holding the given files, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(files: &[(&str, &str)]) -> Dir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let d = std::env::temp_dir().join(format!(
-            "kairos-script-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        for (name, text) in files {
-            std::fs::write(d.join(name), text).unwrap();
-        }
-        Dir(d)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::testdir::Dir;
 
 fn policies() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
@@ -72,7 +45,7 @@ fn the_maintenance_policy_keeps_contacts_off_a_station_in_maintenance() {
         "filter:\n  - plugin: node-selector\n  - plugin: fit\n  - script: {}/station-maintenance.rhai\n    args: {{ windows: [ {{ station: Kiruna-Esrange, from: 100, to: 200 }} ] }}\nscore: [{{ plugin: first-fit }}]\n",
         policies().display()
     );
-    let dir = Dir::new(&[("p.yaml", &pipeline)]);
+    let dir = Dir::with("script", &[("p.yaml", &pipeline)]);
     // a: before the window, on kiruna (first); b: would overlap it, goes to svalbard;
     // c: only kiruna may take it (selector): waits until the window is over, and
     // is placed at the first retry after it (released at 150, retried every 60 s).
@@ -95,7 +68,7 @@ fn the_band_policy_rejects_for_good_what_no_antenna_can_receive() {
         "filter:\n  - plugin: node-selector\n  - script: {}/antenna-band.rhai\n    args: {{ bands: {{ SENTINEL: X, NOAA: S }} }}\n",
         policies().display()
     );
-    let dir = Dir::new(&[("p.yaml", &pipeline)]);
+    let dir = Dir::with("script", &[("p.yaml", &pipeline)]);
     let jobs = "id,release,duration,request,labels,selector\n\
                 sentinel,0,10,antenna=1,satellite=SENTINEL-2A,\n\
                 noaa,0,10,antenna=1,satellite=NOAA 19,\n\
@@ -115,11 +88,14 @@ fn the_band_policy_rejects_for_good_what_no_antenna_can_receive() {
 
 #[test]
 fn scores_and_order_keys_come_from_scripts() {
-    let dir = Dir::new(&[
-        ("p.yaml", "order:\n  - script: key.rhai\nscore:\n  - script: score.rhai\n    weight: 2\n"),
-        ("key.rhai", "fn key(job, ctx) { -job.estimate }   // longest first"),
-        ("score.rhai", "fn score(job, node, ctx) { if node.name == \"svalbard\" { 100 } else { 10 } }"),
-    ]);
+    let dir = Dir::with(
+        "script",
+        &[
+            ("p.yaml", "order:\n  - script: key.rhai\nscore:\n  - script: score.rhai\n    weight: 2\n"),
+            ("key.rhai", "fn key(job, ctx) { -job.estimate }   // longest first"),
+            ("score.rhai", "fn score(job, node, ctx) { if node.name == \"svalbard\" { 100 } else { 10 } }"),
+        ],
+    );
     let sim = run(&dir, "id,release,duration,request\nshort,0,10,antenna=1\nlong,0,30,antenna=1\nmid,0,20,antenna=1\n")
         .unwrap();
     let p = sim.completed();
@@ -150,10 +126,10 @@ fn a_comparison_script_orders_the_queue() {
     // One antenna: jobs run one after another, in the order the script sets.
     let jobs = "id,release,duration,request,selector\nshort,0,10,antenna=1,station=Kiruna-Esrange\nlong,0,30,antenna=1,station=Kiruna-Esrange\nmid,0,20,antenna=1,station=Kiruna-Esrange\ntie,0,10,antenna=1,station=Kiruna-Esrange\n";
     for (name, src, want) in cases {
-        let dir = Dir::new(&[
-            ("p.yaml", "order:\n  - script: o.rhai\nfilter: [{ plugin: node-selector }]\n"),
-            ("o.rhai", src),
-        ]);
+        let dir = Dir::with(
+            "script",
+            &[("p.yaml", "order:\n  - script: o.rhai\nfilter: [{ plugin: node-selector }]\n"), ("o.rhai", src)],
+        );
         let sim = run(&dir, jobs).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut p = sim.completed();
         p.sort_by_key(|(_, _, start)| *start);
@@ -164,10 +140,10 @@ fn a_comparison_script_orders_the_queue() {
 
 #[test]
 fn a_comparison_that_is_not_a_bool_fails_naming_the_script() {
-    let dir = Dir::new(&[
-        ("p.yaml", "order:\n  - script: o.rhai\n    on_error: fail\n"),
-        ("o.rhai", "fn before(a, b, ctx) { 1 }"),
-    ]);
+    let dir = Dir::with(
+        "script",
+        &[("p.yaml", "order:\n  - script: o.rhai\n    on_error: fail\n"), ("o.rhai", "fn before(a, b, ctx) { 1 }")],
+    );
     let err =
         run(&dir, "id,release,duration,request\nx,0,10,antenna=1\ny,0,10,antenna=1\n").err().expect("the run fails");
     assert!(err.to_string().contains("o.rhai: in fn before: returned 1 (i64); expected true or false"), "{err}");
@@ -175,10 +151,13 @@ fn a_comparison_that_is_not_a_bool_fails_naming_the_script() {
 
 #[test]
 fn an_order_script_defines_a_key_or_a_comparison_not_both() {
-    let dir = Dir::new(&[
-        ("p.yaml", "order:\n  - script: o.rhai\n"),
-        ("o.rhai", "fn key(job, ctx) { 0 }\nfn before(a, b, ctx) { false }"),
-    ]);
+    let dir = Dir::with(
+        "script",
+        &[
+            ("p.yaml", "order:\n  - script: o.rhai\n"),
+            ("o.rhai", "fn key(job, ctx) { 0 }\nfn before(a, b, ctx) { false }"),
+        ],
+    );
     let err = load(&dir).unwrap_err().to_string();
     assert!(err.contains("defines both `fn key(job, ctx)` and `fn before(a, b, ctx)`"), "{err}");
 }
@@ -199,7 +178,7 @@ fn a_rebalance_script_moves_running_jobs_and_the_host_validates_each_move() {
         let script = format!(
             "fn rebalance(job, node, run, ctx) {{\n  if job.id == \"x\" && node.name == \"kiruna\" && ctx.now == 5 {{ return {ret}; }}\n  ()\n}}\n"
         );
-        let dir = Dir::new(&[
+        let dir = Dir::with("script", &[
             (
                 "p.yaml",
                 "filter: [{ plugin: node-selector }, { plugin: fit }]\nscore: [{ plugin: first-fit }]\nrebalance:\n  - script: r.rhai\n    args: { to: svalbard }\n",
@@ -230,7 +209,10 @@ fn a_rebalance_script_that_returns_nonsense_fails_naming_itself() {
     ];
     for (name, ret, want) in cases {
         let script = format!("fn rebalance(job, node, run, ctx) {{ {ret} }}");
-        let dir = Dir::new(&[("p.yaml", "rebalance:\n  - script: r.rhai\n    on_error: fail\n"), ("r.rhai", &script)]);
+        let dir = Dir::with(
+            "script",
+            &[("p.yaml", "rebalance:\n  - script: r.rhai\n    on_error: fail\n"), ("r.rhai", &script)],
+        );
         let err = run(&dir, "id,release,duration,request\nx,0,100,antenna=1\ny,5,1,cpu=0\n")
             .err()
             .unwrap_or_else(|| panic!("{name}: ran"))
@@ -252,13 +234,16 @@ fn a_failing_script_follows_its_on_error_policy_and_is_counted() {
         ),
     ];
     for (name, policy, want) in cases {
-        let dir = Dir::new(&[
-            (
-                "p.yaml",
-                &format!("filter:\n  - script: f.rhai\n    on_error: {policy}\nscore: [{{ plugin: first-fit }}]\n"),
-            ),
-            ("f.rhai", script),
-        ]);
+        let dir = Dir::with(
+            "script",
+            &[
+                (
+                    "p.yaml",
+                    &format!("filter:\n  - script: f.rhai\n    on_error: {policy}\nscore: [{{ plugin: first-fit }}]\n"),
+                ),
+                ("f.rhai", script),
+            ],
+        );
         match (run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n"), want) {
             (Ok(sim), Ok((node, errors))) => {
                 assert_eq!(sim.completed()[0].1, node, "{name}");
@@ -311,8 +296,10 @@ fn wrong_results_are_errors_not_silent_values() {
         ("a script that throws", "filter", "fn filter(job, node, ctx) { throw \"no\" }", "in fn filter"),
     ];
     for (name, point, src, want) in cases {
-        let dir =
-            Dir::new(&[("p.yaml", &format!("{point}:\n  - script: s.rhai\n    on_error: fail\n")), ("s.rhai", src)]);
+        let dir = Dir::with(
+            "script",
+            &[("p.yaml", &format!("{point}:\n  - script: s.rhai\n    on_error: fail\n")), ("s.rhai", src)],
+        );
         let err =
             run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").err().unwrap_or_else(|| panic!("{name}: ran"));
         assert!(err.to_string().contains(want), "{name}: {err}");
@@ -335,19 +322,19 @@ fn bad_scripts_are_refused_at_load_with_their_position() {
         ),
     ];
     for (name, src, want) in cases {
-        let dir = Dir::new(&[("p.yaml", "filter:\n  - script: s.rhai\n"), ("s.rhai", src)]);
+        let dir = Dir::with("script", &[("p.yaml", "filter:\n  - script: s.rhai\n"), ("s.rhai", src)]);
         let err = load(&dir).unwrap_err().to_string();
         assert!(err.contains(want), "{name}: {err}");
     }
-    let dir = Dir::new(&[("p.yaml", "filter:\n  - script: gone.rhai\n")]);
+    let dir = Dir::with("script", &[("p.yaml", "filter:\n  - script: gone.rhai\n")]);
     let err = load(&dir).unwrap_err().to_string();
     assert!(err.contains("p.yaml:2:13: script file") && err.contains("gone.rhai does not exist"), "{err}");
-    let dir = Dir::new(&[
-        ("p.yaml", "filter:\n  - plugin: fit\n    script: s.rhai\n"),
-        ("s.rhai", "fn filter(a, b, c) { true }"),
-    ]);
+    let dir = Dir::with(
+        "script",
+        &[("p.yaml", "filter:\n  - plugin: fit\n    script: s.rhai\n"), ("s.rhai", "fn filter(a, b, c) { true }")],
+    );
     assert!(load(&dir).unwrap_err().to_string().contains("either a `plugin` or a `script`, not both"));
-    let dir = Dir::new(&[("p.yaml", "filter:\n  - plugin: fit\n    on_error: fail\n")]);
+    let dir = Dir::with("script", &[("p.yaml", "filter:\n  - plugin: fit\n    on_error: fail\n")]);
     assert!(load(&dir).unwrap_err().to_string().contains("`on_error` applies only to `script:` and `native:` entries"));
 }
 
@@ -385,13 +372,16 @@ fn filter(job, node, ctx) {
     true
 }
 "#;
-    let dir = Dir::new(&[
-        (
-            "p.yaml",
-            "filter:\n  - plugin: node-selector\n  - script: s.rhai\n    args: { limit: 3 }\n    on_error: fail\n",
-        ),
-        ("s.rhai", script),
-    ]);
+    let dir = Dir::with(
+        "script",
+        &[
+            (
+                "p.yaml",
+                "filter:\n  - plugin: node-selector\n  - script: s.rhai\n    args: { limit: 3 }\n    on_error: fail\n",
+            ),
+            ("s.rhai", script),
+        ],
+    );
     let jobs = "id,tenant,group,priority,release,deadline,hard,duration,request,labels,selector\n\
                 x,acme,g1,7,5,100,true,20,antenna=1,satellite=NOAA 19,station=Kiruna-Esrange\n";
     let sim = run(&dir, jobs).unwrap_or_else(|e| panic!("{e}"));
@@ -402,10 +392,13 @@ fn filter(job, node, ctx) {
 fn a_verdict_that_read_free_capacity_is_never_reused() {
     // No `fit` filter: the script alone decides, from free capacity. If its first
     // verdict on kiruna were kept, the second job would be offered a full node.
-    let dir = Dir::new(&[
-        ("p.yaml", "filter:\n  - plugin: node-selector\n  - script: s.rhai\nscore: [{ plugin: first-fit }]\n"),
-        ("s.rhai", "fn filter(job, node, ctx) { if node.free.antenna >= 1 { true } else { reject(\"busy\") } }"),
-    ]);
+    let dir = Dir::with(
+        "script",
+        &[
+            ("p.yaml", "filter:\n  - plugin: node-selector\n  - script: s.rhai\nscore: [{ plugin: first-fit }]\n"),
+            ("s.rhai", "fn filter(job, node, ctx) { if node.free.antenna >= 1 { true } else { reject(\"busy\") } }"),
+        ],
+    );
     let jobs = "id,release,duration,request,selector\na,0,10,antenna=1,station=Kiruna-Esrange\nb,0,10,antenna=1,station=Kiruna-Esrange\n";
     let sim = run(&dir, jobs).unwrap();
     assert_eq!(sim.completed(), [("a".into(), "kiruna".into(), 0), ("b".into(), "kiruna".into(), 10)]);
@@ -426,7 +419,7 @@ fn static_verdicts_are_reused_across_jobs_and_nodes_with_the_same_values() {
         .collect();
     let cluster = format!("resources: [antenna, cpu]\nnodes:\n{cluster_nodes}");
     let pipeline = format!("filter:\n  - plugin: fit\n  - script: {}/antenna-band.rhai\n    args: {{ bands: {{ SENTINEL: X }} }}\nscore: [{{ plugin: first-fit }}]\n", policies().display());
-    let dir = Dir::new(&[("p.yaml", &pipeline)]);
+    let dir = Dir::with("script", &[("p.yaml", &pipeline)]);
     let jobs: String =
         std::iter::once("id,release,duration,request,labels\n".to_owned())
             .chain((0..30).map(|i| {
@@ -461,7 +454,8 @@ fn a_resource_a_node_lacks_reads_0_in_a_policy_test_as_in_a_run() {
     use super::policy_test::PolicyTests;
     // The cluster declares antenna and cpu; its nodes have antennas only.
     let script = "fn filter(job, node, ctx) { if node.capacity.cpu == 0 && node.free.cpu == 0 { true } else { reject(`cpu reads ${node.capacity.cpu}`) } }";
-    let dir = Dir::new(&[("p.yaml", "filter:\n  - script: s.rhai\n    on_error: fail\n"), ("s.rhai", script)]);
+    let dir =
+        Dir::with("script", &[("p.yaml", "filter:\n  - script: s.rhai\n    on_error: fail\n"), ("s.rhai", script)]);
     let sim = run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").unwrap();
     assert_eq!(sim.completed().len(), 1, "in a run, cpu reads 0 on a node without cpu");
     let engine = super::strict_engine();
@@ -485,10 +479,13 @@ fn a_resource_a_node_lacks_reads_0_in_a_policy_test_as_in_a_run() {
 fn a_quarantine_lasts_until_the_next_revision() {
     use crate::sim::Simulation;
     // A filter that never returns, asked about both nodes for every job.
-    let dir = Dir::new(&[
-        ("p.yaml", "filter:\n  - script: f.rhai\n    on_error: skip-plugin\nscore: [{ plugin: first-fit }]\n"),
-        ("f.rhai", "fn filter(job, node, ctx) { loop {} }"),
-    ]);
+    let dir = Dir::with(
+        "script",
+        &[
+            ("p.yaml", "filter:\n  - script: f.rhai\n    on_error: skip-plugin\nscore: [{ plugin: first-fit }]\n"),
+            ("f.rhai", "fn filter(job, node, ctx) { loop {} }"),
+        ],
+    );
     let def = load(&dir).unwrap();
     let mut c = Cluster::parse(Path::new("c.yaml"), CLUSTER).unwrap();
     let jobs: String = (0..40).map(|i| format!("j{i},{},5,antenna=1\n", i * 10)).collect();
@@ -525,8 +522,10 @@ fn a_quarantine_lasts_until_the_next_revision() {
 fn args_a_script_could_not_hold_are_refused_when_the_pipeline_is_built() {
     let windows: Vec<String> = (0..600).map(|i| format!("{i}")).collect();
     let pipeline = format!("filter:\n  - script: s.rhai\n    args: {{ windows: [{}] }}\n", windows.join(", "));
-    let dir =
-        Dir::new(&[("p.yaml", &pipeline), ("s.rhai", "fn filter(job, node, ctx) { ctx.args.windows.len() > 0 }")]);
+    let dir = Dir::with(
+        "script",
+        &[("p.yaml", &pipeline), ("s.rhai", "fn filter(job, node, ctx) { ctx.args.windows.len() > 0 }")],
+    );
     let err = run(&dir, "id,release,duration,request\nx,0,10,antenna=1\n").err().expect("refused").to_string();
     assert!(err.contains("p.yaml:3:11: the args of script `s.rhai` are larger than a script may hold (Size of array/BLOB too large): at most 1024 bytes of strings, 512 array elements and 128 map entries in all"), "{err}");
 }

@@ -14,9 +14,6 @@
 //! character, and not only spaces. Codes are interned once and kept (see
 //! [`intern`]).
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use kairos_model::{Context, NodeId, Reason, MAX_SCORE};
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Map};
 
@@ -57,23 +54,10 @@ pub fn code(c: &str) -> Result<&'static str, String> {
     Ok(intern(c))
 }
 
-/// Reason codes scripts return are interned once and kept, so a rejection stays
-/// a `Copy` value. Distinct codes are capped: a script that makes up a new code
-/// every call cannot grow the host without bound.
+/// Reason codes scripts return are interned once and kept
+/// ([`kairos_model::reason::intern_code`]); past its cap, `script-reason`.
 pub(crate) fn intern(code: &str) -> &'static str {
-    const MAX_CODES: usize = 1024;
-    static CODES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut guard = CODES.lock().unwrap_or_else(|e| e.into_inner());
-    let codes = guard.get_or_insert_with(HashSet::new);
-    if let Some(&c) = codes.get(code) {
-        return c;
-    }
-    if codes.len() >= MAX_CODES {
-        return "script-reason";
-    }
-    let c: &'static str = Box::leak(code.to_owned().into_boxed_str());
-    codes.insert(c);
-    c
+    kairos_model::reason::intern_code(code).unwrap_or("script-reason")
 }
 
 /// Registers `reject(code)` and `reject_forever(code)`: a bad code is an error

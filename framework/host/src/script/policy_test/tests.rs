@@ -17,34 +17,7 @@ fn policies() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
 }
 
-/// A scratch directory holding the given files, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(files: &[(&str, &str)]) -> Dir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let d = std::env::temp_dir().join(format!(
-            "kairos-policy-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        for (name, text) in files {
-            std::fs::write(d.join(name), text).unwrap();
-        }
-        Dir(d)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::testdir::Dir;
 
 #[test]
 fn an_expectation_matches_only_what_it_describes() {
@@ -336,14 +309,14 @@ fn bad_test_files_are_refused_with_their_position() {
         assert!(err.to_string().contains(want), "{name}:\n got: {err}\nwant: {want}");
     }
     let (engine, _) = script(filter);
-    let dir = Dir::new(&[("lonely.test.yaml", "cases: []\n")]);
+    let dir = Dir::with("policy-test", &[("lonely.test.yaml", "cases: []\n")]);
     let err = PolicyTests::load(&dir.path("lonely.test.yaml"), &engine).unwrap_err().to_string();
     assert!(err.contains("no script beside this test file: expected") && err.ends_with("lonely.rhai"), "{err}");
 }
 
 #[test]
 fn discover_finds_test_files_and_refuses_paths_that_name_none() {
-    let dir = Dir::new(&[("a.rhai", ""), ("a.test.yaml", ""), ("b.rhai", ""), ("notes.yaml", "")]);
+    let dir = Dir::with("policy-test", &[("a.rhai", ""), ("a.test.yaml", ""), ("b.rhai", ""), ("notes.yaml", "")]);
     std::fs::create_dir_all(dir.path("sub")).unwrap();
     std::fs::create_dir_all(dir.path("empty")).unwrap();
     std::fs::write(dir.path("sub/c.test.yaml"), "").unwrap();
