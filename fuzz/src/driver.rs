@@ -260,6 +260,8 @@ pub fn run(target: &Target, opts: &Options) -> std::io::Result<Summary> {
     let n_seeds = corpus.len();
     let mut summary = Summary { target: target.name.to_owned(), corpus: (n_seeds, n_seeds), ..Summary::default() };
     let mut seen: HashSet<String> = HashSet::new();
+    // Corpus indices of the inputs that loaded and ran.
+    let mut ran: Vec<usize> = Vec::new();
     let mut mutator = Mutator::new(opts.seed, target.dictionary, target.binary, opts.max_len);
     let mut worker = Some(Worker::spawn(target, opts, &stderr)?);
     let mut last_progress = Instant::now();
@@ -271,7 +273,13 @@ pub fn run(target: &Target, opts: &Options) -> std::io::Result<Summary> {
         let input = if (i as usize) < n_seeds {
             corpus[i as usize].clone()
         } else {
-            let a = mutator.below(corpus.len());
+            // Three times in four, mutate an input that loaded and ran: most
+            // mutations of a refused input are refused at the same place.
+            let a = if !ran.is_empty() && mutator.below(4) > 0 {
+                ran[mutator.below(ran.len())]
+            } else {
+                mutator.below(corpus.len())
+            };
             let b = mutator.below(corpus.len());
             mutator.mutate(&corpus[a], &corpus[b])
         };
@@ -296,7 +304,14 @@ pub fn run(target: &Target, opts: &Options) -> std::io::Result<Summary> {
                     Outcome::Refused { .. } => summary.refused += 1,
                     Outcome::Ran { .. } => summary.ran += 1,
                 }
-                if seen.insert(format!("{}", outcome.signature())) && (i as usize) > n_seeds {
+                let is_seed = (i as usize) <= n_seeds;
+                if is_seed && matches!(outcome, Outcome::Ran { .. }) {
+                    ran.push(i as usize - 1);
+                }
+                if seen.insert(outcome.signature().to_owned()) && !is_seed {
+                    if matches!(outcome, Outcome::Ran { .. }) {
+                        ran.push(corpus.len());
+                    }
                     corpus.push(input.clone());
                     if let Some(out) = &opts.corpus_out {
                         save(&out.join(target.name), &format!("{:016x}", hash(&input)), "in", &input);

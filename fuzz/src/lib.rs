@@ -84,6 +84,9 @@ pub enum Kind {
     Nondeterminism,
     /// The `kairos` binary, run on the input, panicked or exited oddly.
     Cli,
+    /// The harness itself failed (a file it could not write, a binary it could
+    /// not start): not a finding about kairos, but it stops the run counting.
+    Harness,
 }
 
 impl Kind {
@@ -96,12 +99,13 @@ impl Kind {
             Kind::Accounting => "accounting",
             Kind::Nondeterminism => "nondeterminism",
             Kind::Cli => "cli",
+            Kind::Harness => "harness",
         }
     }
 
     /// The kind named `s`.
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Panic, Kind::Abort, Kind::Hang, Kind::Accounting, Kind::Nondeterminism, Kind::Cli]
+        [Kind::Panic, Kind::Abort, Kind::Hang, Kind::Accounting, Kind::Nondeterminism, Kind::Cli, Kind::Harness]
             .into_iter()
             .find(|k| k.as_str() == s)
     }

@@ -144,6 +144,11 @@ fn plugin(flag: Option<PathBuf>) -> Option<PathBuf> {
     })
 }
 
+/// `path` made absolute: the worker runs commands from its scratch directory.
+fn absolute(path: PathBuf) -> PathBuf {
+    std::fs::canonicalize(&path).unwrap_or(path)
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Cmd::List => {
@@ -159,7 +164,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Cmd::Repro { target: name, inputs, plugin: flag, cli } => {
             let t = target(&name)?;
-            let ctx = Ctx::new(plugin(flag)).map_err(|e| format!("cannot make a scratch directory: {e}"))?;
+            let cli = cli.map(absolute);
+            let ctx = Ctx::new(plugin(flag).map(absolute)).map_err(|e| format!("cannot make a scratch directory: {e}"))?;
             let options = WorkerOptions { plugin: None, cli, mem_limit_mb: 0, cli_timeout: CLI_TIMEOUT };
             let mut found = false;
             for path in inputs {
@@ -200,7 +206,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 names.iter().map(|n| target(n)).collect::<Result<_, _>>()?
             };
-            let plugin = plugin(flag);
+            let plugin = plugin(flag).map(absolute);
+            let cli = cli.map(absolute);
             if chosen.iter().any(|t| t.name == "native") && plugin.is_none() {
                 return Err("the `native` target needs the kairos-fuzz-plugin library: build it with `cargo build -p kairos-fuzz-plugin` (add --release for a release kairos-fuzz) or pass --plugin".into());
             }

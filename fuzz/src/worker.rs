@@ -120,7 +120,7 @@ fn outcome_json(outcome: &Outcome) -> Value {
 /// Reads a reply line back (the driver's side of step 3).
 pub fn parse_reply(line: &str) -> Result<Outcome, Finding> {
     let v: Value = serde_json::from_str(line)
-        .map_err(|e| Finding::new(Kind::Abort, format!("harness: the worker said `{line:.200}`: {e}")))?;
+        .map_err(|e| Finding::new(Kind::Harness, format!("harness: the worker said `{line:.200}`: {e}")))?;
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     if let Some(kind) = v.get("finding").and_then(Value::as_str) {
         return Err(Finding::new(Kind::parse(kind).unwrap_or(Kind::Abort), s("message")));
@@ -177,7 +177,7 @@ pub fn cross_check(kairos: &Path, root: &Path, file: &Path, command: &[&str], ti
     let shown = format!("kairos {}", command.join(" "));
     let out_path = root.join(".cli-stdout");
     let err_path = root.join(".cli-stderr");
-    let harness = |e: std::io::Error| Finding::new(Kind::Abort, format!("harness: cannot run {shown}: {e}"));
+    let harness = |e: std::io::Error| Finding::new(Kind::Harness, format!("harness: cannot run {shown}: {e}"));
     let mut child = Command::new(kairos)
         .args(&args)
         .current_dir(root)

@@ -161,7 +161,7 @@ pub(super) const CLUSTER: Target = Target {
         let jobs_path = ctx
             .scratch
             .write("tests/fixtures/fuzz-cluster-jobs.csv", csv.as_bytes())
-            .map_err(|e| Finding::new(crate::Kind::Abort, format!("harness: {e}")))?;
+            .map_err(|e| Finding::new(crate::Kind::Harness, format!("harness: {e}")))?;
         run_twice(|| {
             let mut c = cluster.clone();
             let w = workload::load(&workload::WorkloadSource::Csv { path: jobs_path.clone() }, &mut c)?;

@@ -57,7 +57,7 @@ impl Ctx {
         let path = self
             .scratch
             .write(rel, bytes)
-            .map_err(|e| Finding::new(crate::Kind::Abort, format!("harness: cannot write {rel}: {e}")))?;
+            .map_err(|e| Finding::new(crate::Kind::Harness, format!("harness: cannot write {rel}: {e}")))?;
         *self.written.borrow_mut() = Some(path.clone());
         Ok(path)
     }

@@ -65,7 +65,7 @@ pub(super) const NATIVE: Target = Target {
     run: |ctx, input| {
         let Some(library) = &ctx.plugin else {
             return Err(Finding::new(
-                Kind::Abort,
+                Kind::Harness,
                 "harness: the fuzz plugin library is missing; build it with `cargo build -p kairos-fuzz-plugin` or set KAIROS_FUZZ_PLUGIN",
             ));
         };
