@@ -150,6 +150,8 @@ impl Worker {
     fn spawn(target: &Target, opts: &Options, stderr: &Path) -> std::io::Result<Worker> {
         let exe = std::env::current_exe()?;
         let mut cmd = Command::new(exe);
+        // A worker that dies says why in a line; a backtrace would bury it.
+        cmd.env("RUST_BACKTRACE", "0");
         cmd.args(["worker", target.name, "--mem-limit-mb", &opts.mem_limit_mb.to_string()]);
         if let Some(p) = &opts.plugin {
             cmd.arg("--plugin").arg(p);
@@ -218,7 +220,15 @@ impl Worker {
             Some(s) => format!("exited {}", s.code().unwrap_or(-1)),
             None => "vanished".to_owned(),
         };
-        let first = tail.iter().rev().find(|l| !l.trim().is_empty()).copied().unwrap_or("(nothing on stderr)");
+        // The line that says why: an allocation failure, a fatal runtime
+        // error, a stack overflow, a panic that was not caught; else the last.
+        let cause = ["memory allocation of", "fatal runtime error", "overflowed its stack", "panicked at", "abort"];
+        let first = stderr
+            .lines()
+            .rev()
+            .find(|l| cause.iter().any(|c| l.contains(c)))
+            .or_else(|| tail.iter().rev().find(|l| !l.trim().is_empty()).copied())
+            .unwrap_or("(nothing on stderr)");
         Finding::new(Kind::Abort, format!("the worker was {how}: {first}\n{}", tail.join("\n")))
     }
 
@@ -358,7 +368,7 @@ const SAVED_PER_FINDING: u64 = 3;
 
 fn record(summary: &mut Summary, target: &Target, opts: &Options, finding: Finding, input: &[u8]) {
     let sig = finding.signature();
-    let known = known::classify(target.name, &finding);
+    let known = known::classify(target.name, &finding, input);
     let r = summary.findings.entry(sig).or_insert_with(|| Record { finding: finding.clone(), count: 0, artifact: None, known });
     r.count += 1;
     if r.count <= SAVED_PER_FINDING {

@@ -99,6 +99,10 @@ enum Cmd {
         /// A `kairos` binary to run on each input too.
         #[arg(long, value_name = "KAIROS")]
         cli: Option<PathBuf>,
+        /// Address-space limit of this process, MiB (an input that allocates
+        /// without bound aborts here, as in a worker).
+        #[arg(long, default_value_t = 4096)]
+        mem_limit_mb: u64,
     },
     /// The worker process (started by `run`; see the worker module).
     #[command(hide = true)]
@@ -162,8 +166,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             worker::serve(target(&name)?, &options).map_err(|e| format!("worker: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Repro { target: name, inputs, plugin: flag, cli } => {
+        Cmd::Repro { target: name, inputs, plugin: flag, cli, mem_limit_mb } => {
             let t = target(&name)?;
+            worker::limit_resources(mem_limit_mb);
             let cli = cli.map(absolute);
             let ctx = Ctx::new(plugin(flag).map(absolute)).map_err(|e| format!("cannot make a scratch directory: {e}"))?;
             let options = WorkerOptions { plugin: None, cli, mem_limit_mb: 0, cli_timeout: CLI_TIMEOUT };

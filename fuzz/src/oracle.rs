@@ -102,7 +102,7 @@ pub fn run_checked(input: RunInput) -> Result<(String, String), Finding> {
     let mut ids = HashSet::new();
     for spec in &jobs {
         if !ids.insert(spec.job.id.as_str()) {
-            return Err(accounting(format!("job id `{}` is given to two jobs", spec.job.id)));
+            return Err(accounting(format!("two jobs have one id\njob id `{}` is given to two jobs", spec.job.id)));
         }
     }
     let specs: Vec<(Time, Time)> = jobs.iter().map(|s| (s.job.release, s.duration)).collect();
@@ -174,10 +174,10 @@ pub fn check_capacity(engine: &Engine) -> Result<(), Finding> {
         if let JobState::Running { node, .. } = rec.state {
             let n = node as usize;
             if n >= nodes.len() {
-                return Err(accounting(format!("job {} runs on node {node}, which does not exist", job.id)));
+                return Err(accounting(format!("a job runs on a node that does not exist\njob {} runs on node {node}", job.id)));
             }
             if !nodes.is_up(node) {
-                return Err(accounting(format!("job {} runs on down node {}", job.id, nodes.names[n])));
+                return Err(accounting(format!("a job runs on a down node\njob {} runs on {}", job.id, nodes.names[n])));
             }
             running[n] += 1;
             for (d, q) in job.request.iter().enumerate().take(dims) {
@@ -191,13 +191,13 @@ pub fn check_capacity(engine: &Engine) -> Result<(), Finding> {
             let (u, a) = (nodes.used(id)[d], nodes.allocatable(id)[d]);
             if u > a {
                 return Err(accounting(format!(
-                    "node {} uses {u} of {a} allocatable in dimension {d}: over-committed",
+                    "capacity over-committed\nnode {} uses {u} of {a} allocatable in dimension {d}",
                     nodes.names[n]
                 )));
             }
             if u != used[n * dims + d] {
                 return Err(accounting(format!(
-                    "node {} says {u} used in dimension {d}, its running jobs hold {}",
+                    "a node's used capacity is not what its jobs hold\nnode {} says {u} used in dimension {d}, its running jobs hold {}",
                     nodes.names[n],
                     used[n * dims + d]
                 )));
@@ -205,7 +205,7 @@ pub fn check_capacity(engine: &Engine) -> Result<(), Finding> {
         }
         if nodes.running(id) != running[n] {
             return Err(accounting(format!(
-                "node {} says {} jobs run there, {} do",
+                "a node's running count is wrong\nnode {} says {} jobs run there, {} do",
                 nodes.names[n],
                 nodes.running(id),
                 running[n]
@@ -218,7 +218,7 @@ pub fn check_capacity(engine: &Engine) -> Result<(), Finding> {
                 let (lent, grant) = (parts.lent(lender, borrower), parts.grant(lender, borrower));
                 if lent.iter().zip(grant).any(|(l, g)| l > g) {
                     return Err(accounting(format!(
-                        "partition {borrower} holds {lent:?} of partition {lender}, granted {grant:?}"
+                        "a partition holds more than it was granted\npartition {borrower} holds {lent:?} of partition {lender}, granted {grant:?}"
                     )));
                 }
             }
@@ -235,7 +235,7 @@ pub fn check_lists(engine: &Engine) -> Result<(), Finding> {
         let mut seen = HashSet::new();
         for &j in list {
             if !seen.insert(j) {
-                return Err(accounting(format!("job {} is twice in the {name} list", jobs[j as usize].id)));
+                return Err(accounting(format!("a job is twice in the {name} list\njob {}", jobs[j as usize].id)));
             }
             let ok = match records.get(j as usize).map(|r| &r.state) {
                 Some(JobState::Running { .. }) => name == "running",
@@ -244,7 +244,7 @@ pub fn check_lists(engine: &Engine) -> Result<(), Finding> {
             };
             if !ok {
                 let state = records.get(j as usize).map(|r| format!("{:?}", Status::of(r)));
-                return Err(accounting(format!("the {name} list holds job {j}, whose state is {state:?}")));
+                return Err(accounting(format!("the {name} list holds a job that is not {name}\njob {j}, whose state is {state:?}")));
             }
         }
         let count = records
@@ -271,7 +271,7 @@ pub fn check_lists(engine: &Engine) -> Result<(), Finding> {
                 .map(|(j, _)| jobs[j].id.clone())
                 .unwrap_or_default();
             return Err(accounting(format!(
-                "{count} jobs are {name} but the {name} list holds {}: job {missing} is in no list",
+                "a {name} job is in no list\n{count} jobs are {name} but the {name} list holds {}: job {missing} is in none",
                 seen.len()
             )));
         }
@@ -283,21 +283,21 @@ pub fn check_lists(engine: &Engine) -> Result<(), Finding> {
 pub fn check_accounting(sim: &SimResult, specs: &[(Time, Time)]) -> Result<(), Finding> {
     let e = &sim.engine;
     if e.jobs().len() != specs.len() {
-        return Err(accounting(format!("{} jobs were given, the engine holds {}", specs.len(), e.jobs().len())));
+        return Err(accounting(format!("jobs were lost\n{} jobs were given, the engine holds {}", specs.len(), e.jobs().len())));
     }
     let mut tally = [0usize; 6];
     for ((job, rec), &(_, duration)) in e.jobs().iter().zip(e.records()).zip(specs) {
         let status = Status::of(rec);
         tally[status as usize] += 1;
         if status == Status::Running {
-            return Err(accounting(format!("job {} still runs after the simulation ended", job.id)));
+            return Err(accounting(format!("a job still runs after the simulation ended\njob {}", job.id)));
         }
         let run = match &rec.state {
             JobState::Done(JobOutcome::Completed { start, end, .. }) => {
                 if let Some(d) = job.deadline {
                     if *end > d {
                         return Err(accounting(format!(
-                            "job {} completed at {end}, after its deadline {d}",
+                            "a job completed after its deadline\njob {} completed at {end}, after its deadline {d}",
                             job.id
                         )));
                     }
@@ -310,7 +310,7 @@ pub fn check_accounting(sim: &SimResult, specs: &[(Time, Time)]) -> Result<(), F
         if let Some((start, end)) = run {
             if start < job.release {
                 return Err(accounting(format!(
-                    "job {} started at {start}, before its release {}",
+                    "a job started before its release\njob {} started at {start}, before its release {}",
                     job.id, job.release
                 )));
             }
@@ -319,7 +319,7 @@ pub fn check_accounting(sim: &SimResult, specs: &[(Time, Time)]) -> Result<(), F
             let want = duration.checked_add(paused);
             if ran != want || ran.is_none() {
                 return Err(accounting(format!(
-                    "job {} ran from {start} to {end}, not for its duration {duration} (+{paused} s paused)",
+                    "a completed run did not last the job's duration\njob {} ran from {start} to {end}, not for its duration {duration} (+{paused} s paused)",
                     job.id
                 )));
             }
@@ -329,7 +329,7 @@ pub fn check_accounting(sim: &SimResult, specs: &[(Time, Time)]) -> Result<(), F
     let j = report.jobs;
     let sum = j.completed + j.missed + j.rejected + j.lost + j.pending + j.running;
     if j.total != specs.len() || sum != j.total {
-        return Err(accounting(format!("the report's counts do not add up to the {} jobs: {j:?}", specs.len())));
+        return Err(accounting(format!("the report's counts do not add up\n{} jobs: {j:?}", specs.len())));
     }
     let by_status = [j.completed, j.missed, j.rejected, j.lost, j.pending, j.running];
     let tallied = [
@@ -341,11 +341,73 @@ pub fn check_accounting(sim: &SimResult, specs: &[(Time, Time)]) -> Result<(), F
         tally[Status::Running as usize],
     ];
     if by_status != tallied {
-        return Err(accounting(format!("the report counts {by_status:?}, the jobs say {tallied:?}")));
+        return Err(accounting(format!("the report's counts are not the jobs'\nthe report counts {by_status:?}, the jobs say {tallied:?}")));
     }
     let groups: usize = report.groups.values().map(|g| g.total).sum();
     if groups != j.total {
-        return Err(accounting(format!("the groups hold {groups} jobs of {}", j.total)));
+        return Err(accounting(format!("the groups do not hold every job\nthe groups hold {groups} jobs of {}", j.total)));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kairos_host::registry::Registry;
+    use kairos_host::scenario::{Overrides, Scenario};
+
+    fn fixture() -> (crate::scratch::Scratch, Scenario, Registry) {
+        let scratch = crate::scratch::Scratch::new().expect("a scratch directory");
+        let registry = Registry::builtin();
+        let scenario = Scenario::load(&scratch.path("tests/fixtures/scenario.yaml"), &Overrides::default(), &registry)
+            .expect("the fixture scenario loads");
+        (scratch, scenario, registry)
+    }
+
+    #[test]
+    fn the_fixture_scenario_passes_every_check() {
+        let (_scratch, s, registry) = fixture();
+        let outcome = run_twice(|| {
+            Ok(RunInput { engine: s.engine(&s.pipeline, &registry)?, jobs: s.jobs.clone(), events: s.events.clone() })
+        });
+        match outcome {
+            Ok(Outcome::Ran { signature }) => assert!(signature.starts_with("ran: completed"), "{signature}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn two_jobs_with_one_id_are_an_accounting_finding() {
+        let (_scratch, s, registry) = fixture();
+        let mut jobs = s.jobs.clone();
+        let mut twin = jobs[0].clone();
+        twin.job.idx = jobs.len() as u32;
+        jobs.push(twin);
+        let found = run_checked(RunInput { engine: s.engine(&s.pipeline, &registry).unwrap(), jobs, events: Vec::new() });
+        match found {
+            Err(f) => assert_eq!(
+                (f.kind, f.message.as_str()),
+                (Kind::Accounting, "two jobs have one id\njob id `ingest-1` is given to two jobs")
+            ),
+            Ok(_) => panic!("a duplicate id went through"),
+        }
+    }
+
+    #[test]
+    fn a_loaders_error_is_a_refusal_that_says_whether_it_has_a_position() {
+        let registry = Registry::builtin();
+        let bad = kairos_host::pipeline::PipelineDef::parse(
+            std::path::Path::new("p.yaml"),
+            "name: x\nscore:\n  - plugin: best-fit\n    weight: 0\n".into(),
+            &registry,
+        )
+        .expect_err("a zero weight is refused");
+        match refused(&bad) {
+            Outcome::Refused { positioned, signature, .. } => {
+                assert!(positioned);
+                assert!(signature.starts_with("refused: a score weight"), "{signature}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

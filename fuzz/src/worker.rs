@@ -136,7 +136,7 @@ pub fn parse_reply(line: &str) -> Result<Outcome, Finding> {
 }
 
 /// Step 1's limits: the address space, and no core dumps.
-fn limit_resources(mem_limit_mb: u64) {
+pub fn limit_resources(mem_limit_mb: u64) {
     // SAFETY: setrlimit only reads the struct passed; failure leaves the limit
     // as it was, which is harmless (the run is just less protected).
     unsafe {
@@ -206,8 +206,12 @@ pub fn cross_check(kairos: &Path, root: &Path, file: &Path, command: &[&str], ti
         return Err(Finding::new(Kind::Cli, format!("{shown} was killed by signal {signal}: {}", tail(&stderr))));
     }
     let code = status.code().unwrap_or(-1);
-    if let Some(line) = stderr.lines().find(|l| l.contains("panicked at")) {
+    // Rust's own panic line, not a plugin panic the host contained and reports.
+    if let Some(line) = stderr.lines().find(|l| l.starts_with("thread '") && l.contains("panicked at")) {
         return Err(Finding::new(Kind::Cli, format!("{shown} panicked (exit {code}): {line}")));
+    }
+    if code == 101 {
+        return Err(Finding::new(Kind::Cli, format!("{shown} exited 101 (a panic): {}", tail(&stderr))));
     }
     if !(0..=2).contains(&code) {
         return Err(Finding::new(Kind::Cli, format!("{shown} exited {code}: {}", tail(&stderr))));

@@ -296,7 +296,7 @@ mod tests {
 
     #[test]
     fn bytes_become_values_as_documented() {
-        /// (case, tape, what `number` reads)
+        // (case, tape, what `number` reads)
         let cases: [(&str, Vec<u8>, f64); 3] = [
             ("a small byte is half its value", vec![9], 4.5),
             ("byte 201 is the second special value, infinity", vec![201], f64::INFINITY),
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn an_index_is_in_range_or_one_of_the_invalid_kinds() {
-        /// (case, tape, length, index)
+        // (case, tape, length, index)
         let cases: [(&str, Vec<u8>, usize, u32); 4] = [
             ("a low byte picks an index in range", vec![0, 7, 0, 0, 0], 5, 2),
             ("byte 192 is the length itself", vec![192], 5, 5),
