@@ -113,7 +113,13 @@ impl Summary {
             self.target, self.executions, self.seconds, self.ran, self.refused, self.cli_runs, self.corpus.0, self.corpus.1, self.restarts
         );
         let known = self.findings.len() - self.new_findings();
-        let _ = writeln!(s, "{}: {} findings ({} new, {known} known)", self.target, self.findings.len(), self.new_findings());
+        let _ = writeln!(
+            s,
+            "{}: {} findings ({} new, {known} known)",
+            self.target,
+            self.findings.len(),
+            self.new_findings()
+        );
         for (sig, r) in &self.findings {
             let tag = match r.known {
                 Some(k) => format!("known: {k}"),
@@ -159,11 +165,8 @@ impl Worker {
         if let Some(k) = &opts.cli {
             cmd.arg("--cli").arg(k);
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(stderr)?)
-            .spawn()?;
+        let mut child =
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(std::fs::File::create(stderr)?).spawn()?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let (tx, rx) = mpsc::channel();
@@ -369,7 +372,12 @@ const SAVED_PER_FINDING: u64 = 3;
 fn record(summary: &mut Summary, target: &Target, opts: &Options, finding: Finding, input: &[u8]) {
     let sig = finding.signature();
     let known = known::classify(target.name, &finding, input);
-    let r = summary.findings.entry(sig).or_insert_with(|| Record { finding: finding.clone(), count: 0, artifact: None, known });
+    let r = summary.findings.entry(sig).or_insert_with(|| Record {
+        finding: finding.clone(),
+        count: 0,
+        artifact: None,
+        known,
+    });
     r.count += 1;
     if r.count <= SAVED_PER_FINDING {
         if let Some(dir) = &opts.artifacts {

@@ -35,6 +35,9 @@ pub const KNOWN: &[Known] = &[
     ("scenario", Kind::Hang, "", "load_per_day", "defect 16: load_per_day has no bound"),
     // TODO(defect 1, scripts stream): `sleep(n)` blocks a script call for n s.
     ("script", Kind::Hang, "", "sleep(", "defect 1: sleep() escapes the per-call budget"),
+    // TODO(defect 3, scripts stream): a runaway filter costs its whole budget on
+    // every call; under `on_error: reject-node` the run takes minutes.
+    ("script", Kind::Hang, "", "loop", "defect 3: a runaway script is not quarantined"),
 ];
 
 /// The known finding `finding` of `target` on `input` is, if any.

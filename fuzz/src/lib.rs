@@ -180,8 +180,14 @@ mod tests {
 
     #[test]
     fn findings_that_differ_only_in_numbers_have_one_signature() {
-        let a = Finding::new(Kind::Panic, "panicked at src/x.rs:10:5: index out of bounds: the len is 4 but the index is 99");
-        let b = Finding::new(Kind::Panic, "panicked at src/x.rs:10:5: index out of bounds: the len is 2 but the index is 7");
+        let a = Finding::new(
+            Kind::Panic,
+            "panicked at src/x.rs:10:5: index out of bounds: the len is 4 but the index is 99",
+        );
+        let b = Finding::new(
+            Kind::Panic,
+            "panicked at src/x.rs:10:5: index out of bounds: the len is 2 but the index is 7",
+        );
         assert_eq!(a.signature(), b.signature());
         assert_ne!(a.signature(), Finding::new(Kind::Hang, a.message.clone()).signature());
     }

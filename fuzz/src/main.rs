@@ -170,7 +170,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let t = target(&name)?;
             worker::limit_resources(mem_limit_mb);
             let cli = cli.map(absolute);
-            let ctx = Ctx::new(plugin(flag).map(absolute)).map_err(|e| format!("cannot make a scratch directory: {e}"))?;
+            let ctx =
+                Ctx::new(plugin(flag).map(absolute)).map_err(|e| format!("cannot make a scratch directory: {e}"))?;
             let options = WorkerOptions { plugin: None, cli, mem_limit_mb: 0, cli_timeout: CLI_TIMEOUT };
             let mut found = false;
             for path in inputs {

@@ -174,10 +174,16 @@ pub fn check_capacity(engine: &Engine) -> Result<(), Finding> {
         if let JobState::Running { node, .. } = rec.state {
             let n = node as usize;
             if n >= nodes.len() {
-                return Err(accounting(format!("a job runs on a node that does not exist\njob {} runs on node {node}", job.id)));
+                return Err(accounting(format!(
+                    "a job runs on a node that does not exist\njob {} runs on node {node}",
+                    job.id
+                )));
             }
             if !nodes.is_up(node) {
-                return Err(accounting(format!("a job runs on a down node\njob {} runs on {}", job.id, nodes.names[n])));
+                return Err(accounting(format!(
+                    "a job runs on a down node\njob {} runs on {}",
+                    job.id, nodes.names[n]
+                )));
             }
             running[n] += 1;
             for (d, q) in job.request.iter().enumerate().take(dims) {
@@ -244,7 +250,9 @@ pub fn check_lists(engine: &Engine) -> Result<(), Finding> {
             };
             if !ok {
                 let state = records.get(j as usize).map(|r| format!("{:?}", Status::of(r)));
-                return Err(accounting(format!("the {name} list holds a job that is not {name}\njob {j}, whose state is {state:?}")));
+                return Err(accounting(format!(
+                    "the {name} list holds a job that is not {name}\njob {j}, whose state is {state:?}"
+                )));
             }
         }
         let count = records
@@ -283,7 +291,11 @@ pub fn check_lists(engine: &Engine) -> Result<(), Finding> {
 pub fn check_accounting(sim: &SimResult, specs: &[(Time, Time)]) -> Result<(), Finding> {
     let e = &sim.engine;
     if e.jobs().len() != specs.len() {
-        return Err(accounting(format!("jobs were lost\n{} jobs were given, the engine holds {}", specs.len(), e.jobs().len())));
+        return Err(accounting(format!(
+            "jobs were lost\n{} jobs were given, the engine holds {}",
+            specs.len(),
+            e.jobs().len()
+        )));
     }
     let mut tally = [0usize; 6];
     for ((job, rec), &(_, duration)) in e.jobs().iter().zip(e.records()).zip(specs) {
@@ -341,11 +353,16 @@ pub fn check_accounting(sim: &SimResult, specs: &[(Time, Time)]) -> Result<(), F
         tally[Status::Running as usize],
     ];
     if by_status != tallied {
-        return Err(accounting(format!("the report's counts are not the jobs'\nthe report counts {by_status:?}, the jobs say {tallied:?}")));
+        return Err(accounting(format!(
+            "the report's counts are not the jobs'\nthe report counts {by_status:?}, the jobs say {tallied:?}"
+        )));
     }
     let groups: usize = report.groups.values().map(|g| g.total).sum();
     if groups != j.total {
-        return Err(accounting(format!("the groups do not hold every job\nthe groups hold {groups} jobs of {}", j.total)));
+        return Err(accounting(format!(
+            "the groups do not hold every job\nthe groups hold {groups} jobs of {}",
+            j.total
+        )));
     }
     Ok(())
 }
@@ -383,7 +400,8 @@ mod tests {
         let mut twin = jobs[0].clone();
         twin.job.idx = jobs.len() as u32;
         jobs.push(twin);
-        let found = run_checked(RunInput { engine: s.engine(&s.pipeline, &registry).unwrap(), jobs, events: Vec::new() });
+        let found =
+            run_checked(RunInput { engine: s.engine(&s.pipeline, &registry).unwrap(), jobs, events: Vec::new() });
         match found {
             Err(f) => assert_eq!(
                 (f.kind, f.message.as_str()),

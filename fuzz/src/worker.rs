@@ -171,7 +171,13 @@ fn protocol_stdout() -> std::io::Result<std::fs::File> {
 /// Runs `kairos COMMAND` (with `{}` standing for `file`) from `root`: it must
 /// end within `timeout`, by itself, with exit code 0, 1 or 2 and no panic; and
 /// a `--json` run that succeeded must account for every job.
-pub fn cross_check(kairos: &Path, root: &Path, file: &Path, command: &[&str], timeout: Duration) -> Result<(), Finding> {
+pub fn cross_check(
+    kairos: &Path,
+    root: &Path,
+    file: &Path,
+    command: &[&str],
+    timeout: Duration,
+) -> Result<(), Finding> {
     let args: Vec<String> =
         command.iter().map(|a| if *a == "{}" { file.display().to_string() } else { (*a).to_owned() }).collect();
     let shown = format!("kairos {}", command.join(" "));

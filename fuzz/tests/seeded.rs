@@ -49,10 +49,7 @@ fn fuzz(target: &str, seed: &str, extra: &[&str]) -> (String, i32) {
 fn seeded_pass(target: &str) {
     let kairos = kairos_tests::kairos_bin().display().to_string();
     let (stdout, code) = fuzz(target, SEED, &["--cli", &kairos, "--cli-every", CLI_EVERY]);
-    assert!(
-        stdout.starts_with(&format!("{target}: {ITERATIONS} executions")),
-        "{target} ran every input:\n{stdout}"
-    );
+    assert!(stdout.starts_with(&format!("{target}: {ITERATIONS} executions")), "{target} ran every input:\n{stdout}");
     assert!(!stdout.contains("harness:"), "the harness failed:\n{stdout}");
     assert_eq!(code, 0, "{target} found something new (see fuzz/FINDINGS.md for the known ones):\n{stdout}");
 }

@@ -91,8 +91,18 @@ mod tests {
     fn the_first_byte_picks_the_plugins_and_on_error() {
         // (case, first byte, what the pipeline has, what it has not)
         let cases: [(&str, u8, &[&str], &[&str]); 3] = [
-            ("every plugin, plain order, reject-node", 0b0011_1101, &["fuzz.order", "fuzz.filter", "fuzz.score", "fuzz.rebalance", "plugin: fit", "on_error: reject-node"], &["fuzz.partition"]),
-            ("partition-scoped order alone, skip-plugin", 0b0100_0011, &["fuzz.partition", "on_error: skip-plugin"], &["fuzz.filter", "filter:"]),
+            (
+                "every plugin, plain order, reject-node",
+                0b0011_1101,
+                &["fuzz.order", "fuzz.filter", "fuzz.score", "fuzz.rebalance", "plugin: fit", "on_error: reject-node"],
+                &["fuzz.partition"],
+            ),
+            (
+                "partition-scoped order alone, skip-plugin",
+                0b0100_0011,
+                &["fuzz.partition", "on_error: skip-plugin"],
+                &["fuzz.filter", "filter:"],
+            ),
             ("score alone, fail", 0b1000_1000, &["fuzz.score", "on_error: fail"], &["order:", "rebalance:"]),
         ];
         for (case, b0, has, has_not) in cases {

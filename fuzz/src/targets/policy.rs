@@ -41,13 +41,60 @@ pub(super) const POLICY_TEST: Target = Target {
     about: "policy-test YAML (first line `# script: NAME` picks the script): loaded, every case run twice",
     binary: false,
     dictionary: &[
-        "args:", "cases:", "- name: c\n", "point:", "filter", "score", "order", "rebalance", "now:", "job:", "jobs:",
-        "node:", "nodes:", "run:", "started:", "expected_end:", "expect:", "pass", "reject", "stay", "relocate",
-        "{ reason: maintenance, permanent: true }", "{ score: 50 }", "{ key: 1 }", "{ order: [a, b] }",
-        "{ migrate: n2 }", "{ evict: drain }", "{ error: x }", "id:", "tenant:", "group:", "class:", "priority:",
-        "release:", "deadline:", "hard:", "estimate:", "request:", "labels:", "selector:", "name:", "region:",
-        "zone:", "capacity:", "reserve:", "used:", "running:", "station: Kiruna-Esrange", "{ cpu: 4 }", "windows:",
-        "from:", "to:", "bands:", "drains:",
+        "args:",
+        "cases:",
+        "- name: c\n",
+        "point:",
+        "filter",
+        "score",
+        "order",
+        "rebalance",
+        "now:",
+        "job:",
+        "jobs:",
+        "node:",
+        "nodes:",
+        "run:",
+        "started:",
+        "expected_end:",
+        "expect:",
+        "pass",
+        "reject",
+        "stay",
+        "relocate",
+        "{ reason: maintenance, permanent: true }",
+        "{ score: 50 }",
+        "{ key: 1 }",
+        "{ order: [a, b] }",
+        "{ migrate: n2 }",
+        "{ evict: drain }",
+        "{ error: x }",
+        "id:",
+        "tenant:",
+        "group:",
+        "class:",
+        "priority:",
+        "release:",
+        "deadline:",
+        "hard:",
+        "estimate:",
+        "request:",
+        "labels:",
+        "selector:",
+        "name:",
+        "region:",
+        "zone:",
+        "capacity:",
+        "reserve:",
+        "used:",
+        "running:",
+        "station: Kiruna-Esrange",
+        "{ cpu: 4 }",
+        "windows:",
+        "from:",
+        "to:",
+        "bands:",
+        "drains:",
     ],
     run: |ctx, input| {
         let script = script_for(input);
@@ -62,17 +109,16 @@ pub(super) const POLICY_TEST: Target = Target {
         let results = tests.run();
         let (a, b) = (format!("{results:?}"), format!("{:?}", tests.run()));
         if a != b {
-            return Err(Finding::new(Kind::Nondeterminism, format!("two runs of the cases differ:\n  {a:.300}\n  {b:.300}")));
+            return Err(Finding::new(
+                Kind::Nondeterminism,
+                format!("two runs of the cases differ:\n  {a:.300}\n  {b:.300}"),
+            ));
         }
         let passed = results.iter().filter(|r| r.passed()).count();
-        let errors = results.iter().filter(|r| matches!(r.got, kairos_host::script::policy_test::Got::Error(_))).count();
+        let errors =
+            results.iter().filter(|r| matches!(r.got, kairos_host::script::policy_test::Got::Error(_))).count();
         Ok(Outcome::Ran {
-            signature: format!(
-                "cases: passed={} failed={} errors={}",
-                passed > 0,
-                passed < results.len(),
-                errors > 0
-            ),
+            signature: format!("cases: passed={} failed={} errors={}", passed > 0, passed < results.len(), errors > 0),
         })
     },
     cli: &[&["policy", "test", "{}"]],

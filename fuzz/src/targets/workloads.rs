@@ -12,15 +12,51 @@ use crate::{Finding, Outcome};
 
 /// Words shared by the CSV and YAML workloads: columns and values.
 const JOB_WORDS: &[&str] = &[
-    "id", "tenant", "group", "priority", "release", "deadline", "hard", "duration", "estimate", "request",
-    "selector", "labels", "tolerations", "after", "restartable", "high", "normal", "true", "false", "cpu=4;memory=8",
-    "cpu=", "memory=", "gpu=1", "tier=edge", "tier=accel", "tier=quantum", "ingest-1", "train-1", "north", "south",
-    ";", "=", ",", "\"", "\"\"",
+    "id",
+    "tenant",
+    "group",
+    "priority",
+    "release",
+    "deadline",
+    "hard",
+    "duration",
+    "estimate",
+    "request",
+    "selector",
+    "labels",
+    "tolerations",
+    "after",
+    "restartable",
+    "high",
+    "normal",
+    "true",
+    "false",
+    "cpu=4;memory=8",
+    "cpu=",
+    "memory=",
+    "gpu=1",
+    "tier=edge",
+    "tier=accel",
+    "tier=quantum",
+    "ingest-1",
+    "train-1",
+    "north",
+    "south",
+    ";",
+    "=",
+    ",",
+    "\"",
+    "\"\"",
 ];
 
 /// Loads `source` against the fixture cluster and runs it under the fixture
 /// pipeline.
-fn run_fixture_workload(ctx: &Ctx, source: WorkloadSource, cluster_rel: &str, pipeline_rel: &str) -> Result<Outcome, Finding> {
+fn run_fixture_workload(
+    ctx: &Ctx,
+    source: WorkloadSource,
+    cluster_rel: &str,
+    pipeline_rel: &str,
+) -> Result<Outcome, Finding> {
     let cluster = match Cluster::load(&ctx.scratch.path(cluster_rel)) {
         Ok(c) => c,
         Err(e) => return Ok(refused(&e)),
@@ -48,7 +84,12 @@ pub(super) const CSV: Target = Target {
     dictionary: JOB_WORDS,
     run: |ctx, input| {
         let path = ctx.write("tests/fixtures/fuzz-jobs.csv", input)?;
-        run_fixture_workload(ctx, WorkloadSource::Csv { path }, "tests/fixtures/cluster.yaml", "tests/fixtures/pipeline.yaml")
+        run_fixture_workload(
+            ctx,
+            WorkloadSource::Csv { path },
+            "tests/fixtures/cluster.yaml",
+            "tests/fixtures/pipeline.yaml",
+        )
     },
     cli: &[&["run", "tests/fixtures/scenario.yaml", "--workload", "{}", "--json", "--quiet"]],
 };
@@ -61,7 +102,12 @@ pub(super) const YAML: Target = Target {
     dictionary: JOB_WORDS,
     run: |ctx, input| {
         let path = ctx.write("tests/fixtures/fuzz-jobs.yaml", input)?;
-        run_fixture_workload(ctx, WorkloadSource::Yaml { path }, "tests/fixtures/cluster.yaml", "tests/fixtures/pipeline.yaml")
+        run_fixture_workload(
+            ctx,
+            WorkloadSource::Yaml { path },
+            "tests/fixtures/cluster.yaml",
+            "tests/fixtures/pipeline.yaml",
+        )
     },
     cli: &[],
 };
@@ -72,7 +118,15 @@ pub(super) const SWF: Target = Target {
     about: "SWF trace (plain or gzip): loaded against the KTH cluster and run under fair-edf",
     binary: false,
     dictionary: &[
-        "; Version: 2.2\n", "; MaxJobs: 1\n", "; UnixStartTime: 0\n", " -1", "   -1  ", " 0 ", "\t", "\n;", "1e9",
+        "; Version: 2.2\n",
+        "; MaxJobs: 1\n",
+        "; UnixStartTime: 0\n",
+        " -1",
+        "   -1  ",
+        " 0 ",
+        "\t",
+        "\n;",
+        "1e9",
         "4294967296",
     ],
     run: |ctx, input| {
@@ -85,7 +139,12 @@ pub(super) const SWF: Target = Target {
             deadline_factor: Some(3.0),
             limit: None,
         };
-        run_fixture_workload(ctx, WorkloadSource::Swf { path, options }, "examples/kth-sp2/cluster.yaml", "examples/kth-sp2/fair-edf.yaml")
+        run_fixture_workload(
+            ctx,
+            WorkloadSource::Swf { path, options },
+            "examples/kth-sp2/cluster.yaml",
+            "examples/kth-sp2/fair-edf.yaml",
+        )
     },
     cli: &[&["run", "examples/kth-sp2/scenario.yaml", "--workload", "{}", "--json", "--quiet"]],
 };
@@ -96,10 +155,31 @@ pub(super) const PASSES: Target = Target {
     about: "pass CSV: read, turned into contact and processing jobs on the pass-window cluster, and run",
     binary: false,
     dictionary: &[
-        "pass_id", "satellite", "norad_id", "station", "region", "aos_utc", "los_utc", "max_elevation_deg",
-        "duration_s", "ISS (ZARYA)", "CSS (TIANHE)", "NOAA 19", "Svalbard-SvalSat", "Kiruna-Esrange", "Nowhere",
-        "europe-arctic", "americas", "atlantis", "2023-07-05T00:00:36Z", "2023-07-05T23:59:59Z",
-        "2023-07-06T00:00:00Z", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2023-07-05T00:00:36+02:00", "\r",
+        "pass_id",
+        "satellite",
+        "norad_id",
+        "station",
+        "region",
+        "aos_utc",
+        "los_utc",
+        "max_elevation_deg",
+        "duration_s",
+        "ISS (ZARYA)",
+        "CSS (TIANHE)",
+        "NOAA 19",
+        "Svalbard-SvalSat",
+        "Kiruna-Esrange",
+        "Nowhere",
+        "europe-arctic",
+        "americas",
+        "atlantis",
+        "2023-07-05T00:00:36Z",
+        "2023-07-05T23:59:59Z",
+        "2023-07-06T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "2023-07-05T00:00:36+02:00",
+        "\r",
     ],
     run: |ctx, input| {
         let path = ctx.write("examples/pass-window/data/fuzz-passes.csv", input)?;
