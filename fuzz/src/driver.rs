@@ -83,7 +83,7 @@ pub struct Summary {
     pub seconds: f64,
     /// Seeds, and corpus size at the end.
     pub corpus: (usize, usize),
-    /// Inputs a loader refused, and inputs that ran.
+    /// Inputs a loader refused.
     pub refused: u64,
     /// Inputs that loaded and ran.
     pub ran: u64,
@@ -189,7 +189,7 @@ impl Worker {
     /// Runs one input; `Err(finding)` with `dead` when the worker must go.
     fn exec(&mut self, input: &[u8], cli: bool, timeout: Duration) -> (Result<Outcome, Finding>, bool) {
         self.served += 1;
-        let sent = write!(self.stdin, "{} {}\n", input.len(), u8::from(cli))
+        let sent = writeln!(self.stdin, "{} {}", input.len(), u8::from(cli))
             .and_then(|()| self.stdin.write_all(input))
             .and_then(|()| self.stdin.flush());
         if sent.is_err() {
@@ -311,7 +311,7 @@ pub fn run(target: &Target, opts: &Options) -> std::io::Result<Summary> {
                     Outcome::Refused { positioned: false, message, .. } => {
                         summary.refused += 1;
                         if summary.unpositioned.len() < 200 {
-                            summary.unpositioned.insert(crate::fold(&strip_scratch(message, scratch.path())));
+                            summary.unpositioned.insert(crate::fold(&strip_scratch(message)));
                         }
                     }
                     Outcome::Refused { .. } => summary.refused += 1,
@@ -401,7 +401,7 @@ fn save(dir: &Path, name: &str, ext: &str, bytes: &[u8]) -> Option<PathBuf> {
 }
 
 /// `message` without the scratch directory's path, which differs per worker.
-fn strip_scratch(message: &str, _driver_scratch: &Path) -> String {
+fn strip_scratch(message: &str) -> String {
     // The worker's scratch is `…/kairos-fuzz-XXXXXX/`; keep what follows it.
     match message.find("kairos-fuzz-") {
         Some(at) => match message[at..].find('/') {
