@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Inputs per target: a few seconds each in a debug build.
-const ITERATIONS: u64 = 150;
+const ITERATIONS: u64 = 300;
 /// Seed of the mutations.
 const SEED: &str = "12";
 /// Every this many inputs also go through the `kairos` binary.
