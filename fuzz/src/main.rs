@@ -169,6 +169,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Repro { target: name, inputs, plugin: flag, cli, mem_limit_mb } => {
             let t = target(&name)?;
             worker::limit_resources(mem_limit_mb);
+            worker::record_panics();
             let cli = cli.map(absolute);
             let ctx =
                 Ctx::new(plugin(flag).map(absolute)).map_err(|e| format!("cannot make a scratch directory: {e}"))?;

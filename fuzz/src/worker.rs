@@ -48,17 +48,7 @@ pub struct WorkerOptions {
 pub fn serve(target: &Target, options: &WorkerOptions) -> std::io::Result<()> {
     limit_resources(options.mem_limit_mb);
     let mut proto = protocol_stdout()?;
-    std::panic::set_hook(Box::new(|info| {
-        let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())).unwrap_or_default();
-        let what = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_owned());
-        let mut last = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner());
-        *last = Some(format!("panicked at {at}: {what}"));
-    }));
+    record_panics();
     let ctx = Ctx::new(options.plugin.clone())?;
     let mut stdin = BufReader::new(std::io::stdin().lock());
     let mut header = String::new();
@@ -81,7 +71,24 @@ pub fn serve(target: &Target, options: &WorkerOptions) -> std::io::Result<()> {
     }
 }
 
-/// Runs one input, catching panics; with `cli`, runs the `kairos` binary on it
+/// Installs the panic hook that records where a panic happened and what it
+/// said, for the finding, instead of printing it.
+pub fn record_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())).unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        let mut last = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner());
+        *last = Some(format!("panicked at {at}: {what}"));
+    }));
+}
+
+/// Runs one input, catching panics (with [`record_panics`] installed, the
+/// finding says where and what); with `cli`, runs the `kairos` binary on it
 /// too.
 pub fn run_one(target: &Target, ctx: &Ctx, input: &[u8], cli: Option<&WorkerOptions>) -> Result<Outcome, Finding> {
     *ctx.written.borrow_mut() = None;
