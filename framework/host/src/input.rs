@@ -26,11 +26,25 @@ use crate::limits;
 /// Reads the text file at `path`, of at most `max` bytes (see the module docs).
 pub fn read_text(path: &Path, max: u64) -> Result<String, Error> {
     let bytes = read_bytes(path, max)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        io_error(path, std::io::ErrorKind::InvalidData, format!("not UTF-8 text: invalid byte at offset {at}"))
-    })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, e))?;
     Ok(one_kind_of_line_break(text))
+}
+
+/// The refusal of a file that is not UTF-8, at the line and column of its
+/// first invalid byte (the column counts the characters before it).
+fn not_utf8(path: &Path, e: std::string::FromUtf8Error) -> Error {
+    let at = e.utf8_error().valid_up_to();
+    let bytes = e.as_bytes();
+    // The prefix up to `valid_up_to` is valid UTF-8 by definition.
+    let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line = valid.matches('\n').count() as u64 + 1;
+    let col = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    Error::at(
+        path,
+        None,
+        crate::error::Pos { line, col },
+        format!("not UTF-8 text: byte {:#04x} at offset {at} is not valid UTF-8; save the file as UTF-8", bytes[at]),
+    )
 }
 
 /// Reads the file at `path`, of at most `max` bytes (see the module docs).
@@ -138,6 +152,22 @@ mod tests {
             assert!(err.to_string().contains(want), "{case}: {err}");
         }
         assert_eq!(read_text(&big, 2048).unwrap().len(), 2048, "a file at the limit is read");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_refused_at_the_line_and_column_of_the_bad_byte() {
+        let dir = std::env::temp_dir().join(format!("kairos-input-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("p.yaml");
+        std::fs::write(&f, b"name: x\norder: [\xe9t\xff]\n").unwrap();
+        let err = read_text(&f, 1 << 20).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "p.yaml:2:9: not UTF-8 text: byte 0xe9 at offset 16 is not valid UTF-8; save the file as UTF-8"
+            ),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

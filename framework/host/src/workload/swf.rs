@@ -120,17 +120,14 @@ pub fn parse(path: &Path, text: &str, options: &SwfOptions, cluster: &mut Cluste
         }
     }
     if cluster.resources.index(&options.cpu_resource).is_none() {
-        return Err(Error::at(
-            path,
-            None,
-            Pos::default(),
-            format!(
-                "SWF processor counts go to resource `{}`, which the cluster does not declare \
+        // An option's error (not a line of the trace): the scenario points it
+        // at its `swf:` options.
+        return Err(Error::Usage(format!(
+            "SWF processor counts go to resource `{}`, which the cluster does not declare \
                  (it declares: {}); set `cpu_resource`",
-                options.cpu_resource,
-                cluster.resources.names().join(", ")
-            ),
-        ));
+            options.cpu_resource,
+            cluster.resources.names().join(", ")
+        )));
     }
     let mut errors = Errors::new(path, text);
     let mut header = Vec::new();
@@ -404,7 +401,7 @@ mod tests {
         let gpu = SwfOptions { cpu_resource: "gpu".into(), ..SwfOptions::default() };
         assert_eq!(
             parse_swf(&text, &gpu).unwrap_err().to_string(),
-            "t.swf: SWF processor counts go to resource `gpu`, which the cluster does not declare \
+            "SWF processor counts go to resource `gpu`, which the cluster does not declare \
              (it declares: antenna, cpu, memory); set `cpu_resource`"
         );
         let negative = SwfOptions { deadline_factor: Some(-1.0), ..SwfOptions::default() };
