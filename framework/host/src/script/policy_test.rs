@@ -79,6 +79,7 @@ use serde::Deserialize;
 
 use super::{check_entry, OnError, Script};
 use crate::error::{input_error, Error, InputError, Pos};
+use crate::limits;
 use crate::pipeline::{EntryDef, Pipeline, PipelineDef};
 use crate::registry::Registry;
 use crate::yaml::{self, Spanned};
@@ -913,6 +914,14 @@ fn case_world(
         let running = node.running.unwrap_or(u32::from(busy));
         if busy && running == 0 {
             return Err(format!("{whose} uses resources, so it runs at least one job: `running` must be at least 1"));
+        }
+        // The host books every running job: no node runs more jobs than a
+        // workload may hold (found by the fuzz harness: 4294967295 ran for minutes).
+        if running as usize > limits::MAX_JOBS {
+            return Err(format!(
+                "{whose} runs {running} jobs; `running` is at most {} (the most jobs a workload may hold)",
+                limits::MAX_JOBS
+            ));
         }
         if table.names.contains(&node.name) {
             return Err(format!("two nodes are named `{}`", node.name));

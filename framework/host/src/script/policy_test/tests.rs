@@ -291,6 +291,12 @@ fn bad_test_files_are_refused_with_their_position() {
             "`running` must be at least 1",
         ),
         (
+            "a node running more jobs than a workload may hold (found by fuzzing: it ran for minutes)",
+            filter,
+            "cases:\n  - name: x\n    node: { running: 4294967295 }\n    expect: pass\n",
+            "s.test.yaml:3:11: the node runs 4294967295 jobs; `running` is at most 2000000",
+        ),
+        (
             "a resource the file does not declare",
             filter,
             "resources: [cpu]\ncases:\n  - name: x\n    node: { capacity: { gpu: 1 } }\n    expect: pass\n",
