@@ -35,6 +35,13 @@
 //!    equal reports and schedules, as do two `partitioned` runs, and a
 //!    pipeline saying `architecture: { kind: centralized }` schedules exactly as
 //!    one that says nothing.
+//! 8. **One decision routine**: every architecture, given one worker and the
+//!    whole cluster as its candidates (`optimistic` with one worker, either
+//!    conflict check; `sampled` with a sample as large as the cluster), makes
+//!    exactly the centralized decisions: the same job on the same node at the
+//!    same time, the same outcomes. (Pipelines with a partition-scoped order
+//!    key are left out: a parallel cycle keys each group once per cycle, by
+//!    design, where a centralized one re-keys it after each placement.)
 //!
 //! Case counts are kept small so the suite runs in seconds in a debug build.
 
@@ -715,6 +722,30 @@ proptest! {
             let (implicit, explicit) = (run(&case, yaml), run_arch("architecture: { kind: centralized }"));
             prop_assert_eq!(comparable(&implicit), comparable(&explicit), "{}: centralized", name);
             prop_assert_eq!(schedule_rows(&implicit.engine), schedule_rows(&explicit.engine), "{}: centralized", name);
+        }
+    }
+
+    #[test]
+    fn every_architecture_with_one_worker_and_every_node_decides_as_centralized(case in case(), seed in any::<u64>()) {
+        let archs = [
+            "architecture: { kind: optimistic, workers: 1 }".to_owned(),
+            "architecture: { kind: optimistic, workers: 1, conflict: strict }".to_owned(),
+            format!("architecture: {{ kind: sampled, sample: {}, seed: {seed} }}", case.nodes.len()),
+        ];
+        let outcomes = |sim: &SimResult| -> Vec<String> {
+            sim.engine.records().iter().map(|r| format!("{:?}", r.state)).collect()
+        };
+        for (name, yaml) in PIPELINES.iter().filter(|(_, y)| !y.contains("fair-share")) {
+            let central = {
+                let Input { engine, jobs, events } = input_arch(&case, yaml, "architecture: { kind: centralized }");
+                simulate(engine, jobs, &events, |_, _| {}).expect("the built-in plugins never fault")
+            };
+            for arch in &archs {
+                let Input { engine, jobs, events } = input_arch(&case, yaml, arch);
+                let sim = simulate(engine, jobs, &events, |_, _| {}).expect("the built-in plugins never fault");
+                prop_assert_eq!(schedule_rows(&sim.engine), schedule_rows(&central.engine), "{}, {}", name, arch);
+                prop_assert_eq!(outcomes(&sim), outcomes(&central), "{}, {}", name, arch);
+            }
         }
     }
 

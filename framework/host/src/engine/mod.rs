@@ -19,7 +19,9 @@
 //!    every node than the job asks, it is skipped cheaply. Otherwise every up node
 //!    is a candidate; the filters narrow the candidates, recording each rejection;
 //!    the scores rank the survivors (range-checked, weighted, summed); the best
-//!    node wins (ties: lowest index).
+//!    node wins (ties: lowest index). How one job is decided is in one place,
+//!    `decision.rs`, the routine every architecture runs: they differ only in
+//!    where the candidates come from and where a placement is committed.
 //! 3. The host commits the placement only if the request fits the node's free
 //!    allocatable capacity — whatever the plugins said — so capacity (minus the
 //!    headroom reserve) is never over-committed.
@@ -46,6 +48,7 @@
 //!    are described with the right plugin names after later swaps.
 
 pub mod commit;
+mod decision;
 pub mod partitions;
 mod record;
 mod trace;
@@ -55,8 +58,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use kairos_model::{
-    limits, Candidates, Context, ExtensionPoint, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty,
-    Reason, RejectionCount, Rejections, ResourceSpace, Running, Symbols, Time, MAX_SCORE,
+    limits, Context, ExtensionPoint, GroupUsage, Job, JobId, Move, NodeId, NodeTable, OrderKey, Qty, RejectionCount,
+    Rejections, ResourceSpace, Running, Symbols, Time,
 };
 
 pub use partitions::{BudgetStats, Outage, PartitionCounts, Partitions};
@@ -67,6 +70,7 @@ use crate::architecture::Architecture;
 use crate::error::Error;
 use crate::health::PluginHealth;
 use crate::pipeline::Pipeline;
+use decision::{fault, Committed, Sampling, Scratch, Site};
 
 /// Nodes per filter call: small enough that a chunk's node state (a few
 /// dozen bytes a node) stays in the core's cache from one filter to the next.
@@ -224,26 +228,6 @@ pub const RETRY_IDLE_LIMIT_S: Time = 86_400;
 /// the ones no job's reasons refer to any more: the scan reads every record, so
 /// it runs once per this many swaps, not on each.
 const RETIRED_FILTERS_KEPT: usize = 64;
-
-/// Reused buffers of the decision hot path: nothing is allocated per
-/// (job, node) pair.
-#[derive(Clone, Default)]
-struct Scratch {
-    cands: Vec<NodeId>,
-    chunk: Vec<NodeId>,
-    scores: Vec<f64>,
-    totals: Vec<f64>,
-    rejections: Rejections,
-    per_plugin: Vec<f64>,
-    /// The best total seen so far while summing the last score stage.
-    totals_best: f64,
-    /// Nodes a sampled decision has probed.
-    probed: Vec<NodeId>,
-    /// One round of sampled nodes.
-    round: Vec<NodeId>,
-    /// The nodes a partitioned decision may use.
-    part: Vec<NodeId>,
-}
 
 /// Makes the plugins of `pipeline` keep what concerns job `id`.
 fn follow(pipeline: &Pipeline, id: &str) {
@@ -934,30 +918,41 @@ impl Engine {
         if k == 0 || queue.is_empty() {
             return Ok(());
         }
-        let cx = self.context();
         let jobs: Vec<&Job> = queue.iter().map(|&j| &self.jobs[j as usize]).collect();
         let mut col = vec![0.0; queue.len()];
-        for (p, stage) in self.pipeline.order.iter().enumerate() {
+        for p in 0..k {
             if self.pipeline.partition.is_some_and(|(i, _)| i == p) {
                 continue;
             }
-            stage.plugin.keys(&jobs, &cx, &mut col).map_err(|e| self.fault(ExtensionPoint::Order, &stage.name, e.0))?;
+            self.stage_keys(p, &jobs, &mut col)?;
             for (i, &v) in col.iter().enumerate() {
-                if v.is_nan() {
-                    return Err(self.fault(
-                        ExtensionPoint::Order,
-                        &stage.name,
-                        format!("returned NaN as the order key of job `{}`", jobs[i].id),
-                    ));
-                }
                 keys[i * k + p] = v;
             }
         }
         Ok(())
     }
 
-    fn fault(&self, point: ExtensionPoint, plugin: &str, message: String) -> Error {
-        fault(point, plugin, message)
+    /// The keys of order stage `p` for `jobs` into `out`; a NaN key is the
+    /// plugin's fault.
+    fn stage_keys(&self, p: usize, jobs: &[&Job], out: &mut [OrderKey]) -> Result<(), Error> {
+        let stage = &self.pipeline.order[p];
+        stage.plugin.keys(jobs, &self.context(), out).map_err(|e| fault(ExtensionPoint::Order, &stage.name, e.0))?;
+        match out.iter().position(|v| v.is_nan()) {
+            Some(i) => Err(fault(
+                ExtensionPoint::Order,
+                &stage.name,
+                format!("returned NaN as the order key of job `{}`", jobs[i].id),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The partition-scoped order key (fair share) of `job`'s group now.
+    fn group_key(&self, job: &Job) -> Result<OrderKey, Error> {
+        let (p, _) = self.pipeline.partition.expect("the pipeline has a partition-scoped key");
+        let mut v = [0.0];
+        self.stage_keys(p, &[job], &mut v)?;
+        Ok(v[0])
     }
 
     /// One centralized cycle over every pending job. The jobs leave
@@ -1031,24 +1026,7 @@ impl Engine {
                     // which changes only when the group places a job.
                     let v = match group_key[g] {
                         Some(v) => v,
-                        None => {
-                            let job = &self.jobs[queue[i] as usize];
-                            let mut v = [0.0];
-                            let stage = &self.pipeline.order[p];
-                            stage
-                                .plugin
-                                .keys(&[job], &self.context(), &mut v)
-                                .map_err(|e| self.fault(ExtensionPoint::Order, &stage.name, e.0))?;
-                            if v[0].is_nan() {
-                                return Err(self.fault(
-                                    ExtensionPoint::Order,
-                                    &self.pipeline.order[p].name,
-                                    format!("returned NaN as the order key of job `{}`", job.id),
-                                ));
-                            }
-                            group_key[g] = Some(v[0]);
-                            v[0]
-                        }
+                        None => *group_key[g].insert(self.group_key(&self.jobs[queue[i] as usize])?),
                     };
                     head_keys[p] = v;
                     keys[i * k + p] = v;
@@ -1087,20 +1065,46 @@ impl Engine {
         Ok(())
     }
 
-    /// Tries to place job `j` now. Returns whether it was placed; a job that can
-    /// never be placed is rejected here.
-    fn decide(&mut self, j: JobId, tracing: bool) -> Result<bool, Error> {
+    /// Counts a decision on job `j`; false when the free-capacity bound settles
+    /// it without running the filters (an attempt has shown some node may take
+    /// it, and no node has the free capacity now).
+    fn worth_deciding(&mut self, j: JobId) -> bool {
         self.stats.decisions += 1;
         if self.recs[j as usize].resolvable && !self.fits_bound(j) {
             self.stats.quick_skips += 1;
+            return false;
+        }
+        self.recs[j as usize].attempts += 1;
+        true
+    }
+
+    /// Tries to place job `j` now, on the engine's own node table (see
+    /// [`decision`]). Returns whether it was placed; a job that can never be
+    /// placed is rejected here.
+    fn decide(&mut self, j: JobId, tracing: bool) -> Result<bool, Error> {
+        if !self.worth_deciding(j) {
             if tracing {
                 self.trace.as_mut().unwrap().attempts.last_mut().unwrap().quick_skip = true;
             }
             return Ok(false);
         }
-        self.recs[j as usize].attempts += 1;
         let mut s = std::mem::take(&mut self.scratch);
-        let result = self.evaluate(j, tracing, &mut s);
+        let up = std::mem::take(&mut self.up_nodes);
+        let mut trace = if tracing { self.trace.take() } else { None };
+        let pipeline = Arc::clone(&self.pipeline);
+        let mut rng = self.rng;
+        let sampling = match pipeline.architecture {
+            Architecture::Sampled { sample, .. } => Some(Sampling { d: sample, rng: &mut rng }),
+            _ => None,
+        };
+        let attempt = trace.as_mut().and_then(|t| t.attempts.last_mut());
+        let result = decision::decide(&pipeline, j, &up, &mut Central(self), sampling, &mut s, attempt);
+        self.rng = rng;
+        self.up_nodes = up;
+        if tracing {
+            self.trace = trace;
+        }
+        self.stats.sample_fallbacks += std::mem::take(&mut s.tally).sample_fallbacks;
         let placed = match result {
             Ok(p) => p,
             Err(e) => {
@@ -1109,141 +1113,27 @@ impl Engine {
             }
         };
         if placed.is_none() {
-            let rec = &mut self.recs[j as usize];
-            rec.reasons.clear();
-            rec.reasons.extend_from_slice(&s.rejections.counts);
-            rec.reasons_of = self.nodes.len() as u32;
-            rec.reasons_revision = self.revision;
-            if s.rejections.unresolvable_nodes as usize == self.nodes.len() && !self.nodes.is_empty() {
-                self.scratch = s;
-                self.cancel_expiry(j);
-                self.finish(j, Outcome::Rejected { at: self.now });
-                return Ok(false);
-            }
-            rec.resolvable = true;
+            let (reasons, unresolvable) = decision::unplaced(&self.nodes, &s);
+            self.record_unplaced(j, reasons, unresolvable);
         }
         self.scratch = s;
         Ok(placed.is_some())
     }
 
-    /// Filters, scores and commits; returns the node placed on. Under the
-    /// `sampled` architecture a few random nodes are tried first (see
-    /// [`Engine::sample_candidates`]); the full scan runs when they place nothing.
-    fn evaluate(&mut self, j: JobId, tracing: bool, s: &mut Scratch) -> Result<Option<NodeId>, Error> {
-        let mut over = Vec::new();
-        let mut chosen = None;
-        if let Architecture::Sampled { sample, .. } = self.pipeline.architecture {
-            if self.up_nodes.len() > sample {
-                s.rejections.clear();
-                s.rejections.detail = tracing;
-                s.cands.clear();
-                self.sample_candidates(j, sample, s)?;
-                chosen = self.score_and_commit(j, tracing, s, &mut over)?;
-                if chosen.is_none() {
-                    self.stats.sample_fallbacks += 1;
-                    over.clear();
-                }
-            }
+    /// Records why no node took job `j`; a job every node's reason rules out
+    /// for good is rejected.
+    pub(super) fn record_unplaced(&mut self, j: JobId, reasons: &[RejectionCount], unresolvable: bool) {
+        let rec = &mut self.recs[j as usize];
+        rec.reasons.clear();
+        rec.reasons.extend_from_slice(reasons);
+        rec.reasons_of = self.nodes.len() as u32;
+        rec.reasons_revision = self.revision;
+        if unresolvable {
+            self.cancel_expiry(j);
+            self.finish(j, Outcome::Rejected { at: self.now });
+        } else {
+            rec.resolvable = true;
         }
-        if chosen.is_none() {
-            s.rejections.clear();
-            s.rejections.detail = tracing;
-            s.cands.clear();
-            record_down_nodes(&self.nodes, self.up_nodes.len(), s);
-            let job = &self.jobs[j as usize];
-            let nodes = match &self.parts {
-                Some(p) => {
-                    p.candidates(j, &job.request, &mut s.part, &mut s.rejections);
-                    std::mem::take(&mut s.part)
-                }
-                None => Vec::new(),
-            };
-            let scan = if self.parts.is_some() { &nodes } else { &self.up_nodes };
-            let r = filter_nodes(&self.pipeline, job, &self.context(), scan, s);
-            s.part = nodes;
-            r?;
-            chosen = self.score_and_commit(j, tracing, s, &mut over)?;
-        }
-        if tracing {
-            let down: Vec<NodeId> = (0..self.nodes.len() as NodeId).filter(|&n| !self.nodes.is_up(n)).collect();
-            let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
-            a.rejected = s.rejections.per_node.clone();
-            a.chosen = chosen;
-            a.over_capacity = over;
-            a.down = down;
-        }
-        Ok(chosen)
-    }
-
-    /// Scores the candidates in `s.cands` and commits the best that fits;
-    /// returns the node placed on. Nodes found over capacity go to `over`.
-    fn score_and_commit(
-        &mut self,
-        j: JobId,
-        tracing: bool,
-        s: &mut Scratch,
-        over: &mut Vec<NodeId>,
-    ) -> Result<Option<NodeId>, Error> {
-        let n = s.cands.len();
-        if n == 0 {
-            return Ok(None);
-        }
-        let mut best = score_candidates(&self.pipeline, &self.jobs[j as usize], &self.context(), s, tracing)?;
-        if tracing {
-            let nscore = self.pipeline.score.len();
-            let a = self.trace.as_mut().unwrap().attempts.last_mut().unwrap();
-            a.scores = (0..n)
-                .map(|i| (s.cands[i], s.per_plugin[i * nscore..(i + 1) * nscore].to_vec(), s.totals[i]))
-                .collect();
-        }
-        // The host commits only if the request fits; otherwise the next best.
-        loop {
-            if best.is_none() {
-                best = next_best(&s.totals);
-            }
-            let Some(b) = best else { return Ok(None) };
-            let node = s.cands[b];
-            if self.start_run(j, node) {
-                return Ok(Some(node));
-            }
-            s.totals[b] = f64::NEG_INFINITY;
-            best = None;
-            over.push(node);
-            record_over_capacity(&self.nodes, &self.jobs[j as usize], node, s);
-        }
-    }
-
-    /// Fills `s.cands` with up to `sample` random up nodes that pass the
-    /// filters (the `sampled` architecture). Rounds of `sample` distinct random
-    /// nodes, never probed before in this decision, go through the filters until
-    /// `sample` have passed or [`SAMPLE_ROUNDS`] rounds have run. The generator
-    /// is the engine's, seeded by the architecture's `seed`, so a run is
-    /// deterministic for a seed.
-    fn sample_candidates(&mut self, j: JobId, sample: usize, s: &mut Scratch) -> Result<(), Error> {
-        s.probed.clear();
-        let up = self.up_nodes.len();
-        let mut rng = self.rng;
-        for _ in 0..SAMPLE_ROUNDS {
-            if s.cands.len() >= sample || s.probed.len() >= up {
-                break;
-            }
-            let mut round = std::mem::take(&mut s.round);
-            round.clear();
-            let mut tries = 0;
-            while round.len() < sample && tries < 4 * sample {
-                tries += 1;
-                let n = self.up_nodes[(split_mix(&mut rng) % up as u64) as usize];
-                if !s.probed.contains(&n) {
-                    s.probed.push(n);
-                    round.push(n);
-                }
-            }
-            let r = filter_nodes(&self.pipeline, &self.jobs[j as usize], &self.context(), &round, s);
-            s.round = round;
-            r?;
-        }
-        self.rng = rng;
-        Ok(())
     }
 
     // ---- rebalance ----------------------------------------------------------------
@@ -1265,7 +1155,7 @@ impl Engine {
             stage
                 .plugin
                 .rebalance(&self.context(), &running, &mut moves)
-                .map_err(|e| self.fault(ExtensionPoint::Rebalance, &stage.name, e.0))?;
+                .map_err(|e| fault(ExtensionPoint::Rebalance, &stage.name, e.0))?;
             for m in moves {
                 if !self.apply(m, &stage.name) {
                     self.stats.moves_refused += 1;
@@ -1366,59 +1256,22 @@ impl Engine {
     }
 
     /// Where the pipeline would put running job `j` if it were not on `from`:
-    /// the best-scoring node, other than `from`, that passes every filter and
-    /// holds the request (ties to the lowest index), as for a pending job. A
-    /// filter or score that fails, or a score out of range, vouches for nothing:
-    /// the job stays.
+    /// the node the decision routine picks for it among the other up nodes,
+    /// committing nothing (see [`Probe`]). A filter or score that fails, or a
+    /// score out of range, vouches for nothing: the job stays.
     fn relocation_target(&mut self, j: JobId, from: NodeId) -> Option<NodeId> {
         let mut s = std::mem::take(&mut self.scratch);
-        s.rejections.clear();
-        s.rejections.detail = false;
-        s.cands.clear();
-        s.cands.extend(self.up_nodes.iter().copied().filter(|&n| n != from));
-        let cx = self.context();
-        let job = &self.jobs[j as usize];
-        let mut ok = true;
-        for (p, stage) in self.pipeline.filter.iter().enumerate() {
-            if s.cands.is_empty() {
-                break;
-            }
-            let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
-            ok &= stage.plugin.filter(job, &cx, &mut c).is_ok();
-        }
-        let n = s.cands.len();
-        s.totals.clear();
-        s.totals.resize(n, 0.0);
-        for stage in &self.pipeline.score {
-            if !ok || n == 0 {
-                break;
-            }
-            s.scores.clear();
-            s.scores.resize(n, 0.0);
-            ok &= stage.plugin.score(job, &cx, &s.cands, &mut s.scores).is_ok();
-            for (t, &v) in s.totals.iter_mut().zip(&s.scores) {
-                ok &= (0.0..=MAX_SCORE).contains(&v);
-                *t += stage.weight * v;
-            }
-        }
-        let mut best: Option<(NodeId, f64)> = None;
-        if ok {
-            for (&node, &t) in s.cands.iter().zip(&s.totals) {
-                if self.nodes.fits(node, &job.request)
-                    && self.parts.as_ref().is_none_or(|p| p.admits(j, node, &job.request))
-                    && best.is_none_or(|(_, b)| t > b)
-                {
-                    best = Some((node, t));
-                }
-            }
-        }
+        let pipeline = Arc::clone(&self.pipeline);
+        let chosen =
+            decision::decide(&pipeline, j, &self.up_nodes, &mut Probe { engine: self, from }, None, &mut s, None);
+        s.tally = Default::default();
         self.scratch = s;
-        best.map(|(node, _)| node)
+        chosen.ok().flatten()
     }
 
     fn filters_accept(&mut self, j: JobId, node: NodeId) -> bool {
         let mut s = std::mem::take(&mut self.scratch);
-        let ok = filters_accept_node(&self.pipeline, &self.jobs[j as usize], &self.context(), node, &mut s);
+        let ok = decision::filters_accept(&self.pipeline, &self.jobs[j as usize], &self.context(), node, &mut s);
         self.scratch = s;
         ok
     }
@@ -1435,160 +1288,71 @@ impl Engine {
     }
 }
 
-/// Records the host's own rejection of every node that is down, unless all are up.
-fn record_down_nodes(nodes: &NodeTable, up: usize, s: &mut Scratch) {
-    if up < nodes.len() {
-        for n in 0..nodes.len() as NodeId {
-            if !nodes.is_up(n) {
-                s.rejections.record(HOST_PLUGIN, n, Reason::transient("node-down"));
+/// The engine's own node table, as a decision [`Site`]: centralized decisions,
+/// and partitioned ones on the engine's thread (the candidates are then the
+/// partition's nodes within its budget).
+struct Central<'e>(&'e mut Engine);
+
+impl Site for Central<'_> {
+    fn view(&self) -> Context<'_> {
+        self.0.context()
+    }
+    fn candidates<'s>(
+        &'s self,
+        j: JobId,
+        up: &'s [NodeId],
+        buf: &'s mut Vec<NodeId>,
+        rejections: &mut Rejections,
+    ) -> &'s [NodeId] {
+        match &self.0.parts {
+            Some(p) => {
+                p.candidates(j, &self.0.jobs[j as usize].request, buf, rejections);
+                buf
             }
+            None => up,
+        }
+    }
+    fn commit(&mut self, j: JobId, node: NodeId) -> Committed {
+        if self.0.start_run(j, node) {
+            Committed::Placed
+        } else {
+            Committed::NoRoom
         }
     }
 }
 
-/// Runs the pipeline's filters over `nodes` for `job` and appends the survivors
-/// to `s.cands`, recording every rejection.
-fn filter_nodes(
-    pipeline: &Pipeline,
-    job: &Job,
-    cx: &Context<'_>,
-    nodes: &[NodeId],
-    s: &mut Scratch,
-) -> Result<(), Error> {
-    // The filters run over the nodes a chunk at a time, so that the node
-    // state one filter reads is still in cache for the next; a filter's
-    // verdict on a node does not depend on the other candidates, so this
-    // gives the same survivors, in the same order, as one call over all.
-    for chunk in nodes.chunks(FILTER_CHUNK) {
-        s.chunk.clear();
-        s.chunk.extend_from_slice(chunk);
-        for (p, stage) in pipeline.filter.iter().enumerate() {
-            if s.chunk.is_empty() {
-                break;
-            }
-            let mut c = Candidates::new(&mut s.chunk, &mut s.rejections, p as u16);
-            stage.plugin.filter(job, cx, &mut c).map_err(|e| fault(ExtensionPoint::Filter, &stage.name, e.0))?;
-        }
-        s.cands.extend_from_slice(&s.chunk);
-    }
-    Ok(())
+/// A [`Site`] that commits nothing: where a running job would go if it were
+/// not on `from` (every up node but that one, holding the request, within
+/// the partitions' budgets).
+struct Probe<'e> {
+    engine: &'e Engine,
+    from: NodeId,
 }
 
-/// Scores the candidates in `s.cands` (at least one) into `s.totals`
-/// (range-checked, weighted, summed; per plugin into `s.per_plugin` when
-/// `tracing`) and returns the index of the best: highest total, ties to the
-/// lowest index (candidates are in node order).
-fn score_candidates(
-    pipeline: &Pipeline,
-    job: &Job,
-    cx: &Context<'_>,
-    s: &mut Scratch,
-    tracing: bool,
-) -> Result<Option<usize>, Error> {
-    let n = s.cands.len();
-    let nscore = pipeline.score.len();
-    // The first score stage assigns every total, so the buffer is cleared
-    // only when there is none.
-    if nscore == 0 {
-        s.totals.clear();
+impl Site for Probe<'_> {
+    fn view(&self) -> Context<'_> {
+        self.engine.context()
     }
-    s.totals.resize(n, 0.0);
-    if tracing {
-        s.per_plugin.clear();
-        s.per_plugin.resize(n * nscore, 0.0);
+    fn candidates<'s>(
+        &'s self,
+        _: JobId,
+        up: &'s [NodeId],
+        buf: &'s mut Vec<NodeId>,
+        _: &mut Rejections,
+    ) -> &'s [NodeId] {
+        buf.clear();
+        buf.extend(up.iter().copied().filter(|&n| n != self.from));
+        buf
     }
-    // The last score stage finds the best while it sums.
-    let mut best: Option<usize> = if nscore == 0 { Some(0) } else { None };
-    for (p, stage) in pipeline.score.iter().enumerate() {
-        let last = p + 1 == nscore;
-        s.scores.clear();
-        s.scores.resize(n, 0.0);
-        stage
-            .plugin
-            .score(job, cx, &s.cands, &mut s.scores)
-            .map_err(|e| fault(ExtensionPoint::Score, &stage.name, e.0))?;
-        for (i, (&v, t)) in s.scores.iter().zip(s.totals.iter_mut()).enumerate() {
-            if !(0.0..=MAX_SCORE).contains(&v) {
-                return Err(fault(
-                    ExtensionPoint::Score,
-                    &stage.name,
-                    format!(
-                        "scored node `{}` {v} for job `{}`; scores must be within 0..=100",
-                        cx.nodes.names[s.cands[i] as usize], job.id
-                    ),
-                ));
-            }
-            *t = if p == 0 { stage.weight * v } else { *t + stage.weight * v };
-            if last && (best.is_none() || *t > s.totals_best) {
-                best = Some(i);
-                s.totals_best = *t;
-            }
-        }
-        if tracing {
-            for i in 0..n {
-                s.per_plugin[i * nscore + p] = s.scores[i];
-            }
+    fn commit(&mut self, j: JobId, node: NodeId) -> Committed {
+        let e = self.engine;
+        let request = &e.jobs[j as usize].request;
+        if e.nodes.fits(node, request) && e.parts.as_ref().is_none_or(|p| p.admits(j, node, request)) {
+            Committed::Placed
+        } else {
+            Committed::NoRoom
         }
     }
-    Ok(best)
-}
-
-/// The index of the highest finite total, ties to the lowest index.
-fn next_best(totals: &[f64]) -> Option<usize> {
-    let mut best: Option<usize> = None;
-    for (i, &t) in totals.iter().enumerate() {
-        if t.is_finite() && best.is_none_or(|b| t > totals[b]) {
-            best = Some(i);
-        }
-    }
-    best
-}
-
-/// A worker's verdict on job `j`, which no node of `nodes` took: its rejection
-/// counts, and whether every node's reason rules it out for good.
-fn unplaced(j: JobId, nodes: &NodeTable, s: &Scratch) -> (JobId, Vec<RejectionCount>, bool) {
-    let unresolvable = s.rejections.unresolvable_nodes as usize == nodes.len() && !nodes.is_empty();
-    (j, s.rejections.counts.clone(), unresolvable)
-}
-
-/// Records the host's refusal of `node` for `job`: the request does not fit.
-fn record_over_capacity(nodes: &NodeTable, job: &Job, node: NodeId, s: &mut Scratch) {
-    let (d, r, f) = nodes.first_shortfall(node, &job.request).unwrap_or((0, 0, 0));
-    let never = r > nodes.allocatable(node)[d];
-    s.rejections.record(HOST_PLUGIN, node, Reason::resource("over-capacity", d, r, f, never));
-}
-
-/// Whether every filter of `pipeline` lets `node` through for `job` (a filter
-/// that fails cannot vouch for the node: no).
-fn filters_accept_node(pipeline: &Pipeline, job: &Job, cx: &Context<'_>, node: NodeId, s: &mut Scratch) -> bool {
-    s.rejections.clear();
-    s.rejections.detail = false;
-    s.cands.clear();
-    s.cands.push(node);
-    for (p, stage) in pipeline.filter.iter().enumerate() {
-        let mut c = Candidates::new(&mut s.cands, &mut s.rejections, p as u16);
-        if stage.plugin.filter(job, cx, &mut c).is_err() {
-            s.cands.clear();
-        }
-        if s.cands.is_empty() {
-            return false;
-        }
-    }
-    true
-}
-
-/// The next number of a SplitMix64 generator: small, fast, and enough to draw
-/// sample nodes; no dependency.
-fn split_mix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn fault(point: ExtensionPoint, plugin: &str, message: String) -> Error {
-    Error::PluginFault { plugin: plugin.to_owned(), point, message }
 }
 
 /// Renders aggregated rejection counts for people.

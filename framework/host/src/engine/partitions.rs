@@ -62,7 +62,8 @@ use std::collections::BTreeMap;
 use kairos_model::{Job, JobId, NodeId, NodeTable, Qty, Reason, Rejections, Sym, Time};
 use serde::Serialize;
 
-use super::{filter_nodes, Engine, JobState, Outcome, Scratch, FILTER_CHUNK, HOST_PLUGIN};
+use super::decision::{filter_nodes, Scratch};
+use super::{Engine, JobState, Outcome, FILTER_CHUNK, HOST_PLUGIN};
 use crate::architecture::{Architecture, PartitionBy};
 
 /// No home partition.

@@ -49,15 +49,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use kairos_model::{
-    Context, GroupUsage, Job, JobId, NodeId, NodeTable, OrderKey, RejectionCount, ResourceSpace, StealPolicy, Symbols,
-    Time,
+    Context, GroupUsage, Job, JobId, NodeId, NodeTable, OrderKey, RejectionCount, Rejections, ResourceSpace,
+    StealPolicy, Symbols, Time,
 };
 
 use super::commit::{Commit, Ledger, Replica};
-use super::{
-    filter_nodes, filters_accept_node, next_best, record_down_nodes, record_over_capacity, score_candidates, unplaced,
-    Engine, JobState, Outcome, Scratch,
-};
+use super::decision::{self, Committed, Scratch, Site};
+use super::{Engine, JobState};
 use crate::architecture::ConflictCheck;
 use crate::error::Error;
 use crate::pipeline::Pipeline;
@@ -233,13 +231,10 @@ impl Engine {
         let mut still_pending = Vec::with_capacity(ordered.len());
         let mut todo = Vec::with_capacity(ordered.len());
         for j in ordered {
-            self.stats.decisions += 1;
-            if self.recs[j as usize].resolvable && !self.fits_bound(j) {
-                self.stats.quick_skips += 1;
-                still_pending.push(j);
-            } else {
-                self.recs[j as usize].attempts += 1;
+            if self.worth_deciding(j) {
                 todo.push(j);
+            } else {
+                still_pending.push(j);
             }
         }
         let work = todo.len().saturating_mul(self.up_nodes.len().max(1));
@@ -305,7 +300,7 @@ impl Engine {
             placed.append(&mut out.placed);
             error = error.or(out.error);
             for (j, reasons, unresolvable) in out.unplaced {
-                self.record_unplaced(j, reasons, unresolvable);
+                self.record_unplaced(j, &reasons, unresolvable);
             }
         }
         placed.sort_unstable_by_key(|p| p.0);
@@ -333,21 +328,6 @@ impl Engine {
         replicas
     }
 
-    /// Records why no node took job `j` in a worker's decision; a job every
-    /// node's reason rules out for good is rejected.
-    pub(super) fn record_unplaced(&mut self, j: JobId, reasons: Vec<RejectionCount>, unresolvable: bool) {
-        let rec = &mut self.recs[j as usize];
-        rec.reasons = reasons;
-        rec.reasons_of = self.nodes.len() as u32;
-        rec.reasons_revision = self.revision;
-        if unresolvable {
-            self.cancel_expiry(j);
-            self.finish(j, Outcome::Rejected { at: self.now });
-        } else {
-            rec.resolvable = true;
-        }
-    }
-
     /// The pending jobs in order-key order, ties by submission order; a
     /// partition-scoped key is computed once per group (step 1).
     pub(super) fn static_order(&self, queue: &[JobId]) -> Result<Vec<JobId>, Error> {
@@ -355,7 +335,6 @@ impl Engine {
         let mut keys = Vec::new();
         self.order_keys(queue, &mut keys)?;
         if let Some((p, key)) = self.pipeline.partition {
-            let stage = &self.pipeline.order[p];
             let mut group_keys: Vec<(kairos_model::Sym, OrderKey)> = Vec::new();
             for (i, &j) in queue.iter().enumerate() {
                 let job = &self.jobs[j as usize];
@@ -363,20 +342,9 @@ impl Engine {
                 let v = match group_keys.iter().find(|(h, _)| *h == g) {
                     Some(&(_, v)) => v,
                     None => {
-                        let mut v = [0.0];
-                        stage
-                            .plugin
-                            .keys(&[job], &self.context(), &mut v)
-                            .map_err(|e| self.fault(kairos_model::ExtensionPoint::Order, &stage.name, e.0))?;
-                        if v[0].is_nan() {
-                            return Err(self.fault(
-                                kairos_model::ExtensionPoint::Order,
-                                &stage.name,
-                                format!("returned NaN as the order key of job `{}`", job.id),
-                            ));
-                        }
-                        group_keys.push((g, v[0]));
-                        v[0]
+                        let v = self.group_key(job)?;
+                        group_keys.push((g, v));
+                        v
                     }
                 };
                 keys[i * k + p] = v;
@@ -412,6 +380,8 @@ fn run_worker(sh: &Shared<'_>, w: usize, local: &Worker<u32>, nodes: &mut NodeTa
         }
     }
     out.steals = taker.steals;
+    let t = std::mem::take(&mut s.tally);
+    (out.commits, out.conflicts, out.retries, out.revalidated) = (t.commits, t.conflicts, t.retries, t.revalidated);
     out
 }
 
@@ -421,6 +391,46 @@ fn sync(sh: &Shared<'_>, nodes: &mut NodeTable, replica: &mut Replica) {
         let ok = nodes.allocate(node, &sh.jobs[sh.todo[slot as usize] as usize].request);
         debug_assert!(ok, "a replica replays commits the ledger admitted");
     });
+}
+
+/// An optimistic worker's [`Site`]: its replica of the node table, and the
+/// cycle's [`Ledger`] as the commit (step 4).
+struct Optimistic<'w, 'a> {
+    sh: &'w Shared<'a>,
+    slot: u32,
+    nodes: &'w mut NodeTable,
+    replica: &'w mut Replica,
+    /// The commit's place in the log, once placed.
+    seq: usize,
+}
+
+impl Site for Optimistic<'_, '_> {
+    fn view(&self) -> Context<'_> {
+        self.sh.cx(self.nodes)
+    }
+    fn candidates<'s>(
+        &'s self,
+        _: JobId,
+        up: &'s [NodeId],
+        _: &'s mut Vec<NodeId>,
+        _: &mut Rejections,
+    ) -> &'s [NodeId] {
+        up
+    }
+    fn commit(&mut self, j: JobId, node: NodeId) -> Committed {
+        let request = &self.sh.jobs[j as usize].request;
+        let answer = self.sh.ledger.commit(self.slot, request, node, self.replica.version(node));
+        sync(self.sh, self.nodes, self.replica);
+        match answer {
+            Commit::Placed { seq } => {
+                self.seq = seq;
+                Committed::Placed
+            }
+            Commit::NoRoom => Committed::NoRoom,
+            Commit::Stale { .. } => Committed::Stale { revalidate: self.sh.conflict == ConflictCheck::Revalidate },
+            Commit::Taken => unreachable!("a job slot is taken from the queues once"),
+        }
+    }
 }
 
 /// Decides the job in `slot` on the worker's replica and commits it (step 4).
@@ -433,59 +443,15 @@ fn decide(
     out: &mut WorkerOut,
 ) -> Result<(), Error> {
     let j = sh.todo[slot as usize];
-    let job = &sh.jobs[j as usize];
-    'decide: loop {
-        s.rejections.clear();
-        s.rejections.detail = false;
-        s.cands.clear();
-        record_down_nodes(nodes, sh.up_nodes.len(), s);
-        filter_nodes(sh.pipeline, job, &sh.cx(nodes), sh.up_nodes, s)?;
-        let mut best = None;
-        if !s.cands.is_empty() {
-            best = score_candidates(sh.pipeline, job, &sh.cx(nodes), s, false)?;
-        }
-        loop {
-            if best.is_none() {
-                best = next_best(&s.totals[..s.cands.len()]);
-            }
-            let Some(b) = best else {
-                out.unplaced.push(unplaced(j, nodes, s));
-                return Ok(());
-            };
-            let node = s.cands[b];
-            out.commits += 1;
-            let answer = sh.ledger.commit(slot, &job.request, node, replica.version(node));
-            sync(sh, nodes, replica);
-            match answer {
-                Commit::Placed { seq } => {
-                    out.placed.push((seq, j, node));
-                    return Ok(());
-                }
-                Commit::NoRoom => {
-                    s.totals[b] = f64::NEG_INFINITY;
-                    best = None;
-                    record_over_capacity(nodes, job, node, s);
-                }
-                Commit::Stale { .. } => {
-                    out.conflicts += 1;
-                    if sh.conflict == ConflictCheck::Revalidate && nodes.fits(node, &job.request) {
-                        // Re-check the node alone; the candidate buffers are kept.
-                        let (cands, totals) = (std::mem::take(&mut s.cands), std::mem::take(&mut s.totals));
-                        let rejections = std::mem::take(&mut s.rejections);
-                        let ok = filters_accept_node(sh.pipeline, job, &sh.cx(nodes), node, s);
-                        (s.cands, s.totals, s.rejections) = (cands, totals, rejections);
-                        if ok {
-                            out.revalidated += 1;
-                            continue;
-                        }
-                    }
-                    out.retries += 1;
-                    continue 'decide;
-                }
-                Commit::Taken => unreachable!("a job slot is taken from the queues once"),
-            }
+    let mut site = Optimistic { sh, slot, nodes, replica, seq: 0 };
+    match decision::decide(sh.pipeline, j, sh.up_nodes, &mut site, None, s, None)? {
+        Some(node) => out.placed.push((site.seq, j, node)),
+        None => {
+            let (reasons, unresolvable) = decision::unplaced(site.nodes, s);
+            out.unplaced.push((j, reasons.to_vec(), unresolvable));
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

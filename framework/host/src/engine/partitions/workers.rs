@@ -34,13 +34,11 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use kairos_model::{Context, JobId, NodeId, NodeTable, Qty, RejectionCount};
+use kairos_model::{Context, JobId, NodeId, NodeTable, Qty, RejectionCount, Rejections};
 
 use super::{Book, Partitions, NO_HOME};
-use crate::engine::{
-    filter_nodes, next_best, record_down_nodes, record_over_capacity, score_candidates, unplaced, Engine, JobState,
-    Scratch,
-};
+use crate::engine::decision::{self, Committed, Scratch, Site};
+use crate::engine::{Engine, JobState};
 use crate::error::Error;
 
 /// What one partition's worker did in a cycle.
@@ -89,16 +87,15 @@ impl Engine {
         self.pending.clear();
         let mut lists: Vec<Vec<JobId>> = vec![Vec::new(); np];
         let mut skipped = Vec::new();
-        for j in ordered {
-            self.stats.decisions += 1;
-            if self.recs[j as usize].resolvable && !self.fits_bound(j) {
-                self.stats.quick_skips += 1;
-                skipped.push(j);
+        let homes: Vec<u16> = ordered.iter().map(|&j| parts.home(j)).collect();
+        for (j, h) in ordered.into_iter().zip(homes) {
+            if self.worth_deciding(j) {
+                lists[h as usize].push(j);
             } else {
-                self.recs[j as usize].attempts += 1;
-                lists[parts.home(j) as usize].push(j);
+                skipped.push(j);
             }
         }
+        let parts = self.parts.as_ref().expect("checked above");
         // Step 2: the workers, biggest partition first.
         let mut todo: Vec<usize> = (0..np).filter(|&p| !lists[p].is_empty()).collect();
         todo.sort_by_key(|&p| std::cmp::Reverse(lists[p].len() * parts.up_of[p].len()));
@@ -133,7 +130,7 @@ impl Engine {
                 );
             }
             for (j, reasons, unresolvable) in out.unplaced {
-                self.record_unplaced(j, reasons, unresolvable);
+                self.record_unplaced(j, &reasons, unresolvable);
             }
             error = error.or(out.error);
         }
@@ -199,50 +196,63 @@ impl Engine {
         s: &mut Scratch,
         out: &mut PartitionOut,
     ) -> Result<(), Error> {
-        let job = &self.jobs[j as usize];
-        let cx = Context {
-            now: self.now,
-            nodes,
-            resources: &self.resources,
-            symbols: &self.symbols,
-            usage: &self.usage,
-            jobs: &self.jobs,
-        };
-        s.rejections.clear();
-        s.rejections.detail = false;
-        s.cands.clear();
-        record_down_nodes(nodes, self.up_nodes.len(), s);
-        let mut candidates = std::mem::take(&mut s.part);
-        parts.candidates_in(own, j, &job.request, &mut candidates, &mut s.rejections);
-        let filtered = filter_nodes(&self.pipeline, job, &cx, &candidates, s);
-        s.part = candidates;
-        filtered?;
-        let mut best = None;
-        if !s.cands.is_empty() {
-            best = score_candidates(&self.pipeline, job, &cx, s, false)?;
-        }
-        loop {
-            if best.is_none() && !s.cands.is_empty() {
-                best = next_best(&s.totals[..s.cands.len()]);
+        let mut site = InPartition { engine: self, parts, own, nodes };
+        let chosen = decision::decide(&self.pipeline, j, &self.up_nodes, &mut site, None, s, None);
+        s.tally = Default::default();
+        match chosen? {
+            Some(node) => out.placed.push((j, node)),
+            None => {
+                let (reasons, unresolvable) = decision::unplaced(site.nodes, s);
+                out.unplaced.push((j, reasons.to_vec(), unresolvable));
             }
-            let Some(b) = best else {
-                out.unplaced.push(unplaced(j, nodes, s));
-                return Ok(());
-            };
-            let node = s.cands[b];
-            if parts.admits_in(own, j, node, &job.request) && nodes.allocate(node, &job.request) {
-                // An isolated partition's job runs at home: its own book.
-                let (book, at) = parts.book_of(j, node);
-                debug_assert_eq!(book, Book::Own, "an isolated partition places only at home");
-                for (d, &r) in job.request.iter().enumerate() {
-                    own[at + d] += r;
-                }
-                out.placed.push((j, node));
-                return Ok(());
-            }
-            s.totals[b] = f64::NEG_INFINITY;
-            best = None;
-            record_over_capacity(nodes, job, node, s);
         }
+        Ok(())
+    }
+}
+
+/// A partition worker's [`Site`]: its replica of the node table, its
+/// partition's nodes within the budget as the candidates, and the budget as
+/// part of the commit.
+struct InPartition<'w> {
+    engine: &'w Engine,
+    parts: &'w Partitions,
+    own: &'w mut [Qty],
+    nodes: &'w mut NodeTable,
+}
+
+impl Site for InPartition<'_> {
+    fn view(&self) -> Context<'_> {
+        let e = self.engine;
+        Context {
+            now: e.now,
+            nodes: self.nodes,
+            resources: &e.resources,
+            symbols: &e.symbols,
+            usage: &e.usage,
+            jobs: &e.jobs,
+        }
+    }
+    fn candidates<'s>(
+        &'s self,
+        j: JobId,
+        _: &'s [NodeId],
+        buf: &'s mut Vec<NodeId>,
+        rejections: &mut Rejections,
+    ) -> &'s [NodeId] {
+        self.parts.candidates_in(self.own, j, &self.engine.jobs[j as usize].request, buf, rejections);
+        buf
+    }
+    fn commit(&mut self, j: JobId, node: NodeId) -> Committed {
+        let request = &self.engine.jobs[j as usize].request;
+        if !(self.parts.admits_in(self.own, j, node, request) && self.nodes.allocate(node, request)) {
+            return Committed::NoRoom;
+        }
+        // An isolated partition's job runs at home: its own book.
+        let (book, at) = self.parts.book_of(j, node);
+        debug_assert_eq!(book, Book::Own, "an isolated partition places only at home");
+        for (d, &r) in request.iter().enumerate() {
+            self.own[at + d] += r;
+        }
+        Committed::Placed
     }
 }

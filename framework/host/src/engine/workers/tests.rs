@@ -134,7 +134,7 @@ fn jobs(n: usize) -> String {
     let mut s = String::from("id,release,duration,request,selector,group\n");
     let mut x = 12345u64;
     for i in 0..n {
-        let r = crate::engine::split_mix(&mut x);
+        let r = crate::engine::decision::split_mix(&mut x);
         let selector = if r % 7 == 0 { "tier=fast" } else { "" };
         s.push_str(&format!(
             "j{i},{},{},cpu={};memory={},{selector},g{}\n",
