@@ -37,7 +37,12 @@
 //! between runs on a shared machine mean little), one line each:
 //! `pipeline/10000 … × reference R1 × columnar R2` (id first, the ratio to the
 //! columnar reference last), and the columnar reference's ns per (job, node)
-//! pair (`columnar-pair/10000 … 1.15`). Then, once each, the whole 100,000-job
+//! pair (`columnar-pair/10000 … 1.15`). Criterion measures one variant after
+//! the other, for seconds each, so on a busy machine a disturbance can land on
+//! one variant only; the same calls are then made again with the variants
+//! taking turns, `KAIROS_BENCH_INTERLEAVED_ROUNDS` rounds (21; 0 skips), and
+//! their medians printed the same way (`interleaved/pipeline/10000 … × columnar
+//! R`). Then, once each, the whole 100,000-job
 //! batch is placed on both clusters (the scale), with both references
 //! on the same jobs (`long/pipeline/10000 … × columnar R`); set
 //! `KAIROS_BENCH_LONG=0` to skip it, or `KAIROS_BENCH_LONG_JOBS=N` to change N.
@@ -552,91 +557,173 @@ fn median(v: &mut [f64]) -> f64 {
 
 // ---- the benchmarks ------------------------------------------------------------------
 
+/// The engine variants of the batch benchmark: `(id, pipeline file)`.
+const ENGINE_VARIANTS: [(&str, &str); 3] =
+    [("pipeline", "pipeline.yaml"), ("baseline", "baseline.yaml"), ("scripted", "bench:pipeline-scripted.yaml")];
+
+/// One cluster size of the batch benchmark: the world, its pipelines and both
+/// references' inputs, and one timed call of each variant.
+struct Batch {
+    nodes: usize,
+    world: World,
+    pipelines: Vec<Arc<Pipeline>>,
+    requests: Vec<[Qty; DIMS]>,
+    /// The columnar reference's columns of the empty cluster, built outside
+    /// the timing, as the row reference's `used` copy is.
+    columns: Columns,
+    requests_i32: Vec<[i32; DIMS]>,
+    chosen: Vec<u32>,
+}
+
+impl Batch {
+    fn new(nodes: usize) -> Batch {
+        let mut world = World::new(nodes, BATCH);
+        let pipelines = ENGINE_VARIANTS.iter().map(|(_, file)| world.pipeline(file)).collect();
+        let requests = world.requests(BATCH);
+        let columns = Columns::new(&world.nodes);
+        let requests_i32 = requests_i32(&requests);
+        Batch { nodes, world, pipelines, requests, columns, requests_i32, chosen: vec![0; BATCH] }
+    }
+
+    /// Places the batch with engine variant `v` (index into
+    /// [`ENGINE_VARIANTS`]); returns the time and the decisions.
+    fn engine(&self, v: usize) -> (Duration, u64) {
+        let engine = self.world.engine(&self.pipelines[v], BATCH);
+        let t = Instant::now();
+        let (decisions, engine) = run_engine(black_box(engine));
+        let dt = t.elapsed();
+        let id = ENGINE_VARIANTS[v].0;
+        assert_eq!(engine.stats().placements, BATCH as u64, "{id}/{}: the batch must fit the cluster", self.nodes);
+        (dt, decisions)
+    }
+
+    /// Places the batch with the row reference.
+    fn reference(&mut self) -> (Duration, u64) {
+        let nodes = &self.world.nodes;
+        let mut used = nodes.used_flat().to_vec();
+        let t = Instant::now();
+        let placed = reference_best_fit(
+            black_box(nodes.allocatable_flat()),
+            black_box(nodes.inv_allocatable_flat()),
+            black_box(&mut used),
+            black_box(&self.requests),
+            black_box(&mut self.chosen),
+        );
+        let dt = t.elapsed();
+        assert_eq!(placed, BATCH as u64, "reference/{}: the batch must fit the cluster", self.nodes);
+        (dt, BATCH as u64)
+    }
+
+    /// Places the batch with the columnar reference.
+    fn columnar(&mut self) -> (Duration, u64) {
+        let mut c = self.columns.clone();
+        let t = Instant::now();
+        let placed = columnar_best_fit(black_box(&mut c), black_box(&self.requests_i32), black_box(&mut self.chosen));
+        let dt = t.elapsed();
+        assert_eq!(placed, BATCH as u64, "columnar/{}: the batch must fit the cluster", self.nodes);
+        (dt, BATCH as u64)
+    }
+}
+
+/// Times every variant's call with criterion, recording each call's time per
+/// decision under `id` for the summary.
+fn timed(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &str,
+    nodes: usize,
+    mut call: impl FnMut() -> (Duration, u64),
+) {
+    let variant = id.split('/').next().unwrap_or(id);
+    group.bench_with_input(BenchmarkId::new(variant, nodes), &nodes, |b, _| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (dt, decisions) = call();
+                record(id, dt, decisions);
+                total += dt;
+            }
+            total
+        })
+    });
+}
+
 fn cycle(c: &mut Criterion) {
     let mut group = c.benchmark_group("cycle");
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(BATCH as u64));
     for nodes in NODE_COUNTS {
-        let mut world = World::new(nodes, BATCH);
-        for (variant, file) in
-            [("pipeline", "pipeline.yaml"), ("baseline", "baseline.yaml"), ("scripted", "bench:pipeline-scripted.yaml")]
-        {
-            let pipeline = world.pipeline(file);
-            let id = format!("{variant}/{nodes}");
-            group.bench_with_input(BenchmarkId::new(variant, nodes), &nodes, |b, _| {
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let engine = world.engine(&pipeline, BATCH);
-                        let t = Instant::now();
-                        let (decisions, engine) = run_engine(black_box(engine));
-                        let dt = t.elapsed();
-                        assert_eq!(engine.stats().placements, BATCH as u64, "{id}: the batch must fit the cluster");
-                        record(&id, dt, decisions);
-                        total += dt;
-                        drop(engine);
-                    }
-                    total
-                })
-            });
-        }
-        let requests = world.requests(BATCH);
-        let allocatable = world.nodes.allocatable_flat();
-        let inv = world.nodes.inv_allocatable_flat();
-        // The columnar reference on the same nodes and jobs; the columns are
-        // built from the empty cluster outside the timing, as the row
-        // reference's `used` copy is.
-        let columns = Columns::new(&world.nodes);
-        let requests_i32 = requests_i32(&requests);
+        let mut batch = Batch::new(nodes);
         // Both references once, untimed, to compare their placements.
-        let agreement = Agreement::between(&world.nodes, &requests, &columns, &requests_i32);
+        let agreement = Agreement::between(&batch.world.nodes, &batch.requests, &batch.columns, &batch.requests_i32);
         assert_eq!(agreement.row, agreement.columnar, "the row and the columnar reference place as many jobs");
         AGREEMENT.lock().unwrap().insert(nodes, agreement.describe());
-        let id = format!("reference/{nodes}");
-        let mut row_chosen = vec![0u32; BATCH];
-        group.bench_with_input(BenchmarkId::new("reference", nodes), &nodes, |b, _| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut used = world.nodes.used_flat().to_vec();
-                    let t = Instant::now();
-                    let placed = reference_best_fit(
-                        black_box(allocatable),
-                        black_box(inv),
-                        black_box(&mut used),
-                        black_box(&requests),
-                        black_box(&mut row_chosen),
-                    );
-                    let dt = t.elapsed();
-                    assert_eq!(placed, BATCH as u64, "{id}: the batch must fit the cluster");
-                    record(&id, dt, BATCH as u64);
-                    total += dt;
-                }
-                total
-            })
-        });
-        let requests = requests_i32;
-        let id = format!("columnar/{nodes}");
-        let mut columnar_chosen = vec![0u32; BATCH];
-        group.bench_with_input(BenchmarkId::new("columnar", nodes), &nodes, |b, _| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut c = columns.clone();
-                    let t = Instant::now();
-                    let placed =
-                        columnar_best_fit(black_box(&mut c), black_box(&requests), black_box(&mut columnar_chosen));
-                    let dt = t.elapsed();
-                    assert_eq!(placed, BATCH as u64, "{id}: the batch must fit the cluster");
-                    record(&id, dt, BATCH as u64);
-                    total += dt;
-                }
-                total
-            })
-        });
+        for (v, (variant, _)) in ENGINE_VARIANTS.iter().enumerate() {
+            timed(&mut group, &format!("{variant}/{nodes}"), nodes, || batch.engine(v));
+        }
+        timed(&mut group, &format!("reference/{nodes}"), nodes, || batch.reference());
+        timed(&mut group, &format!("columnar/{nodes}"), nodes, || batch.columnar());
     }
     group.finish();
+}
+
+/// Rounds of [`interleaved`] by default.
+const INTERLEAVED_ROUNDS: usize = 21;
+
+/// The batch benchmark again without criterion, the variants taking turns:
+/// each of `rounds` rounds places the batch once with every variant, so that
+/// a disturbance of the shared machine (which criterion, measuring one
+/// variant after the other for seconds each, lands on one variant only) hits
+/// them all alike. Prints medians and ratios as the summary does, the ids
+/// prefixed with `interleaved/`.
+fn interleaved(rounds: usize) {
+    if rounds == 0 {
+        return;
+    }
+    println!("\ninterleaved: {rounds} rounds, each placing the batch once with every variant in turn; medians:");
+    for nodes in NODE_COUNTS {
+        let mut batch = Batch::new(nodes);
+        let ids: Vec<String> = ENGINE_VARIANTS
+            .iter()
+            .map(|(v, _)| v.to_string())
+            .chain(["reference".into(), "columnar".into()])
+            .map(|v| format!("interleaved/{v}/{nodes}"))
+            .collect();
+        let mut per: Vec<Vec<f64>> = vec![Vec::new(); ids.len()];
+        for _ in 0..rounds {
+            for (i, samples) in per.iter_mut().enumerate() {
+                let (dt, decisions) = match i {
+                    i if i < ENGINE_VARIANTS.len() => batch.engine(i),
+                    i if i == ENGINE_VARIANTS.len() => batch.reference(),
+                    _ => batch.columnar(),
+                };
+                samples.push(dt.as_nanos() as f64 / decisions.max(1) as f64);
+            }
+        }
+        let medians: Vec<f64> = per.iter_mut().map(|v| median(v)).collect();
+        let (reference, columnar) = (medians[ids.len() - 2], medians[ids.len() - 1]);
+        for (id, ns) in ids.iter().zip(&medians) {
+            print_ratios(id, *ns, Some(reference), Some(columnar));
+        }
+        println!(
+            "{:<32} ns per (job, node) pair {:.3}",
+            format!("interleaved/columnar-pair/{nodes}"),
+            columnar / nodes as f64
+        );
+    }
+}
+
+/// One line of the summary: `id`, time per decision, decisions/s, and the
+/// ratios to the row and to the columnar reference, the latter last.
+fn print_ratios(id: &str, ns: f64, reference: Option<f64>, columnar: Option<f64>) {
+    let ratio = |of: Option<f64>| of.map_or_else(|| "-".to_owned(), |r| format!("{:.2}", ns / r));
+    println!(
+        "{id:<32} {:>9.2} µs {:>11.0}/s × reference {:>5} × columnar {:>5}",
+        ns / 1e3,
+        1e9 / ns,
+        ratio(reference),
+        ratio(columnar)
+    );
 }
 
 /// Prints every variant's median time per decision and its ratios to the row
@@ -652,32 +739,25 @@ fn summary() {
     }
     let medians: BTreeMap<String, f64> = samples.iter_mut().map(|(k, v)| (k.clone(), median(v))).collect();
     println!("\nper decision, median of every timed call in this run ({BATCH} jobs placed per call):");
-    println!("{:<20} {:>12} {:>13} {:>16} {:>15}", "variant/nodes", "per decision", "decisions/s", "", "");
-    let ratio = |ns: f64, of: Option<f64>| of.map_or_else(|| "-".to_owned(), |r| format!("{:.2}", ns / r));
+    println!("{:<32} {:>12} {:>13}", "variant/nodes", "per decision", "decisions/s");
     for nodes in NODE_COUNTS {
         let reference = medians.get(&format!("reference/{nodes}")).copied();
         let columnar = medians.get(&format!("columnar/{nodes}")).copied();
         for variant in ["pipeline", "baseline", "scripted", "reference", "columnar"] {
             let id = format!("{variant}/{nodes}");
             let Some(&ns) = medians.get(&id) else { continue };
-            println!(
-                "{id:<20} {:>9.2} µs {:>11.0}/s × reference {:>5} × columnar {:>5}",
-                ns / 1e3,
-                1e9 / ns,
-                ratio(ns, reference),
-                ratio(ns, columnar)
-            );
+            print_ratios(&id, ns, reference, columnar);
         }
         if let Some(c) = columnar {
-            println!("{:<20} ns per (job, node) pair {:.3}", format!("columnar-pair/{nodes}"), c / nodes as f64);
+            println!("{:<32} ns per (job, node) pair {:.3}", format!("columnar-pair/{nodes}"), c / nodes as f64);
         }
         if let Some(a) = AGREEMENT.lock().unwrap().get(&nodes) {
-            println!("{:<20} row and columnar reference: {a}", format!("agreement/{nodes}"));
+            println!("{:<32} row and columnar reference: {a}", format!("agreement/{nodes}"));
         }
         if let (Some(s), Some(p)) =
             (medians.get(&format!("scripted/{nodes}")), medians.get(&format!("pipeline/{nodes}")))
         {
-            println!("{:<20} scripted / native pipeline: {:.2}", format!("scripts/{nodes}"), s / p);
+            println!("{:<32} scripted / native pipeline: {:.2}", format!("scripts/{nodes}"), s / p);
         }
     }
 }
@@ -1105,7 +1185,10 @@ fn main() {
     if !benchmarking() {
         return;
     }
-    summary();
+    if sections.contains(&"criterion") {
+        summary();
+        interleaved(env_or("KAIROS_BENCH_INTERLEAVED_ROUNDS", INTERLEAVED_ROUNDS));
+    }
     let jobs = env_or("KAIROS_BENCH_LONG_JOBS", LONG_JOBS);
     if sections.contains(&"long") && !std::env::var("KAIROS_BENCH_LONG").is_ok_and(|v| v == "0") {
         long_runs(jobs);
