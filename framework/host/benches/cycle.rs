@@ -37,7 +37,7 @@
 //! between runs on a shared machine mean little), one line each:
 //! `pipeline/10000 … × reference R1 × columnar R2` (id first, the ratio to the
 //! columnar reference last), and the columnar reference's ns per (job, node)
-//! pair (`columnar-pair/10000 … 1.15`). Criterion measures one variant after
+//! pair (`columnar-pair/10000 … 0.71`). Criterion measures one variant after
 //! the other, for seconds each, so on a busy machine a disturbance can land on
 //! one variant only; the same calls are then made again with the variants
 //! taking turns, `KAIROS_BENCH_INTERLEAVED_ROUNDS` rounds (21; 0 skips), and
